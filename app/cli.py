@@ -1,0 +1,98 @@
+"""`leadkeeper run`, `leadkeeper db upgrade`, `leadkeeper config check`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from pydantic import ValidationError
+
+from app.config import Config, ConfigError, load_config
+from app.logs import setup_logging
+from app.settings import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"{'.'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        raise ConfigError("environment settings are invalid:\n  " + "\n  ".join(lines)) from None
+
+
+def _secrets(settings: Settings) -> list[str]:
+    values = [settings.telegram_bot_token, settings.telegram_webhook_secret, settings.api_token]
+    return [value.get_secret_value() for value in values if value is not None]
+
+
+def _load(settings: Settings) -> Config:
+    return load_config(settings.leadkeeper_config)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from app.runtime import Role, Service
+
+    settings = _settings()
+    setup_logging(settings.log_level, _secrets(settings))
+    config = _load(settings)
+    service = Service(settings, config, role=Role(args.role))
+    asyncio.run(service.run_until_signal())
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from storage.migrate import upgrade_sync
+
+    settings = _settings()
+    setup_logging(settings.log_level, _secrets(settings))
+    upgrade_sync(settings.database_url, args.revision)
+    print(f"database is at revision {args.revision}")
+    return 0
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    settings = _settings()
+    config = _load(settings)
+    team = config.team
+    print(
+        f"{settings.leadkeeper_config}: OK — {len(team.heads)} head(s), "
+        f"{len(team.managers)} manager(s)"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leadkeeper", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="start the service")
+    run.add_argument("--role", choices=["all", "web", "worker"], default="all")
+    run.set_defaults(handler=cmd_run)
+    db = commands.add_parser("db", help="database commands")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_upgrade = db_commands.add_parser("upgrade", help="apply migrations")
+    db_upgrade.add_argument("revision", nargs="?", default="head")
+    db_upgrade.set_defaults(handler=cmd_db_upgrade)
+    config = commands.add_parser("config", help="config commands")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    check = config_commands.add_parser("check", help="validate the YAML config")
+    check.set_defaults(handler=cmd_config_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ConfigError as exc:
+        print(f"leadkeeper: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""The YAML business config (team, hours, SLAs, lead classes, texts), validated into types.
+
+Errors name the key and what was expected, e.g.
+`team.managers[2].level: expected one of junior, middle, senior`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from domain.durations import parse_duration
+from domain.hours import WEEKDAYS, Shift, WorkingHours, parse_shift
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class ConfigError(Exception):
+    """The config cannot be used; the message is meant for a human, one problem a line."""
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}, expected e.g. Europe/Moscow") from None
+    return value
+
+
+TimeZone = Annotated[str, BeforeValidator(lambda v: _check_timezone(str(v)))]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _day_numbers(spec: str) -> list[int]:
+    days: list[int] = []
+    for part in str(spec).lower().split(","):
+        part = part.strip()
+        if "-" in part:
+            first, last = (p.strip() for p in part.split("-", 1))
+            if first not in WEEKDAYS or last not in WEEKDAYS:
+                raise ValueError(f"unknown day range {part!r}, expected e.g. mon-fri")
+            start, end = WEEKDAYS.index(first), WEEKDAYS.index(last)
+            days.extend((start + step) % 7 for step in range((end - start) % 7 + 1))
+        elif part in WEEKDAYS:
+            days.append(WEEKDAYS.index(part))
+        else:
+            raise ValueError(f"unknown day {part!r}, expected one of {', '.join(WEEKDAYS)}")
+    return days
+
+
+def parse_week(value: Any) -> dict[int, tuple[Shift, ...]]:
+    """`{"mon-fri": "09:00-18:00", "sat": ["10:00-13:00", "14:00-16:00"], "sun": "off"}`."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError('expected a mapping of days to shifts, e.g. {mon-fri: "09:00-18:00"}')
+    week: dict[int, tuple[Shift, ...]] = {}
+    for spec, shifts in value.items():
+        if isinstance(shifts, str):
+            shifts = [] if shifts.strip().lower() in {"off", "-", ""} else [shifts]
+        if not isinstance(shifts, list):
+            raise ValueError(f"{spec}: expected a shift like 09:00-18:00 or a list of them")
+        parsed = tuple(parse_shift(str(text)) for text in shifts)
+        for day in _day_numbers(spec):
+            week[day] = parsed
+    return week
+
+
+Week = Annotated[dict[int, tuple[Shift, ...]], BeforeValidator(parse_week)]
+
+
+class Company(Strict):
+    name: str = "Leadkeeper"
+    timezone: TimeZone = "Europe/Moscow"
+    working_hours: Week = Field(default_factory=lambda: parse_week({"mon-fri": "09:00-18:00"}))
+    default_region: str = "RU"
+
+    def hours(self) -> WorkingHours:
+        return WorkingHours(self.timezone, self.working_hours)
+
+
+class Level(StrEnum):
+    JUNIOR = "junior"
+    MIDDLE = "middle"
+    SENIOR = "senior"
+
+    @property
+    def rank(self) -> int:
+        return list(Level).index(self)
+
+
+class Role(StrEnum):
+    HEAD = "head"
+    MANAGER = "manager"
+
+
+class Person(Strict):
+    telegram_id: int = Field(gt=0)
+    name: str = Field(min_length=1)
+    level: Level = Level.MIDDLE
+    capacity: int = Field(default=20, ge=1)
+    timezone: TimeZone | None = None
+    working_hours: Week | None = None
+    active: bool = True
+
+
+class Team(Strict):
+    heads: list[Person] = Field(default_factory=list)
+    managers: list[Person] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Team:
+        seen: set[int] = set()
+        for group, people in (("heads", self.heads), ("managers", self.managers)):
+            for index, person in enumerate(people):
+                if person.telegram_id in seen:
+                    raise ValueError(
+                        f"{group}[{index}].telegram_id {person.telegram_id} is listed twice"
+                    )
+                seen.add(person.telegram_id)
+        return self
+
+
+class Sla(Strict):
+    first_response: Duration = timedelta(minutes=30)
+    first_response_reminder: Duration = timedelta(minutes=20)
+    accept_timeout: Duration = timedelta(minutes=5)
+    max_passes: int = Field(default=3, ge=0)
+    stage_limits: dict[str, Duration] = Field(default_factory=dict)
+
+
+class Telegram(Strict):
+    allow_groups: bool = False
+
+
+class Config(Strict):
+    company: Company = Field(default_factory=Company)
+    telegram: Telegram = Field(default_factory=Telegram)
+    sla: Sla = Field(default_factory=Sla)
+    team: Team = Field(default_factory=Team)
+    loss_reasons: list[str] = Field(
+        default_factory=lambda: ["price", "competitor", "no_budget", "no_response", "spam"]
+    )
+    # Overrides of the built-in message texts: texts.ru.ack_new_lead: "..."
+    texts: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @field_validator("texts")
+    @classmethod
+    def _known_texts(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        from app.texts import validate_overrides
+
+        validate_overrides(value)
+        return value
+
+
+def _describe(error: dict[str, Any]) -> str:
+    location = ""
+    for part in error["loc"]:
+        location += f"[{part}]" if isinstance(part, int) else (f".{part}" if location else part)
+    kind = error["type"]
+    context = error.get("ctx") or {}
+    if kind in {"enum", "literal_error"}:
+        expected = str(context.get("expected", "")).replace("'", "").replace(" or ", ", ")
+        message = f"expected one of {expected}"
+    elif kind == "extra_forbidden":
+        message = "unknown key (check the spelling against leadkeeper.example.yaml)"
+    elif kind == "missing":
+        message = "required key is missing"
+    elif kind == "value_error":
+        message = str(context.get("error", error["msg"]))
+    else:
+        message = error["msg"][0].lower() + error["msg"][1:]
+    return f"{location or '(top level)'}: {message}"
+
+
+def parse_config(data: Any, source: str = "config") -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping at the top level")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(error) for error in exc.errors()]
+        raise ConfigError(f"{source} is invalid:\n  " + "\n  ".join(lines)) from None
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} not found: copy leadkeeper.example.yaml to {path} "
+            "or set LEADKEEPER_CONFIG"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise ConfigError(f"{path}{where}: {problem}") from None
+    return parse_config(data, str(path))

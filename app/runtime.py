@@ -1,0 +1,193 @@
+"""The running service: HTTP server, Telegram (polling or webhook), outbox worker and the
+scheduler that wakes timed work, started and stopped in order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from aiogram import Bot, Dispatcher
+from aiogram.utils.token import TokenValidationError
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from app.config import Config, ConfigError
+from app.settings import Settings, TelegramMode
+from app.texts import Texts
+from bot.dispatcher import create_bot, create_dispatcher, used_update_types
+from channels.base import ChannelSender
+from channels.telegram.sender import TelegramSender
+from domain.clock import Clock, SystemClock
+from followups.outbox_worker import OutboxWorker
+from handlers.http.server import create_app
+from handlers.http.telegram_webhook import TelegramWebhook
+from storage.db import create_engine, create_session_factory
+from storage.migrate import upgrade
+from storage.uow import Database
+from usecases.context import AppContext
+from usecases.delivery import OutboxDelivery
+
+log = logging.getLogger(__name__)
+
+
+class Role(StrEnum):
+    ALL = "all"
+    WEB = "web"
+    WORKER = "worker"
+
+
+@dataclass
+class Service:
+    settings: Settings
+    config: Config
+    role: Role = Role.ALL
+    clock: Clock = field(default_factory=SystemClock)
+
+    def __post_init__(self) -> None:
+        self.stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._runner: web.AppRunner | None = None
+        self._bot: Bot | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+        self.port: int | None = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        await upgrade(settings.database_url)
+        self._engine = create_engine(settings.database_url)
+        self.ctx = AppContext(
+            db=Database(create_session_factory(self._engine)),
+            clock=self.clock,
+            config=self.config,
+            texts=Texts(self.config.texts),
+        )
+        senders: dict[str, ChannelSender] = {}
+        webhook = None
+        telegram_state = "off"
+        if settings.telegram_bot_token is not None:
+            try:
+                self._bot = create_bot(
+                    settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base
+                )
+            except TokenValidationError:
+                raise ConfigError(
+                    "TELEGRAM_BOT_TOKEN is not a bot token (expected 123456:ABC..., "
+                    "as BotFather gives it)"
+                ) from None
+            self._dispatcher = create_dispatcher(self.ctx)
+            senders["telegram"] = TelegramSender(self._bot)
+            telegram_state = settings.telegram_mode.value
+            if settings.telegram_mode is TelegramMode.WEBHOOK:
+                secret = settings.telegram_webhook_secret
+                webhook = TelegramWebhook(
+                    self._bot, self._dispatcher, secret.get_secret_value() if secret else None
+                )
+        else:
+            log.warning(
+                "Telegram is off: set TELEGRAM_BOT_TOKEN (from @BotFather) in .env or the "
+                "environment to turn it on"
+            )
+
+        if self.role in (Role.ALL, Role.WEB):
+            api_token = settings.api_token.get_secret_value() if settings.api_token else None
+            app = create_app(
+                self.ctx, api_token=api_token, webhook=webhook, telegram_state=telegram_state
+            )
+            self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, settings.http_host, settings.http_port)
+            await site.start()
+            sockets = self._runner.addresses
+            self.port = sockets[0][1] if sockets else settings.http_port
+            log.info("HTTP on http://%s:%s (GET /healthz)", settings.http_host, self.port)
+
+        if self.role in (Role.ALL, Role.WORKER) and senders:
+            delivery = OutboxDelivery(
+                self.ctx, senders, rates={"telegram": settings.telegram_send_rate}
+            )
+            worker = OutboxWorker(delivery)
+            self.ctx.wake = lambda topic: worker.wake() if topic == "outbox" else None
+            self._spawn(worker.run(self.stopping), "outbox")
+            self._scheduler = AsyncIOScheduler(timezone="UTC")
+            self._scheduler.add_job(
+                worker.wake, "interval", seconds=1, id="outbox-tick", max_instances=1, coalesce=True
+            )
+            self._scheduler.start()
+
+        if self._bot is not None and self._dispatcher is not None:
+            if settings.telegram_mode is TelegramMode.WEBHOOK:
+                if self.role in (Role.ALL, Role.WEB):
+                    await self._register_webhook()
+            elif self.role in (Role.ALL, Role.WORKER):
+                self._spawn(self._poll(), "polling")
+
+    async def _register_webhook(self) -> None:
+        assert self._bot is not None and self._dispatcher is not None
+        url = self.settings.telegram_webhook_url
+        if not url:
+            raise ConfigError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_URL")
+        secret = self.settings.telegram_webhook_secret
+        await self._bot.set_webhook(
+            url,
+            secret_token=secret.get_secret_value() if secret else None,
+            allowed_updates=used_update_types(self._dispatcher),
+        )
+        log.info("Telegram webhook registered")
+
+    async def _poll(self) -> None:
+        assert self._bot is not None and self._dispatcher is not None
+        # getUpdates is refused while a webhook is set; polling mode means no webhook.
+        await self._bot.delete_webhook(drop_pending_updates=False)
+        # One update at a time, confirmed only after its handler committed: at-least-once.
+        await self._dispatcher.start_polling(
+            self._bot,
+            handle_as_tasks=False,
+            handle_signals=False,
+            close_bot_session=False,
+            allowed_updates=used_update_types(self._dispatcher),
+            polling_timeout=25,
+        )
+
+    def _spawn(self, coroutine: object, name: str) -> None:
+        task = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]
+        task.set_name(name)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s stopped: %r", task.get_name(), task.exception())
+            self.stopping.set()
+
+    async def stop(self) -> None:
+        """Finish what is in hand, then close: HTTP first, so no new work arrives."""
+        self.stopping.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._dispatcher is not None:
+            with contextlib.suppress(RuntimeError):
+                await self._dispatcher.stop_polling()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=20)
+            for task in pending:
+                task.cancel()
+        if self._bot is not None:
+            await self._bot.session.close()
+        await self._engine.dispose()
+
+    async def run_until_signal(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stopping.set)
+        await self.start()
+        log.info("Leadkeeper is running (role %s)", self.role.value)
+        await self.stopping.wait()
+        log.info("stopping: finishing the work in hand")
+        await self.stop()

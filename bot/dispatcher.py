@@ -1,0 +1,30 @@
+"""The aiogram side assembled in one place: routers in order, middlewares, the bot."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseStorage
+
+from bot.middlewares import ReliableUpdates
+from handlers.telegram import customer
+from usecases.context import AppContext
+
+
+def create_bot(token: str, api_base: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
+    return Bot(token, session=session)
+
+
+def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dispatcher:
+    dispatcher = Dispatcher(storage=storage) if storage is not None else Dispatcher()
+    dispatcher["ctx"] = ctx
+    dispatcher.update.outer_middleware(ReliableUpdates(ctx))
+    # Order is behaviour: staff routers come before the customer catch-all.
+    dispatcher.include_routers(customer.router)
+    return dispatcher
+
+
+def used_update_types(dispatcher: Dispatcher) -> list[str]:
+    return sorted(set(dispatcher.resolve_used_update_types()) | {"my_chat_member"})

@@ -1,0 +1,31 @@
+"""The one channel interface: inbound normalisation lives beside each adapter; outbound
+sending is `ChannelSender.send`, whose outcome every channel maps to the same statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class SendStatus(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # try again later (rate limit, 5xx, timeout)
+    FAILED = "failed"  # never going to work (bad request)
+    BLOCKED = "blocked"  # the recipient blocked us: failed, and stop sending to him
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: SendStatus
+    external_id: str | None = None
+    retry_after: float | None = None
+    error: str | None = None
+
+
+class ChannelSender(Protocol):
+    name: str
+
+    async def send(self, chat_id: str, payload: dict[str, Any]) -> SendResult:
+        """Send one outbox payload; never raises for a platform's answer."""
+        ...

@@ -1,0 +1,94 @@
+"""Outbox payloads → Bot API calls, and Bot API answers → the shared send statuses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+)
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from channels.base import SendResult, SendStatus
+
+log = logging.getLogger(__name__)
+# A send that has not answered in this time is retried; Telegram may still have sent it.
+REQUEST_TIMEOUT = 15
+
+
+def reply_markup(payload: dict[str, Any]) -> Any:
+    if payload.get("buttons"):
+        rows = [[InlineKeyboardButton(**button) for button in row] for row in payload["buttons"]]
+        return InlineKeyboardMarkup(inline_keyboard=rows)
+    keyboard = payload.get("keyboard")
+    if isinstance(keyboard, dict) and keyboard.get("request_phone"):
+        button = KeyboardButton(text=keyboard["request_phone"], request_contact=True)
+        return ReplyKeyboardMarkup(
+            keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True
+        )
+    if payload.get("remove_keyboard"):
+        return ReplyKeyboardRemove()
+    return None
+
+
+class TelegramSender:
+    name = "telegram"
+    # Telegram: about one message a second to one chat, twenty a minute to a group.
+    per_chat_interval = 1.0
+    group_interval = 3.0
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send(self, chat_id: str, payload: dict[str, Any]) -> SendResult:
+        try:
+            message = await self._call(int(chat_id), payload)
+        except TelegramRetryAfter as exc:
+            return SendResult(SendStatus.RETRY, retry_after=float(exc.retry_after), error=str(exc))
+        except TelegramForbiddenError as exc:
+            return SendResult(SendStatus.BLOCKED, error=str(exc))
+        except TelegramMigrateToChat as exc:
+            return SendResult(SendStatus.FAILED, error=f"chat moved to {exc.migrate_to_chat_id}")
+        except TelegramBadRequest as exc:
+            return SendResult(SendStatus.FAILED, error=str(exc))
+        except (TimeoutError, TelegramNetworkError, OSError) as exc:
+            return SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # 5xx, 401, 404, 409: nothing the message itself can fix
+            return SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
+        return SendResult(SendStatus.SENT, external_id=f"{chat_id}:{message.message_id}")
+
+    async def _call(self, chat_id: int, payload: dict[str, Any]) -> Any:
+        markup = reply_markup(payload)
+        parse_mode = payload.get("parse_mode")
+        common: dict[str, Any] = {"reply_markup": markup, "request_timeout": REQUEST_TIMEOUT}
+        if payload.get("photo"):
+            return await self._bot.send_photo(
+                chat_id,
+                payload["photo"],
+                caption=payload.get("text"),
+                parse_mode=parse_mode,
+                **common,
+            )
+        if payload.get("document"):
+            return await self._bot.send_document(
+                chat_id,
+                payload["document"],
+                caption=payload.get("text"),
+                parse_mode=parse_mode,
+                **common,
+            )
+        return await self._bot.send_message(
+            chat_id, payload["text"], parse_mode=parse_mode, **common
+        )

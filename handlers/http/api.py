@@ -1,0 +1,97 @@
+"""JSON API under /api/ (bearer API_TOKEN)."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, date, datetime
+
+from aiohttp import web
+
+from domain.pipeline import LeadStatus
+from handlers.http.errors import Handler, json_error
+from usecases.context import AppContext
+from usecases.queries import lead_details, list_leads
+
+CTX = web.AppKey("ctx", AppContext)
+API_TOKEN = web.AppKey("api_token", str)
+MAX_LIMIT = 200
+
+
+def api_auth_middleware(token: str | None) -> object:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith("/api/"):
+            return await handler(request)
+        if not token:
+            return json_error(401, "the API is off: set API_TOKEN")
+        header = request.headers.get("Authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+            return json_error(401, "missing or wrong bearer token")
+        return await handler(request)
+
+    return middleware
+
+
+class BadParameter(ValueError):
+    pass
+
+
+def _parse_since(value: str) -> datetime:
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadParameter("since: expected an ISO 8601 date or date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _parse_int(query: dict[str, str] | object, name: str, default: int, low: int, high: int) -> int:
+    raw = query.get(name)  # type: ignore[attr-defined]
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadParameter(f"{name}: expected a whole number") from None
+    if not low <= value <= high:
+        raise BadParameter(f"{name}: expected {low}..{high}")
+    return value
+
+
+async def get_leads(request: web.Request) -> web.Response:
+    query = request.query
+    try:
+        status = query.get("status")
+        if status is not None and status not in {item.value for item in LeadStatus}:
+            allowed = ", ".join(item.value for item in LeadStatus)
+            raise BadParameter(f"status: expected one of {allowed}")
+        channel = query.get("channel")
+        if channel is not None and not (0 < len(channel) <= 32):
+            raise BadParameter("channel: expected a channel name")
+        since = _parse_since(query["since"]) if "since" in query else None
+        limit = _parse_int(query, "limit", 50, 1, MAX_LIMIT)
+        offset = _parse_int(query, "offset", 0, 0, 10**9)
+    except BadParameter as problem:
+        return json_error(400, str(problem))
+    page = await list_leads(
+        request.app[CTX], status=status, channel=channel, since=since, limit=limit, offset=offset
+    )
+    return web.json_response(page)
+
+
+async def get_lead(request: web.Request) -> web.Response:
+    try:
+        lead_id = int(request.match_info["lead_id"])
+    except ValueError:
+        return json_error(400, "lead id: expected a whole number")
+    details = await lead_details(request.app[CTX], lead_id)
+    if details is None:
+        return json_error(404, f"lead {lead_id} not found")
+    return web.json_response(details)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/leads", get_leads)
+    app.router.add_get("/api/leads/{lead_id}", get_lead)

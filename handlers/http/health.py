@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from aiohttp import web
+
+from handlers.http.api import CTX
+from usecases.queries import database_answers
+
+TELEGRAM_STATE = web.AppKey("telegram_state", str)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        healthy = await database_answers(request.app[CTX])
+    except Exception:
+        healthy = False
+    body = {
+        "status": "ok" if healthy else "database unavailable",
+        "telegram": request.app.get(TELEGRAM_STATE, "off"),
+    }
+    return web.json_response(body, status=200 if healthy else 503)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)

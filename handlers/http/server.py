@@ -1,0 +1,31 @@
+"""The one aiohttp application: webhooks, the JSON API and (later) the dashboard."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from handlers.http import api, health, telegram_webhook
+from handlers.http.errors import error_middleware
+from usecases.context import AppContext
+
+MAX_BODY = 1024 * 1024
+
+
+def create_app(
+    ctx: AppContext,
+    *,
+    api_token: str | None,
+    webhook: telegram_webhook.TelegramWebhook | None = None,
+    telegram_state: str = "off",
+) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware, api.api_auth_middleware(api_token)],
+        client_max_size=MAX_BODY,
+    )
+    app[api.CTX] = ctx
+    app[health.TELEGRAM_STATE] = telegram_state
+    health.add_routes(app)
+    api.add_routes(app)
+    if webhook is not None:
+        telegram_webhook.add_routes(app, webhook)
+    return app

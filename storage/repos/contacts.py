@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChannelIdentity, Contact
+
+
+class ContactRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, contact_id: int) -> Contact | None:
+        return await self._session.get(Contact, contact_id)
+
+    async def add(self, now: datetime, **fields: Any) -> Contact:
+        contact = Contact(created_at=now, updated_at=now, **fields)
+        self._session.add(contact)
+        await self._session.flush()
+        return contact
+
+    async def find_by_phone(self, phone: str) -> Contact | None:
+        return await self._first(select(Contact).where(Contact.phone == phone))
+
+    async def find_by_email(self, email: str) -> Contact | None:
+        return await self._first(select(Contact).where(Contact.email == email))
+
+    async def _first(self, statement: Any) -> Contact | None:
+        statement = statement.where(Contact.merged_into_id.is_(None)).order_by(Contact.id).limit(1)
+        return (await self._session.scalars(statement)).first()
+
+
+class IdentityRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, channel: str, external_id: str) -> ChannelIdentity | None:
+        statement = select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
+        )
+        return (await self._session.scalars(statement)).first()
+
+    async def by_chat(self, channel: str, chat_id: str) -> ChannelIdentity | None:
+        statement = select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.chat_id == chat_id
+        )
+        return (await self._session.scalars(statement.limit(1))).first()
+
+    async def for_contact(self, contact_id: int) -> list[ChannelIdentity]:
+        statement = select(ChannelIdentity).where(ChannelIdentity.contact_id == contact_id)
+        return list(await self._session.scalars(statement.order_by(ChannelIdentity.id)))
+
+    async def add(self, now: datetime, **fields: Any) -> ChannelIdentity:
+        identity = ChannelIdentity(created_at=now, **fields)
+        self._session.add(identity)
+        await self._session.flush()
+        return identity
+
+    async def set_blocked(self, channel: str, chat_id: str, at: datetime | None) -> int:
+        statement = (
+            update(ChannelIdentity)
+            .where(ChannelIdentity.channel == channel, ChannelIdentity.chat_id == chat_id)
+            .values(blocked_at=at)
+        )
+        result = await self._session.execute(statement)
+        return result.rowcount
+
+    async def blocked_chats(self, chats: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        if not chats:
+            return set()
+        statement = select(ChannelIdentity.channel, ChannelIdentity.chat_id).where(
+            ChannelIdentity.blocked_at.is_not(None),
+            ChannelIdentity.chat_id.in_({chat for _, chat in chats}),
+        )
+        rows = await self._session.execute(statement)
+        return {(channel, chat) for channel, chat in rows if (channel, chat) in chats}

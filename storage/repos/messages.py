@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Message
+
+
+class MessageRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def by_external_id(self, channel: str, external_id: str) -> Message | None:
+        statement = select(Message).where(
+            Message.channel == channel, Message.external_id == external_id
+        )
+        return (await self._session.scalars(statement)).first()
+
+    async def add(self, now: datetime, **fields: Any) -> Message:
+        message = Message(created_at=now, **fields)
+        self._session.add(message)
+        await self._session.flush()
+        return message
+
+    async def for_lead(self, lead_id: int) -> list[Message]:
+        statement = select(Message).where(Message.lead_id == lead_id)
+        return list(await self._session.scalars(statement.order_by(Message.id)))
+
+    async def set_delivery(
+        self, message_id: int, status: str, *, external_id: str | None, at: datetime | None
+    ) -> None:
+        values: dict[str, Any] = {"delivery_status": status}
+        if external_id is not None:
+            values["external_id"] = external_id
+        if at is not None:
+            values["sent_at"] = at
+        await self._session.execute(
+            update(Message).where(Message.id == message_id).values(**values)
+        )

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+from storage.sql import insert_ignoring_conflicts
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+class OutboxRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self,
+        *,
+        channel: str,
+        chat_id: str,
+        purpose: str,
+        payload: dict[str, Any],
+        now: datetime,
+        due: datetime | None = None,
+        contact_id: int | None = None,
+        lead_id: int | None = None,
+        message_id: int | None = None,
+        dedupe_key: str | None = None,
+    ) -> int | None:
+        """Queue a message; None when `dedupe_key` was queued before (sent once, ever)."""
+        values = {
+            "channel": channel,
+            "chat_id": chat_id,
+            "purpose": purpose,
+            "payload": payload,
+            "contact_id": contact_id,
+            "lead_id": lead_id,
+            "message_id": message_id,
+            "dedupe_key": dedupe_key,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": due or now,
+            "created_at": now,
+        }
+        return await insert_ignoring_conflicts(
+            self._session, OutboxMessage.__table__, values, returning=OutboxMessage.id
+        )
+
+    async def claim_due(
+        self, now: datetime, limit: int, lease: timedelta, channels: list[str] | None = None
+    ) -> list[OutboxMessage]:
+        """Take due rows for sending; rows locked by another worker are skipped, not waited on."""
+        due = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if channels is not None:
+            due = due.where(OutboxMessage.channel.in_(channels))
+        statement = (
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due.scalar_subquery()))
+            .values(status=SENDING, lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage)
+            .execution_options(synchronize_session=False)
+        )
+        rows = list(await self._session.scalars(statement))
+        return sorted(rows, key=lambda row: row.id)
+
+    async def reclaim_expired(self, now: datetime) -> int:
+        """Rows whose sender died mid-send go back to the queue."""
+        statement = (
+            update(OutboxMessage)
+            .where(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now)
+            .values(status=PENDING, next_attempt_at=now, lease_until=None)
+        )
+        return (await self._session.execute(statement)).rowcount
+
+    async def mark_sent(self, row_id: int, now: datetime, external_id: str | None) -> None:
+        await self._set(
+            row_id,
+            status=SENT,
+            sent_at=now,
+            external_id=external_id,
+            delivery_status=SENT,
+            lease_until=None,
+            last_error=None,
+        )
+
+    async def mark_retry(
+        self, row_id: int, at: datetime, error: str, *, count: bool = True
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": PENDING,
+            "next_attempt_at": at,
+            "lease_until": None,
+            "last_error": error,
+        }
+        if not count:
+            values["attempts"] = OutboxMessage.attempts - 1
+        await self._set(row_id, **values)
+
+    async def mark_failed(self, row_id: int, error: str) -> None:
+        await self._set(
+            row_id, status=FAILED, delivery_status=FAILED, lease_until=None, last_error=error
+        )
+
+    async def _set(self, row_id: int, **values: Any) -> None:
+        await self._session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
+        )
+
+    async def get(self, row_id: int) -> OutboxMessage | None:
+        return await self._session.get(OutboxMessage, row_id)
+
+    async def counts(self) -> dict[str, int]:
+        statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        return {status: int(count) for status, count in await self._session.execute(statement)}
+
+    async def next_due(self) -> datetime | None:
+        statement = select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == PENDING
+        )
+        return await self._session.scalar(statement)

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChannelReceipt, DeadLetter
+from storage.sql import insert_ignoring_conflicts
+
+
+class ReceiptRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, channel: str, key: str, now: datetime) -> bool:
+        """Record a delivery id; False when it was already there (a redelivery)."""
+        inserted = await insert_ignoring_conflicts(
+            self._session,
+            ChannelReceipt.__table__,
+            {"channel": channel, "key": key, "received_at": now},
+        )
+        return bool(inserted)
+
+
+class DeadLetterRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, channel: str, payload: str, error: str, now: datetime) -> None:
+        self._session.add(DeadLetter(channel=channel, payload=payload, error=error, created_at=now))

@@ -1,0 +1,80 @@
+"""Unit of work: one transaction, explicit commit, rollback on anything else."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repos.contacts import ContactRepo, IdentityRepo
+from storage.repos.leads import EventRepo, LeadRepo
+from storage.repos.messages import MessageRepo
+from storage.repos.outbox import OutboxRepo
+from storage.repos.receipts import DeadLetterRepo, ReceiptRepo
+
+# A unique constraint was hit: another transaction got there first.
+ConflictError = IntegrityError
+
+
+class UnitOfWork:
+    contacts: ContactRepo
+    identities: IdentityRepo
+    leads: LeadRepo
+    events: EventRepo
+    messages: MessageRepo
+    outbox: OutboxRepo
+    receipts: ReceiptRepo
+    dead_letters: DeadLetterRepo
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = session_factory
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> UnitOfWork:
+        session = self._session = self._factory()
+        self.contacts = ContactRepo(session)
+        self.identities = IdentityRepo(session)
+        self.leads = LeadRepo(session)
+        self.events = EventRepo(session)
+        self.messages = MessageRepo(session)
+        self.outbox = OutboxRepo(session)
+        self.receipts = ReceiptRepo(session)
+        self.dead_letters = DeadLetterRepo(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._session is not None
+        try:
+            await self._session.rollback()
+        finally:
+            await self._session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        assert self._session is not None
+        await self._session.commit()
+
+    async def ping(self) -> bool:
+        assert self._session is not None
+        return (await self._session.scalar(text("SELECT 1"))) == 1
+
+    async def flush(self) -> None:
+        assert self._session is not None
+        await self._session.flush()
+
+
+class Database:
+    """What use cases are given: a way to open units of work."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self.session_factory = session_factory
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)

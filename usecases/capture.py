@@ -1,0 +1,265 @@
+"""Capture: an inbound message becomes a stored message on the contact's open lead.
+
+One transaction does it all, so a crash either keeps everything or nothing, and a
+redelivered update (same receipt key or message id) changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from app.texts import language_of
+from domain.inbound import InboundEdit, InboundMessage
+from domain.pipeline import LeadStatus
+from storage.uow import ConflictError, UnitOfWork
+from usecases.context import AppContext
+from usecases.replies import phone_keyboard, when_to_expect
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from storage.models import Contact
+
+log = logging.getLogger(__name__)
+
+# A unique constraint lost to a concurrent capture of the same contact; the retry sees it.
+_RACE_RETRIES = 3
+
+
+class Outcome(StrEnum):
+    CAPTURED = "captured"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    outcome: Outcome
+    lead_id: int | None = None
+    contact_id: int | None = None
+    message_id: int | None = None
+    new_lead: bool = False
+
+
+async def capture(ctx: AppContext, inbound: InboundMessage) -> CaptureResult:
+    for attempt in range(_RACE_RETRIES):
+        try:
+            async with ctx.db.uow() as uow:
+                result = await _capture(ctx, uow, inbound)
+                await uow.commit()
+            if result.new_lead:
+                ctx.wake("outbox")
+            return result
+        except ConflictError:
+            if attempt == _RACE_RETRIES - 1:
+                raise
+            log.info("capture raced with another for %s; retrying", inbound.channel)
+    raise AssertionError("unreachable")
+
+
+async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) -> CaptureResult:
+    now = ctx.clock.now()
+    if inbound.receipt_key is not None and not await uow.receipts.add(
+        inbound.channel, inbound.receipt_key, now
+    ):
+        return CaptureResult(Outcome.DUPLICATE)
+    existing = await uow.messages.by_external_id(inbound.channel, inbound.external_message_id)
+    if existing is not None:
+        return CaptureResult(Outcome.DUPLICATE, existing.lead_id, existing.contact_id, existing.id)
+
+    sender = inbound.sender
+    identity = await uow.identities.get(inbound.channel, sender.external_id)
+    if identity is None:
+        contact = await _match_contact(uow, inbound)
+        if contact is None:
+            contact = await uow.contacts.add(
+                now,
+                display_name=sender.display_name,
+                username=sender.username,
+                language=sender.language,
+                phone=sender.phone,
+                email=sender.email,
+            )
+        identity = await uow.identities.add(
+            now,
+            contact_id=contact.id,
+            channel=inbound.channel,
+            external_id=sender.external_id,
+            chat_id=sender.chat_id,
+            display_name=sender.display_name,
+            username=sender.username,
+            language=sender.language,
+        )
+    else:
+        contact = await uow.contacts.get(identity.contact_id)
+        assert contact is not None
+        identity.display_name = sender.display_name or identity.display_name
+        identity.username = sender.username or identity.username
+        identity.language = sender.language or identity.language
+        identity.chat_id = sender.chat_id
+    identity.last_inbound_at = now
+    # A Telegram user cannot write to a bot he blocks, so a message means he is reachable.
+    identity.blocked_at = None
+    _update_contact(contact, inbound, now)
+
+    lead = await uow.leads.open_for_contact(contact.id)
+    new_lead = lead is None
+    if lead is None:
+        lead = await uow.leads.add(
+            now,
+            contact_id=contact.id,
+            status=LeadStatus.NEW.value,
+            is_open=True,
+            channel=inbound.channel,
+            source=inbound.source or inbound.channel,
+            extra=dict(inbound.extra),
+        )
+        uow.events.add(
+            lead.id,
+            "lead_created",
+            now,
+            actor="customer",
+            data={"channel": inbound.channel, "source": lead.source},
+        )
+    elif inbound.source and inbound.is_start:
+        uow.events.add(
+            lead.id, "source_seen", now, actor="customer", data={"source": inbound.source}
+        )
+    lead.last_customer_message_at = now
+
+    message = await uow.messages.add(
+        now,
+        lead_id=lead.id,
+        contact_id=contact.id,
+        channel=inbound.channel,
+        direction="in",
+        external_id=inbound.external_message_id,
+        text=inbound.text,
+        attachments=[attachment.as_dict() for attachment in inbound.attachments],
+        delivery_status="received",
+        sent_at=inbound.sent_at,
+    )
+    uow.events.add(
+        lead.id,
+        "message_received",
+        now,
+        actor="customer",
+        data={"message_id": message.id, "channel": inbound.channel},
+    )
+    if sender.phone:
+        uow.events.add(lead.id, "phone_shared", now, actor="customer", data={"phone": sender.phone})
+
+    if new_lead and identity.blocked_at is None:
+        language = language_of(identity.language or contact.language)
+        name = contact.display_name or identity.display_name or ""
+        when = when_to_expect(ctx, now, language)
+        if inbound.is_start:
+            text = ctx.texts.get(
+                "welcome", language, name=name, company=ctx.config.company.name, when=when
+            )
+        elif contact.phone:
+            text = ctx.texts.get("ack_new_lead_with_phone", language, name=name, when=when)
+        else:
+            text = ctx.texts.get("ack_new_lead", language, name=name, when=when)
+        payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
+        if not contact.phone:
+            payload["keyboard"] = phone_keyboard(ctx.texts, language)
+        await uow.outbox.add(
+            channel=inbound.channel,
+            chat_id=identity.chat_id,
+            purpose="ack",
+            payload=payload,
+            now=now,
+            contact_id=contact.id,
+            lead_id=lead.id,
+            dedupe_key=f"ack:lead:{lead.id}",
+        )
+    elif sender.phone and inbound.attachments and inbound.attachments[0].kind == "contact":
+        language = language_of(identity.language or contact.language)
+        await uow.outbox.add(
+            channel=inbound.channel,
+            chat_id=identity.chat_id,
+            purpose="reply",
+            payload={
+                "text": ctx.texts.get("phone_thanks", language, phone=sender.phone),
+                "parse_mode": "HTML",
+                "remove_keyboard": True,
+            },
+            now=now,
+            contact_id=contact.id,
+            lead_id=lead.id,
+        )
+    return CaptureResult(Outcome.CAPTURED, lead.id, contact.id, message.id, new_lead)
+
+
+async def _match_contact(uow: UnitOfWork, inbound: InboundMessage) -> Contact | None:
+    """The same phone or e-mail seen on another channel is the same person."""
+    if inbound.sender.phone:
+        contact = await uow.contacts.find_by_phone(inbound.sender.phone)
+        if contact is not None:
+            return contact
+    if inbound.sender.email:
+        return await uow.contacts.find_by_email(inbound.sender.email)
+    return None
+
+
+def _update_contact(contact: Contact, inbound: InboundMessage, now: datetime) -> None:
+    sender = inbound.sender
+    contact.display_name = contact.display_name or sender.display_name
+    contact.username = contact.username or sender.username
+    contact.language = sender.language or contact.language
+    if sender.phone:
+        contact.phone = sender.phone
+    if sender.email and not contact.email:
+        contact.email = sender.email
+    contact.updated_at = now
+
+
+@dataclass(frozen=True)
+class EditResult:
+    applied: bool
+    lead_id: int | None = None
+
+
+async def apply_edit(ctx: AppContext, edit: InboundEdit) -> EditResult:
+    """An edited message updates the stored text; the old text stays in the lead history."""
+    async with ctx.db.uow() as uow:
+        now = ctx.clock.now()
+        if edit.receipt_key is not None and not await uow.receipts.add(
+            edit.channel, edit.receipt_key, now
+        ):
+            return EditResult(False)
+        message = await uow.messages.by_external_id(edit.channel, edit.external_message_id)
+        if message is None or message.text == edit.text:
+            await uow.commit()
+            return EditResult(False, message.lead_id if message else None)
+        if message.lead_id is not None:
+            uow.events.add(
+                message.lead_id,
+                "message_edited",
+                now,
+                actor="customer",
+                data={"message_id": message.id, "old_text": message.text, "new_text": edit.text},
+            )
+        message.text = edit.text
+        message.edited_at = edit.edited_at or now
+        await uow.commit()
+        return EditResult(True, message.lead_id)
+
+
+async def set_blocked(ctx: AppContext, channel: str, chat_id: str, blocked: bool) -> bool:
+    """The customer blocked (or unblocked) the bot: stop (or resume) sending to him."""
+    async with ctx.db.uow() as uow:
+        changed = await uow.identities.set_blocked(
+            channel, chat_id, ctx.clock.now() if blocked else None
+        )
+        await uow.commit()
+        return changed > 0
+
+
+async def keep_dead_letter(ctx: AppContext, channel: str, payload: str, error: str) -> None:
+    async with ctx.db.uow() as uow:
+        uow.dead_letters.add(channel, payload, error, ctx.clock.now())
+        await uow.commit()

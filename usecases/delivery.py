@@ -1,0 +1,179 @@
+"""Delivery of the outbox: claim due rows, send them within the channel's limits, record
+the outcome. A row is marked sent right after a successful answer, so it is never sent
+again; a row whose sender died goes back to the queue when its lease runs out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+
+from channels.base import ChannelSender, SendResult, SendStatus
+from storage.db import is_transient
+from usecases.context import AppContext
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 20
+MAX_BACKOFF = 300.0
+RECORD_ATTEMPTS = 12
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential with jitter: 2, 4, 8 … seconds, at most five minutes."""
+    base = min(MAX_BACKOFF, 2.0 ** max(1, attempts))
+    return base * random.uniform(0.8, 1.2)
+
+
+@dataclass
+class _Row:
+    id: int
+    channel: str
+    chat_id: str
+    payload: dict[str, Any]
+    attempts: int
+    message_id: int | None
+
+
+class OutboxDelivery:
+    def __init__(
+        self,
+        ctx: AppContext,
+        senders: dict[str, ChannelSender],
+        *,
+        rates: dict[str, float] | None = None,
+        batch_size: int = 100,
+        concurrency: int = 16,
+    ) -> None:
+        self._ctx = ctx
+        self._senders = senders
+        self._limiters = {
+            name: AsyncLimiter(1, 1.0 / (rates or {}).get(name, 28.0)) for name in senders
+        }
+        self._batch_size = batch_size
+        self._slots = asyncio.Semaphore(concurrency)
+        # When each chat may next receive a message (monotonic seconds).
+        self._chat_ready: dict[tuple[str, str], float] = {}
+
+    async def run_once(self) -> int:
+        """Send one batch of due rows; returns how many rows were claimed."""
+        now = self._ctx.clock.now()
+        async with self._ctx.db.uow() as uow:
+            await uow.outbox.reclaim_expired(now)
+            claimed = await uow.outbox.claim_due(
+                now, self._batch_size, LEASE, channels=list(self._senders)
+            )
+            blocked = await uow.identities.blocked_chats(
+                {(row.channel, row.chat_id) for row in claimed if row.contact_id is not None}
+            )
+            await uow.commit()
+        rows = [
+            _Row(row.id, row.channel, row.chat_id, row.payload, row.attempts, row.message_id)
+            for row in claimed
+        ]
+        if not rows:
+            return 0
+        by_chat: dict[tuple[str, str], list[_Row]] = defaultdict(list)
+        for row in rows:
+            by_chat[(row.channel, row.chat_id)].append(row)
+        first_rows: list[_Row] = []
+        later: list[tuple[_Row, float]] = []
+        for key, chat_rows in by_chat.items():
+            if key in blocked:
+                for row in chat_rows:
+                    await self._record(
+                        row, SendResult(SendStatus.FAILED, error="recipient blocked the bot")
+                    )
+                continue
+            first_rows.append(chat_rows[0])
+            interval = self._interval(*key)
+            later.extend((row, interval * (index + 1)) for index, row in enumerate(chat_rows[1:]))
+        if later:
+            await self._postpone(later)
+        await asyncio.gather(*(self._deliver(row) for row in first_rows))
+        return len(rows)
+
+    def _interval(self, channel: str, chat_id: str) -> float:
+        sender = self._senders[channel]
+        if chat_id.startswith("-"):
+            return float(getattr(sender, "group_interval", 0.0))
+        return float(getattr(sender, "per_chat_interval", 0.0))
+
+    async def _postpone(self, rows: list[tuple[_Row, float]]) -> None:
+        now = self._ctx.clock.now()
+        async with self._ctx.db.uow() as uow:
+            for row, delay in rows:
+                await uow.outbox.mark_retry(
+                    row.id, now + timedelta(seconds=delay), "paced", count=False
+                )
+            await uow.commit()
+
+    async def _deliver(self, row: _Row) -> None:
+        key = (row.channel, row.chat_id)
+        async with self._slots:
+            wait = self._chat_ready.get(key, 0.0) - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            async with self._limiters[row.channel]:
+                try:
+                    result = await self._senders[row.channel].send(row.chat_id, row.payload)
+                except Exception as exc:  # a sender bug must not stop the others
+                    log.exception("sender %s crashed on outbox row %s", row.channel, row.id)
+                    result = SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
+            pause = result.retry_after or 0.0
+            self._chat_ready[key] = time.monotonic() + max(self._interval(*key), pause)
+        await self._record(row, result)
+
+    async def _record(self, row: _Row, result: SendResult) -> None:
+        # A message that went out must be marked sent, or the lease would send it again:
+        # ride out a short database outage here.
+        delay = 0.2
+        for attempt in range(RECORD_ATTEMPTS):
+            try:
+                await self._record_once(row, result)
+                return
+            except Exception as exc:
+                if not is_transient(exc) or attempt == RECORD_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _record_once(self, row: _Row, result: SendResult) -> None:
+        now = self._ctx.clock.now()
+        async with self._ctx.db.uow() as uow:
+            if result.status is SendStatus.SENT:
+                await uow.outbox.mark_sent(row.id, now, result.external_id)
+                if row.message_id is not None:
+                    await uow.messages.set_delivery(
+                        row.message_id, "sent", external_id=result.external_id, at=now
+                    )
+            elif result.status is SendStatus.RETRY and row.attempts < MAX_ATTEMPTS:
+                delay = result.retry_after if result.retry_after else backoff_seconds(row.attempts)
+                await uow.outbox.mark_retry(
+                    row.id, now + timedelta(seconds=delay), result.error or "retry"
+                )
+                log.warning(
+                    "outbox row %s to %s: %s; retry in %.1fs",
+                    row.id,
+                    row.channel,
+                    result.error,
+                    delay,
+                )
+            else:
+                await uow.outbox.mark_failed(row.id, result.error or result.status.value)
+                if row.message_id is not None:
+                    await uow.messages.set_delivery(
+                        row.message_id, "failed", external_id=None, at=None
+                    )
+                if result.status is SendStatus.BLOCKED:
+                    await uow.identities.set_blocked(row.channel, row.chat_id, now)
+                log.warning("outbox row %s to %s failed: %s", row.id, row.channel, result.error)
+            await uow.commit()

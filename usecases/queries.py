@@ -1,0 +1,115 @@
+"""Read models for the JSON API and the dashboard: plain dicts, ready for JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from usecases.context import AppContext
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _lead_summary(lead: Any) -> dict[str, Any]:
+    return {
+        "id": lead.id,
+        "contact_id": lead.contact_id,
+        "status": lead.status,
+        "is_open": lead.is_open,
+        "class": lead.lead_class,
+        "channel": lead.channel,
+        "source": lead.source,
+        "manager_id": lead.manager_id,
+        "created_at": _iso(lead.created_at),
+        "assigned_at": _iso(lead.assigned_at),
+        "accepted_at": _iso(lead.accepted_at),
+        "first_response_at": _iso(lead.first_response_at),
+        "stage_entered_at": _iso(lead.stage_entered_at),
+        "closed_at": _iso(lead.closed_at),
+        "loss_reason": lead.loss_reason,
+        "extra": lead.extra or {},
+    }
+
+
+async def list_leads(
+    ctx: AppContext,
+    *,
+    status: str | None,
+    channel: str | None,
+    since: datetime | None,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    async with ctx.db.uow() as uow:
+        leads, total = await uow.leads.search(
+            status=status, channel=channel, since=since, limit=limit, offset=offset
+        )
+    next_offset = offset + len(leads) if offset + len(leads) < total else None
+    return {
+        "items": [_lead_summary(lead) for lead in leads],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": next_offset,
+    }
+
+
+async def lead_details(ctx: AppContext, lead_id: int) -> dict[str, Any] | None:
+    async with ctx.db.uow() as uow:
+        lead = await uow.leads.get(lead_id)
+        if lead is None:
+            return None
+        contact = await uow.contacts.get(lead.contact_id)
+        identities = await uow.identities.for_contact(lead.contact_id)
+        messages = await uow.messages.for_lead(lead_id)
+        events = await uow.events.for_lead(lead_id)
+    assert contact is not None
+    return {
+        **_lead_summary(lead),
+        "contact": {
+            "id": contact.id,
+            "name": contact.display_name,
+            "username": contact.username,
+            "language": contact.language,
+            "phone": contact.phone,
+            "email": contact.email,
+            "identities": [
+                {
+                    "channel": identity.channel,
+                    "external_id": identity.external_id,
+                    "blocked": identity.blocked_at is not None,
+                }
+                for identity in identities
+            ],
+        },
+        "messages": [
+            {
+                "id": message.id,
+                "direction": message.direction,
+                "channel": message.channel,
+                "external_id": message.external_id,
+                "text": message.text,
+                "attachments": message.attachments,
+                "delivery_status": message.delivery_status,
+                "created_at": _iso(message.created_at),
+                "edited_at": _iso(message.edited_at),
+            }
+            for message in messages
+        ],
+        "events": [
+            {
+                "type": event.type,
+                "actor": event.actor,
+                "at": _iso(event.at),
+                "data": event.data,
+            }
+            for event in events
+        ],
+    }
+
+
+async def database_answers(ctx: AppContext) -> bool:
+    async with ctx.db.uow() as uow:
+        return await uow.ping()
