@@ -51,11 +51,10 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         assert self._session is not None
-        try:
-            await self._session.rollback()
-        finally:
-            await self._session.close()
-            self._session = None
+        # close() rolls back what was not committed and detaches the loaded objects
+        # without expiring them, so results stay readable after the unit of work.
+        await self._session.close()
+        self._session = None
 
     async def commit(self) -> None:
         assert self._session is not None

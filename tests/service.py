@@ -1,0 +1,41 @@
+"""Run the real service in-process against the Telegram emulator, for end-to-end tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from app.config import Config
+from app.runtime import Role, Service
+from app.settings import Settings
+from domain.clock import Clock, SystemClock
+
+TOKEN = "123456:TEST"
+API_TOKEN = "test-api-token"
+
+
+def make_settings(database_url: str, api_base: str | None, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "http_host": "127.0.0.1",
+        "http_port": 0,
+        "api_token": API_TOKEN,
+        "log_level": "INFO",
+    }
+    if api_base is not None:
+        values.update(telegram_bot_token=TOKEN, telegram_api_base=api_base)
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@asynccontextmanager
+async def running_service(
+    settings: Settings, config: Config, *, clock: Clock | None = None, role: Role = Role.ALL
+) -> AsyncIterator[Service]:
+    service = Service(settings, config, role=role, clock=clock or SystemClock())
+    await service.start()
+    try:
+        yield service
+    finally:
+        await service.stop()
