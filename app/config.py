@@ -23,8 +23,10 @@ from pydantic import (
     model_validator,
 )
 
+from domain.classify import ClassRule
 from domain.durations import parse_duration
 from domain.hours import WEEKDAYS, Shift, WorkingHours, parse_shift
+from domain.sla import SlaPolicy
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
@@ -119,6 +121,7 @@ class Person(Strict):
     timezone: TimeZone | None = None
     working_hours: Week | None = None
     active: bool = True
+    language: str = Field(default="ru", pattern="^(ru|en)$")
 
 
 class Team(Strict):
@@ -145,6 +148,56 @@ class Sla(Strict):
     max_passes: int = Field(default=3, ge=0)
     stage_limits: dict[str, Duration] = Field(default_factory=dict)
 
+    @field_validator("stage_limits")
+    @classmethod
+    def _stages(cls, value: dict[str, timedelta]) -> dict[str, timedelta]:
+        allowed = ("new", "contacted", "qualified", "proposal")
+        for stage in value:
+            if stage not in allowed:
+                raise ValueError(f"unknown stage {stage!r}, expected one of {', '.join(allowed)}")
+        return value
+
+
+class ClassWhen(Strict):
+    words: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    fields: dict[str, str] = Field(default_factory=dict)
+    min_amount: float | None = Field(default=None, ge=0)
+
+
+class LeadClass(Strict):
+    name: str = Field(min_length=1, max_length=64)
+    min_level: Level = Level.JUNIOR
+    priority: int = 0
+    # No `when`: the default class, for leads no other rule matches.
+    when: ClassWhen | None = None
+
+    def rule(self) -> ClassRule:
+        when = self.when or ClassWhen()
+        return ClassRule(
+            name=self.name,
+            min_level=self.min_level.value,
+            priority=self.priority,
+            words=tuple(when.words),
+            sources=tuple(when.sources),
+            fields=dict(when.fields),
+            min_amount=when.min_amount,
+        )
+
+
+class DistributionMode(StrEnum):
+    OFFER = "offer"  # offer to one manager, pass on after the accept timeout
+    ROTATION = "rotation"  # assign straight away, in turn
+
+
+class Distribution(Strict):
+    mode: DistributionMode = DistributionMode.OFFER
+    invite_ttl: Duration = timedelta(days=1)
+
+
+def _default_classes() -> list[LeadClass]:
+    return [LeadClass(name="standard")]
+
 
 class Telegram(Strict):
     allow_groups: bool = False
@@ -155,11 +208,41 @@ class Config(Strict):
     telegram: Telegram = Field(default_factory=Telegram)
     sla: Sla = Field(default_factory=Sla)
     team: Team = Field(default_factory=Team)
+    lead_classes: list[LeadClass] = Field(default_factory=_default_classes)
+    distribution: Distribution = Field(default_factory=Distribution)
     loss_reasons: list[str] = Field(
         default_factory=lambda: ["price", "competitor", "no_budget", "no_response", "spam"]
     )
     # Overrides of the built-in message texts: texts.ru.ack_new_lead: "..."
     texts: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+    @field_validator("lead_classes")
+    @classmethod
+    def _one_default(cls, value: list[LeadClass]) -> list[LeadClass]:
+        names = [item.name for item in value]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"class {duplicates[0]!r} is declared twice")
+        if sum(1 for item in value if item.when is None) > 1:
+            raise ValueError("only one class may have no `when` (the default class)")
+        return value
+
+    @field_validator("loss_reasons")
+    @classmethod
+    def _reasons(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("give at least one loss reason")
+        return value
+
+    def class_rules(self) -> list[ClassRule]:
+        return [item.rule() for item in self.lead_classes]
+
+    def sla_policy(self) -> SlaPolicy:
+        return SlaPolicy(
+            first_response=self.sla.first_response,
+            first_response_reminder=self.sla.first_response_reminder,
+            stage_limits=dict(self.sla.stage_limits),
+        )
 
     @field_validator("texts")
     @classmethod

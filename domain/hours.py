@@ -73,3 +73,17 @@ def parse_shift(text: str) -> Shift:
     except ValueError:
         raise ValueError(f"expected a shift like 09:00-18:00, got {text!r}") from None
     return Shift(start, end)
+
+
+def week_to_json(days: dict[int, tuple[Shift, ...]]) -> dict[str, list[str]]:
+    return {
+        WEEKDAYS[day]: [f"{s.start:%H:%M}-{s.end:%H:%M}" for s in shifts]
+        for day, shifts in sorted(days.items())
+    }
+
+
+def week_from_json(data: dict[str, list[str]]) -> dict[int, tuple[Shift, ...]]:
+    return {
+        WEEKDAYS.index(day): tuple(parse_shift(text) for text in shifts)
+        for day, shifts in data.items()
+    }

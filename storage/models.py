@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -82,6 +83,7 @@ class Manager(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=20)
     working_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    language: Mapped[str] = mapped_column(String(8), default="ru", server_default="ru")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     paused_at: Mapped[datetime | None]
     from_config: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -125,6 +127,55 @@ class Lead(Base):
     last_customer_message_at: Mapped[datetime | None]
     loss_reason: Mapped[str | None] = mapped_column(String(255))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # When the next SLA timer of this lead is due (None: nothing pending).
+    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Set while the lead waits for a free manager.
+    queued_at: Mapped[datetime | None]
+    # Nobody took it after the last pass: it waits for the head's decision.
+    needs_head: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class LeadOffer(Base):
+    """A lead offered to one manager: accepted, declined, or expired and passed on."""
+
+    __tablename__ = "lead_offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("managers.id"), index=True)
+    offered_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class LeadAlert(Base):
+    """A reminder or escalation that fired; unique, so each fires once per lead and key."""
+
+    __tablename__ = "lead_alerts"
+    __table_args__ = (UniqueConstraint("lead_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    key: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
+class Invite(Base):
+    """A single-use deep link a head gives to a new manager."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("managers.id"))
+    level: Mapped[str] = mapped_column(String(16), default="junior")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Message(Base):

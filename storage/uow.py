@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from types import TracebackType
 
 from sqlalchemy import text
@@ -13,6 +14,7 @@ from storage.repos.leads import EventRepo, LeadRepo
 from storage.repos.messages import MessageRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.receipts import DeadLetterRepo, ReceiptRepo
+from storage.repos.team import AlertRepo, InviteRepo, ManagerRepo, OfferRepo
 
 # A unique constraint was hit: another transaction got there first.
 ConflictError = IntegrityError
@@ -27,6 +29,10 @@ class UnitOfWork:
     outbox: OutboxRepo
     receipts: ReceiptRepo
     dead_letters: DeadLetterRepo
+    managers: ManagerRepo
+    offers: OfferRepo
+    alerts: AlertRepo
+    invites: InviteRepo
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -42,6 +48,10 @@ class UnitOfWork:
         self.outbox = OutboxRepo(session)
         self.receipts = ReceiptRepo(session)
         self.dead_letters = DeadLetterRepo(session)
+        self.managers = ManagerRepo(session)
+        self.offers = OfferRepo(session)
+        self.alerts = AlertRepo(session)
+        self.invites = InviteRepo(session)
         return self
 
     async def __aexit__(
@@ -63,6 +73,15 @@ class UnitOfWork:
     async def ping(self) -> bool:
         assert self._session is not None
         return (await self._session.scalar(text("SELECT 1"))) == 1
+
+    async def lock(self, name: str) -> bool:
+        """A transaction-scoped singleton lock (PostgreSQL); SQLite's writer lock suffices."""
+        assert self._session is not None
+        if self._session.bind.dialect.name != "postgresql":
+            return True
+        key = zlib.crc32(name.encode())
+        statement = text("SELECT pg_try_advisory_xact_lock(:key)")
+        return bool(await self._session.scalar(statement, {"key": key}))
 
     async def flush(self) -> None:
         assert self._session is not None

@@ -12,16 +12,19 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from app.texts import language_of
+from domain.classify import classify
 from domain.inbound import InboundEdit, InboundMessage
 from domain.pipeline import LeadStatus
 from storage.uow import ConflictError, UnitOfWork
+from usecases.assignment import distribute_waiting, refresh_timer
+from usecases.cards import button_data
 from usecases.context import AppContext
 from usecases.replies import phone_keyboard, when_to_expect
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from storage.models import Contact
+    from storage.models import Contact, Lead
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,9 @@ async def capture(ctx: AppContext, inbound: InboundMessage) -> CaptureResult:
                 result = await _capture(ctx, uow, inbound)
                 await uow.commit()
             if result.new_lead:
+                ctx.wake("outbox")
+                await _distribute_quietly(ctx)
+            elif result.outcome is Outcome.CAPTURED:
                 ctx.wake("outbox")
             return result
         except ConflictError:
@@ -107,15 +113,21 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
     lead = await uow.leads.open_for_contact(contact.id)
     new_lead = lead is None
     if lead is None:
+        lead_class = classify(
+            ctx.config.class_rules(), inbound.text, inbound.source, inbound.extra
+        )
         lead = await uow.leads.add(
             now,
             contact_id=contact.id,
             status=LeadStatus.NEW.value,
             is_open=True,
+            lead_class=lead_class.name,
+            priority=lead_class.priority,
             channel=inbound.channel,
             source=inbound.source or inbound.channel,
             extra=dict(inbound.extra),
         )
+        await refresh_timer(ctx, uow, lead)
         uow.events.add(
             lead.id,
             "lead_created",
@@ -150,6 +162,8 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
     )
     if sender.phone:
         uow.events.add(lead.id, "phone_shared", now, actor="customer", data={"phone": sender.phone})
+    if lead.manager_id is not None and not new_lead:
+        await _relay_to_manager(ctx, uow, lead, contact, inbound)
 
     if new_lead and identity.blocked_at is None:
         language = language_of(identity.language or contact.language)
@@ -192,6 +206,32 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
             lead_id=lead.id,
         )
     return CaptureResult(Outcome.CAPTURED, lead.id, contact.id, message.id, new_lead)
+
+
+async def _distribute_quietly(ctx: AppContext) -> None:
+    """The lead is stored already; if handing it out fails, the next tick does it."""
+    try:
+        await distribute_waiting(ctx)
+    except Exception:
+        log.exception("distribution after capture failed; the scheduler will retry")
+
+
+async def _relay_to_manager(
+    ctx: AppContext, uow: UnitOfWork, lead: Lead, contact: Contact, inbound: InboundMessage
+) -> None:
+    """Later customer messages on an assigned lead reach its manager, marked with the lead."""
+    manager = await uow.managers.get(lead.manager_id or 0)
+    if manager is None:
+        return
+    language = manager.language
+    text = inbound.text or ", ".join(a.kind for a in inbound.attachments)
+    body = ctx.texts.get("customer_says", language, lead_id=lead.id,
+                         customer=contact.display_name or f"#{contact.id}", text=text)
+    buttons = [[{"text": str(ctx.texts.get("btn_reply", language)),
+                 "callback_data": button_data("rep", lead.id)}]]
+    await uow.outbox.add(channel="telegram", chat_id=str(manager.telegram_id), purpose="relay",
+                         payload={"text": body, "parse_mode": "HTML", "buttons": buttons},
+                         now=ctx.clock.now(), lead_id=lead.id)
 
 
 async def _match_contact(uow: UnitOfWork, inbound: InboundMessage) -> Contact | None:

@@ -26,6 +26,76 @@ class LeadRepo:
         await self._session.flush()
         return lead
 
+    async def get_for_update(self, lead_id: int) -> Lead | None:
+        statement = select(Lead).where(Lead.id == lead_id).with_for_update()
+        return (await self._session.scalars(statement)).first()
+
+    async def waiting(self, limit: int = 100) -> list[Lead]:
+        """Open leads with nobody on them, highest class and oldest first."""
+        statement = (
+            select(Lead)
+            .where(
+                Lead.is_open.is_(True),
+                Lead.manager_id.is_(None),
+                Lead.offered_manager_id.is_(None),
+                Lead.needs_head.is_(False),
+            )
+            .order_by(Lead.priority.desc(), Lead.created_at, Lead.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(await self._session.scalars(statement))
+
+    async def count_queued(self) -> int:
+        statement = select(func.count(Lead.id)).where(
+            Lead.is_open.is_(True), Lead.queued_at.is_not(None)
+        )
+        return int(await self._session.scalar(statement) or 0)
+
+    async def expired_offers(self, now: datetime, limit: int = 100) -> list[Lead]:
+        statement = (
+            select(Lead)
+            .where(
+                Lead.is_open.is_(True),
+                Lead.offered_manager_id.is_not(None),
+                Lead.offer_expires_at <= now,
+            )
+            .order_by(Lead.offer_expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(await self._session.scalars(statement))
+
+    async def timers_due(self, now: datetime, limit: int = 200) -> list[Lead]:
+        statement = (
+            select(Lead)
+            .where(Lead.is_open.is_(True), Lead.next_timer_at <= now)
+            .order_by(Lead.next_timer_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(await self._session.scalars(statement))
+
+    async def for_manager(self, manager_id: int, *, open_only: bool = True) -> list[Lead]:
+        conditions = [Lead.manager_id == manager_id]
+        if open_only:
+            conditions.append(Lead.is_open.is_(True))
+        statement = select(Lead).where(*conditions).order_by(Lead.created_at)
+        return list(await self._session.scalars(statement))
+
+    async def previous_manager(self, contact_id: int, exclude_lead: int) -> int | None:
+        statement = (
+            select(Lead.manager_id)
+            .where(
+                Lead.contact_id == contact_id,
+                Lead.id != exclude_lead,
+                Lead.manager_id.is_not(None),
+            )
+            .order_by(Lead.created_at.desc())
+            .limit(1)
+        )
+        return await self._session.scalar(statement)
+
     async def search(
         self,
         *,

@@ -40,3 +40,12 @@ class MessageRepo:
         await self._session.execute(
             update(Message).where(Message.id == message_id).values(**values)
         )
+
+    async def first_inbound(self, lead_id: int) -> Message | None:
+        statement = (
+            select(Message)
+            .where(Message.lead_id == lead_id, Message.direction == "in")
+            .order_by(Message.id)
+            .limit(1)
+        )
+        return (await self._session.scalars(statement)).first()

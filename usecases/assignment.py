@@ -1,0 +1,285 @@
+"""Offering leads to managers, accepting, declining, passing on, and the head's hand."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from enum import StrEnum
+
+from app.config import DistributionMode
+from domain.assignment import Candidate, choose_manager
+from domain.sla import LeadClock, due_timers
+from storage.models import Lead, Manager
+from storage.uow import UnitOfWork
+from usecases import cards
+from usecases.context import AppContext
+from usecases.replies import format_span
+from usecases.staffing import ROLE_HEAD, candidates, class_of, may_act, tell_heads, tell_staff
+
+log = logging.getLogger(__name__)
+
+
+class Verdict(StrEnum):
+    DONE = "done"
+    STALE = "stale"  # the lead moved on since the button was drawn
+    NOT_YOURS = "not_yours"
+
+
+def lead_clock(ctx: AppContext, lead: Lead) -> LeadClock:
+    # The first-response clock starts when the team is at work, not at 3 a.m.
+    start = ctx.config.company.hours().next_open(lead.created_at) or lead.created_at
+    return LeadClock(
+        created_at=start,
+        status=lead.status,
+        stage_entered_at=lead.stage_entered_at,
+        first_response_at=lead.first_response_at,
+        is_open=lead.is_open,
+    )
+
+
+async def refresh_timer(ctx: AppContext, uow: UnitOfWork, lead: Lead) -> None:
+    """Recompute when this lead's next SLA timer is due, after any change to it."""
+    fired = await uow.alerts.keys(lead.id)
+    due, later = due_timers(lead_clock(ctx, lead), ctx.config.sla_policy(), ctx.clock.now(), fired)
+    lead.next_timer_at = ctx.clock.now() if due else later
+
+
+async def send_card(
+    ctx: AppContext, uow: UnitOfWork, lead: Lead, manager: Manager, *, offer: bool
+) -> None:
+    contact = await uow.contacts.get(lead.contact_id)
+    first = await uow.messages.first_inbound(lead.id)
+    language = manager.language
+    now = ctx.clock.now()
+    if offer:
+        timeout = format_span(ctx.texts, ctx.config.sla.accept_timeout, language)
+        header = ctx.texts.get("offer_header", language, timeout=timeout)
+        buttons = cards.offer_buttons(ctx.texts, language, lead.id)
+    else:
+        header = ctx.texts.get("assigned_header", language)
+        buttons = cards.work_buttons(ctx.texts, language, lead.id, lead.status)
+    text = cards.card_text(
+        ctx.texts, language, lead=lead, contact=contact,
+        first_message=first.text if first else "", now=now, header=header,
+    )
+    await tell_staff(ctx, uow, manager, cards.payload(text, buttons),
+                     purpose="offer" if offer else "card", lead_id=lead.id)
+
+
+async def _eligible_names(
+    uow: UnitOfWork, pool: dict[int, Candidate], min_level: str
+) -> list[tuple[int, str]]:
+    names = []
+    for manager in await uow.managers.all():
+        chosen = pool.get(manager.id)
+        if chosen is not None and chosen.eligible(min_level):
+            names.append((manager.id, manager.name))
+    return names
+
+
+async def escalate_no_taker(ctx: AppContext, uow: UnitOfWork, lead: Lead) -> None:
+    now = ctx.clock.now()
+    lead.needs_head = True
+    if not await uow.alerts.add(lead.id, "no_taker", "no_taker", now):
+        return
+    pool = await candidates(uow, now)
+    names = await _eligible_names(uow, pool, class_of(ctx, lead).min_level)
+    uow.events.add(lead.id, "escalated", now, data={"reason": "no_taker", "passes": lead.pass_count})
+    await tell_heads(
+        ctx, uow,
+        lambda language: cards.payload(
+            ctx.texts.get("head_no_taker", language, lead_id=lead.id, passes=lead.pass_count),
+            cards.head_buttons(ctx.texts, language, lead.id, names),
+        ),
+        purpose="escalation", lead_id=lead.id,
+    )
+
+
+async def distribute_waiting(ctx: AppContext, limit: int = 100) -> int:
+    """Offer (or assign) every waiting lead that someone can take; queue the rest.
+
+    One distributor at a time (a lock), so capacities hold with several processes.
+    Returns how many leads went to a manager.
+    """
+    async with ctx.db.uow() as uow:
+        if not await uow.lock("distribute"):
+            return 0
+        now = ctx.clock.now()
+        leads = await uow.leads.waiting(limit)
+        if not leads:
+            return 0
+        pool = await candidates(uow, now)
+        managers = {manager.id: manager for manager in await uow.managers.all()}
+        queue_was_empty = await uow.leads.count_queued() == 0
+        handed = 0
+        for lead in leads:
+            lead_class = class_of(ctx, lead)
+            exclude = frozenset(await uow.offers.offered_managers(lead.id))
+            preferred = await uow.leads.previous_manager(lead.contact_id, lead.id)
+            chosen = choose_manager(pool.values(), lead_class.min_level, exclude=exclude,
+                                    preferred=preferred)
+            if chosen is None:
+                if any(c.eligible(lead_class.min_level) for c in pool.values()):
+                    # Eligible people exist but all had their chance with this lead.
+                    await escalate_no_taker(ctx, uow, lead)
+                    continue
+                await _queue(ctx, uow, lead, now, tell=queue_was_empty)
+                queue_was_empty = False
+                continue
+            manager = managers[chosen.id]
+            await _hand_over(ctx, uow, lead, manager, now)
+            pool[chosen.id] = Candidate(**{**chosen.__dict__, "last_offered_at": now,
+                                           "open_leads": chosen.open_leads + 1})
+            handed += 1
+        await uow.commit()
+    if handed:
+        ctx.wake("outbox")
+    return handed
+
+
+async def _queue(ctx: AppContext, uow: UnitOfWork, lead: Lead, now: datetime, *, tell: bool) -> None:
+    if lead.queued_at is not None:
+        return
+    lead.queued_at = now
+    uow.events.add(lead.id, "queued", now)
+    if tell:
+        waiting = await uow.leads.count_queued() + 1
+        await tell_heads(
+            ctx, uow,
+            lambda language: cards.payload(
+                ctx.texts.get("head_queue", language, lead_id=lead.id, waiting=waiting)
+            ),
+            purpose="escalation", lead_id=lead.id, dedupe_key=f"queue:{lead.id}",
+        )
+
+
+async def _hand_over(ctx: AppContext, uow: UnitOfWork, lead: Lead, manager: Manager,
+                     now: datetime) -> None:
+    manager.last_offered_at = now
+    lead.queued_at = None
+    if ctx.config.distribution.mode is DistributionMode.ROTATION:
+        lead.manager_id = manager.id
+        lead.assigned_at = lead.accepted_at = now
+        uow.events.add(lead.id, "assigned", now, data={"manager_id": manager.id, "mode": "rotation"})
+        await send_card(ctx, uow, lead, manager, offer=False)
+        return
+    lead.offered_manager_id = manager.id
+    lead.offer_expires_at = now + ctx.config.sla.accept_timeout
+    uow.offers.add(lead.id, manager.id, now, lead.offer_expires_at)
+    uow.events.add(lead.id, "offered", now, data={"manager_id": manager.id,
+                                                   "pass": lead.pass_count})
+    await send_card(ctx, uow, lead, manager, offer=True)
+
+
+async def accept(ctx: AppContext, lead_id: int, telegram_id: int) -> Verdict:
+    async with ctx.db.uow() as uow:
+        now = ctx.clock.now()
+        lead = await uow.leads.get_for_update(lead_id)
+        manager = await uow.managers.by_telegram_id(telegram_id)
+        if lead is None or manager is None:
+            return Verdict.STALE
+        if lead.offered_manager_id != manager.id:
+            return Verdict.STALE if lead.manager_id == manager.id or not lead.is_open \
+                else Verdict.NOT_YOURS
+        if not lead.is_open or (lead.offer_expires_at and lead.offer_expires_at <= now):
+            return Verdict.STALE
+        lead.manager_id = manager.id
+        lead.assigned_at = lead.accepted_at = now
+        lead.offered_manager_id = None
+        lead.offer_expires_at = None
+        await uow.offers.close_pending(lead.id, "accepted", now)
+        uow.events.add(lead.id, "accepted", now, actor=f"manager:{manager.id}",
+                       manager_id=manager.id)
+        await send_card(ctx, uow, lead, manager, offer=False)
+        await uow.commit()
+    ctx.wake("outbox")
+    return Verdict.DONE
+
+
+async def decline(ctx: AppContext, lead_id: int, telegram_id: int, reason: str) -> Verdict:
+    async with ctx.db.uow() as uow:
+        now = ctx.clock.now()
+        lead = await uow.leads.get_for_update(lead_id)
+        manager = await uow.managers.by_telegram_id(telegram_id)
+        if lead is None or manager is None or not lead.is_open:
+            return Verdict.STALE
+        if lead.offered_manager_id != manager.id:
+            return Verdict.STALE if lead.manager_id else Verdict.NOT_YOURS
+        await uow.offers.close_pending(lead.id, "declined", now, reason)
+        await _pass_on(ctx, uow, lead, now, "declined", manager, reason)
+        await uow.commit()
+    await distribute_waiting(ctx)
+    return Verdict.DONE
+
+
+async def _pass_on(ctx: AppContext, uow: UnitOfWork, lead: Lead, now: datetime, why: str,
+                   manager: Manager, reason: str | None = None) -> None:
+    lead.offered_manager_id = None
+    lead.offer_expires_at = None
+    lead.pass_count += 1
+    uow.events.add(lead.id, why, now, actor=f"manager:{manager.id}" if why == "declined"
+                   else "system", manager_id=manager.id,
+                   data={"pass": lead.pass_count, "reason": reason})
+    if lead.pass_count >= ctx.config.sla.max_passes:
+        await escalate_no_taker(ctx, uow, lead)
+
+
+async def expire_offers(ctx: AppContext) -> int:
+    """Offers nobody accepted in time pass on to the next manager."""
+    async with ctx.db.uow() as uow:
+        now = ctx.clock.now()
+        leads = await uow.leads.expired_offers(now)
+        for lead in leads:
+            manager = await uow.managers.get(lead.offered_manager_id or 0)
+            await uow.offers.close_pending(lead.id, "expired", now)
+            assert manager is not None
+            await _pass_on(ctx, uow, lead, now, "offer_expired", manager)
+            await tell_staff(ctx, uow, manager, cards.payload(
+                ctx.texts.get("declined", manager.language, lead_id=lead.id)),
+                purpose="notice", lead_id=lead.id)
+        await uow.commit()
+    if leads:
+        await distribute_waiting(ctx)
+        ctx.wake("outbox")
+    return len(leads)
+
+
+async def head_assign(
+    ctx: AppContext, lead_id: int, head_telegram_id: int, target_id: int | None
+) -> Verdict:
+    """A head hands a lead to a manager (or takes it himself when target_id is None)."""
+    async with ctx.db.uow() as uow:
+        now = ctx.clock.now()
+        head = await uow.managers.by_telegram_id(head_telegram_id)
+        lead = await uow.leads.get_for_update(lead_id)
+        if head is None or head.role != ROLE_HEAD:
+            return Verdict.NOT_YOURS
+        if lead is None or not lead.is_open:
+            return Verdict.STALE
+        target = head if target_id is None else await uow.managers.get(target_id)
+        if target is None or not target.active:
+            return Verdict.STALE
+        await uow.offers.close_pending(lead.id, "withdrawn", now)
+        previous = lead.manager_id
+        lead.manager_id = target.id
+        lead.assigned_at = lead.accepted_at = now
+        lead.offered_manager_id = None
+        lead.offer_expires_at = None
+        lead.needs_head = False
+        lead.queued_at = None
+        uow.events.add(lead.id, "reassigned", now, actor=f"manager:{head.id}", manager_id=head.id,
+                       data={"from": previous, "to": target.id})
+        if target.id != head.id:
+            await send_card(ctx, uow, lead, target, offer=False)
+        else:
+            await send_card(ctx, uow, lead, head, offer=False)
+        await tell_staff(ctx, uow, head, cards.payload(
+            ctx.texts.get("head_reassigned", head.language, lead_id=lead.id, name=target.name)),
+            purpose="notice", lead_id=lead.id)
+        await uow.commit()
+    ctx.wake("outbox")
+    return Verdict.DONE
+
+
+__all__ = ["Verdict", "accept", "decline", "distribute_waiting", "expire_offers", "head_assign",
+           "may_act", "refresh_timer", "send_card"]

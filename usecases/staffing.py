@@ -1,0 +1,100 @@
+"""Shared pieces of the staff-side use cases: who is eligible now, who may act on a
+lead, and queueing a message to a staff member or to every head."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from domain.assignment import Candidate
+from domain.classify import Classification
+from domain.hours import WorkingHours, week_from_json
+from storage.models import Lead, Manager
+from storage.uow import UnitOfWork
+from usecases.context import AppContext
+
+ROLE_HEAD = "head"
+
+
+def hours_of(manager: Manager) -> WorkingHours:
+    return WorkingHours(manager.timezone, week_from_json(manager.working_hours or {}))
+
+
+def candidate(manager: Manager, now: datetime, open_leads: int) -> Candidate:
+    return Candidate(
+        id=manager.id,
+        level=manager.level,
+        active=manager.active,
+        paused=manager.paused_at is not None,
+        on_shift=hours_of(manager).is_open(now),
+        open_leads=open_leads,
+        capacity=manager.capacity,
+        last_offered_at=manager.last_offered_at,
+    )
+
+
+async def candidates(uow: UnitOfWork, now: datetime) -> dict[int, Candidate]:
+    """Everyone who may get leads automatically (managers, not heads), with their load."""
+    counts = await uow.managers.open_lead_counts()
+    return {
+        manager.id: candidate(manager, now, counts.get(manager.id, 0))
+        for manager in await uow.managers.all()
+        if manager.role != ROLE_HEAD
+    }
+
+
+def class_of(ctx: AppContext, lead: Lead) -> Classification:
+    for rule in ctx.config.class_rules():
+        if rule.name == lead.lead_class:
+            return Classification(rule.name, rule.min_level, rule.priority)
+    # The class was removed from the config since: the default class applies.
+    from domain.classify import classify
+
+    return classify(ctx.config.class_rules(), "")
+
+
+def may_act(manager: Manager | None, lead: Lead) -> bool:
+    """A manager acts on leads offered or assigned to him; a head on any."""
+    if manager is None or not manager.active:
+        return False
+    if manager.role == ROLE_HEAD:
+        return True
+    return manager.id in (lead.manager_id, lead.offered_manager_id)
+
+
+async def tell_staff(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    manager: Manager,
+    payload: dict[str, Any],
+    *,
+    purpose: str,
+    lead_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> None:
+    await uow.outbox.add(
+        channel="telegram",
+        chat_id=str(manager.telegram_id),
+        purpose=purpose,
+        payload=payload,
+        now=ctx.clock.now(),
+        lead_id=lead_id,
+        dedupe_key=f"{dedupe_key}:to:{manager.id}" if dedupe_key else None,
+    )
+
+
+async def tell_heads(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    build: Any,
+    *,
+    purpose: str,
+    lead_id: int | None = None,
+    dedupe_key: str | None = None,
+) -> int:
+    """`build(language)` gives each head his payload; returns how many heads were told."""
+    heads = await uow.managers.heads()
+    for head in heads:
+        await tell_staff(ctx, uow, head, build(head.language), purpose=purpose,
+                         lead_id=lead_id, dedupe_key=dedupe_key)
+    return len(heads)

@@ -1,0 +1,159 @@
+"""The team: reconciled from the config, invited by link, paused, (de)activated."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.config import Person
+from domain.hours import week_to_json
+from usecases.assignment import distribute_waiting
+from usecases.context import AppContext
+from usecases.staffing import ROLE_HEAD, hours_of
+
+
+async def reconcile_team(ctx: AppContext) -> None:
+    """Make the managers table match the config; people added by invite are kept."""
+    company = ctx.config.company
+    declared: dict[int, tuple[str, Person]] = {}
+    for person in ctx.config.team.heads:
+        declared[person.telegram_id] = ("head", person)
+    for person in ctx.config.team.managers:
+        declared[person.telegram_id] = ("manager", person)
+    async with ctx.db.uow() as uow:
+        now = ctx.clock.now()
+        existing = {manager.telegram_id: manager for manager in await uow.managers.all()}
+        for telegram_id, (role, person) in declared.items():
+            values = {
+                "name": person.name,
+                "role": role,
+                "level": person.level.value,
+                "capacity": person.capacity,
+                "timezone": person.timezone or company.timezone,
+                "working_hours": week_to_json(
+                    person.working_hours if person.working_hours is not None
+                    else company.working_hours
+                ),
+                "active": person.active,
+                "language": person.language,
+                "from_config": True,
+            }
+            manager = existing.get(telegram_id)
+            if manager is None:
+                await uow.managers.add(now, telegram_id=telegram_id, **values)
+            else:
+                for key, value in values.items():
+                    setattr(manager, key, value)
+                manager.updated_at = now
+        for telegram_id, manager in existing.items():
+            if manager.from_config and telegram_id not in declared and manager.active:
+                manager.active = False
+                manager.updated_at = now
+        await uow.commit()
+
+
+async def role_of(ctx: AppContext, telegram_id: int) -> str | None:
+    """"head", "manager", or None for a customer (or a deactivated member)."""
+    async with ctx.db.uow() as uow:
+        manager = await uow.managers.by_telegram_id(telegram_id)
+    if manager is None or not manager.active:
+        return None
+    return manager.role
+
+
+async def create_invite(ctx: AppContext, head_telegram_id: int, level: str) -> str | None:
+    async with ctx.db.uow() as uow:
+        head = await uow.managers.by_telegram_id(head_telegram_id)
+        if head is None or head.role != ROLE_HEAD:
+            return None
+        now = ctx.clock.now()
+        token = secrets.token_urlsafe(12)
+        uow.invites.add(token=token, created_by_id=head.id, level=level, created_at=now,
+                        expires_at=now + ctx.config.distribution.invite_ttl)
+        await uow.commit()
+    return token
+
+
+async def accept_invite(
+    ctx: AppContext, token: str, telegram_id: int, name: str, language: str
+) -> bool:
+    company = ctx.config.company
+    async with ctx.db.uow() as uow:
+        now = ctx.clock.now()
+        invite = await uow.invites.claim(token, telegram_id, now)
+        if invite is None:
+            return False
+        manager = await uow.managers.by_telegram_id(telegram_id)
+        if manager is None:
+            await uow.managers.add(
+                now, telegram_id=telegram_id, name=name or str(telegram_id), role="manager",
+                level=invite.level, capacity=20, timezone=company.timezone,
+                working_hours=week_to_json(company.working_hours), active=True,
+                language=language, from_config=False,
+            )
+        else:
+            manager.active = True
+            manager.updated_at = now
+        await uow.commit()
+    await distribute_waiting(ctx)
+    return True
+
+
+async def set_paused(ctx: AppContext, telegram_id: int, paused: bool) -> bool:
+    async with ctx.db.uow() as uow:
+        manager = await uow.managers.by_telegram_id(telegram_id)
+        if manager is None:
+            return False
+        manager.paused_at = ctx.clock.now() if paused else None
+        await uow.commit()
+    if not paused:
+        await distribute_waiting(ctx)
+    return True
+
+
+async def set_active(
+    ctx: AppContext, head_telegram_id: int, target_telegram_id: int, active: bool
+) -> str | None:
+    """Returns the member's name, or None when the head or the member is unknown."""
+    async with ctx.db.uow() as uow:
+        head = await uow.managers.by_telegram_id(head_telegram_id)
+        target = await uow.managers.by_telegram_id(target_telegram_id)
+        if head is None or head.role != ROLE_HEAD or target is None:
+            return None
+        target.active = active
+        target.updated_at = ctx.clock.now()
+        name = target.name
+        await uow.commit()
+    if active:
+        await distribute_waiting(ctx)
+    return name
+
+
+@dataclass(frozen=True)
+class MemberState:
+    telegram_id: int
+    name: str
+    role: str
+    level: str
+    load: int
+    capacity: int
+    state: str  # on_shift, off_shift, paused, inactive
+
+
+async def team_overview(ctx: AppContext) -> list[MemberState]:
+    async with ctx.db.uow() as uow:
+        managers = await uow.managers.all()
+        counts = await uow.managers.open_lead_counts()
+    now: datetime = ctx.clock.now()
+    members = []
+    for manager in managers:
+        if not manager.active:
+            state = "inactive"
+        elif manager.paused_at is not None:
+            state = "paused"
+        else:
+            state = "on_shift" if hours_of(manager).is_open(now) else "off_shift"
+        members.append(MemberState(manager.telegram_id, manager.name, manager.role, manager.level,
+                                   counts.get(manager.id, 0), manager.capacity, state))
+    return members

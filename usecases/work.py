@@ -1,0 +1,185 @@
+"""A manager working a lead: reply to the customer, move the stage, comment, close."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.pipeline import CLOSED_STATUSES, OPEN_STATUSES, LeadStatus
+from domain.reasons import is_real_reason
+from storage.models import Lead, Manager
+from storage.uow import UnitOfWork
+from usecases import cards
+from usecases.assignment import Verdict, distribute_waiting, refresh_timer
+from usecases.context import AppContext
+from usecases.staffing import may_act, tell_heads
+
+
+@dataclass(frozen=True)
+class Acting:
+    verdict: Verdict
+    lead: Lead | None = None
+    manager: Manager | None = None
+
+
+async def _acting(uow: UnitOfWork, lead_id: int, telegram_id: int) -> Acting:
+    lead = await uow.leads.get_for_update(lead_id)
+    manager = await uow.managers.by_telegram_id(telegram_id)
+    if lead is None or not lead.is_open:
+        return Acting(Verdict.STALE)
+    if not may_act(manager, lead):
+        return Acting(Verdict.NOT_YOURS)
+    if manager is not None and manager.role != "head" and lead.manager_id != manager.id:
+        # Offered but not accepted yet: accept first.
+        return Acting(Verdict.STALE)
+    return Acting(Verdict.DONE, lead, manager)
+
+
+async def reply(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> Verdict:
+    """The manager's words go to the customer on the channel the lead came from."""
+    async with ctx.db.uow() as uow:
+        acting = await _acting(uow, lead_id, telegram_id)
+        if acting.verdict is not Verdict.DONE:
+            return acting.verdict
+        lead, manager = acting.lead, acting.manager
+        assert lead is not None and manager is not None
+        now = ctx.clock.now()
+        identities = await uow.identities.for_contact(lead.contact_id)
+        identity = next((i for i in identities if i.channel == lead.channel), None) or (
+            identities[0] if identities else None
+        )
+        if identity is None:
+            return Verdict.STALE
+        message = await uow.messages.add(
+            now,
+            lead_id=lead.id,
+            contact_id=lead.contact_id,
+            channel=identity.channel,
+            direction="out",
+            text=text,
+            author_manager_id=manager.id,
+            delivery_status="queued",
+        )
+        outbox_id = await uow.outbox.add(
+            channel=identity.channel,
+            chat_id=identity.chat_id,
+            purpose="reply",
+            # Plain text: what the manager typed is sent as he typed it.
+            payload={"text": text},
+            now=now,
+            contact_id=lead.contact_id,
+            lead_id=lead.id,
+            message_id=message.id,
+        )
+        message.outbox_id = outbox_id
+        if lead.first_response_at is None:
+            lead.first_response_at = now
+        uow.events.add(lead.id, "replied", now, actor=f"manager:{manager.id}",
+                       manager_id=manager.id, data={"message_id": message.id})
+        await refresh_timer(ctx, uow, lead)
+        await uow.commit()
+    ctx.wake("outbox")
+    return Verdict.DONE
+
+
+async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int, stage: str) -> Verdict:
+    if stage not in {status.value for status in OPEN_STATUSES} or stage == LeadStatus.NEW:
+        return Verdict.STALE
+    async with ctx.db.uow() as uow:
+        acting = await _acting(uow, lead_id, telegram_id)
+        if acting.verdict is not Verdict.DONE:
+            return acting.verdict
+        lead, manager = acting.lead, acting.manager
+        assert lead is not None and manager is not None
+        if lead.status == stage:
+            return Verdict.STALE
+        now = ctx.clock.now()
+        uow.events.add(lead.id, "stage_changed", now, actor=f"manager:{manager.id}",
+                       manager_id=manager.id, data={"from": lead.status, "to": stage})
+        lead.status = stage
+        lead.stage_entered_at = now
+        if stage == LeadStatus.CONTACTED and lead.first_response_at is None:
+            lead.first_response_at = now
+        await refresh_timer(ctx, uow, lead)
+        await cards_after_change(ctx, uow, lead, manager)
+        await uow.commit()
+    ctx.wake("outbox")
+    return Verdict.DONE
+
+
+async def cards_after_change(ctx: AppContext, uow: UnitOfWork, lead: Lead, manager: Manager) -> None:
+    language = manager.language
+    text = ctx.texts.get("stage_moved", language, lead_id=lead.id,
+                         stage=cards.stage_name(ctx.texts, language, lead.status))
+    buttons = cards.work_buttons(ctx.texts, language, lead.id, lead.status)
+    await uow.outbox.add(channel="telegram", chat_id=str(manager.telegram_id), purpose="card",
+                         payload=cards.payload(text, buttons), now=ctx.clock.now(),
+                         lead_id=lead.id)
+
+
+async def close(
+    ctx: AppContext,
+    lead_id: int,
+    telegram_id: int,
+    outcome: str,
+    reason: str | None = None,
+    comment: str | None = None,
+) -> Verdict:
+    """Won, lost or disqualified. A loss without a real reason pings the head, once."""
+    if outcome not in {status.value for status in CLOSED_STATUSES}:
+        return Verdict.STALE
+    async with ctx.db.uow() as uow:
+        acting = await _acting(uow, lead_id, telegram_id)
+        if acting.verdict is not Verdict.DONE:
+            return acting.verdict
+        lead, manager = acting.lead, acting.manager
+        assert lead is not None and manager is not None
+        now = ctx.clock.now()
+        lead.status = outcome
+        lead.is_open = False
+        lead.closed_at = now
+        lead.stage_entered_at = now
+        lead.next_timer_at = None
+        lead.offered_manager_id = None
+        lead.offer_expires_at = None
+        if outcome != LeadStatus.WON:
+            lead.loss_reason = reason if reason not in (None, "", "other") else (comment or reason)
+        uow.events.add(lead.id, "closed", now, actor=f"manager:{manager.id}",
+                       manager_id=manager.id,
+                       data={"outcome": outcome, "reason": reason, "comment": comment})
+        if outcome != LeadStatus.WON and not is_real_reason(reason, comment):
+            if await uow.alerts.add(lead.id, "no_reason", "no_reason", now):
+                shown = comment or reason or "—"
+                await tell_heads(
+                    ctx, uow,
+                    lambda language: cards.payload(ctx.texts.get(
+                        "head_no_reason", language, lead_id=lead.id,
+                        stage=cards.stage_name(ctx.texts, language, outcome),
+                        reason=shown, manager=manager.name)),
+                    purpose="escalation", lead_id=lead.id,
+                )
+                uow.events.add(lead.id, "escalated", now, data={"reason": "no_reason"})
+        await uow.outbox.add(
+            channel="telegram", chat_id=str(manager.telegram_id), purpose="notice",
+            payload=cards.payload(ctx.texts.get(
+                "closed", manager.language, lead_id=lead.id,
+                stage=cards.stage_name(ctx.texts, manager.language, outcome))),
+            now=now, lead_id=lead.id,
+        )
+        await uow.commit()
+    ctx.wake("outbox")
+    # A seat is free: the queue may move.
+    await distribute_waiting(ctx)
+    return Verdict.DONE
+
+
+async def comment(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> Verdict:
+    async with ctx.db.uow() as uow:
+        acting = await _acting(uow, lead_id, telegram_id)
+        if acting.verdict is not Verdict.DONE:
+            return acting.verdict
+        assert acting.lead is not None and acting.manager is not None
+        uow.events.add(acting.lead.id, "comment", ctx.clock.now(),
+                       actor=f"manager:{acting.manager.id}", manager_id=acting.manager.id,
+                       data={"text": text})
+        await uow.commit()
+    return Verdict.DONE
