@@ -30,6 +30,7 @@ from storage.migrate import upgrade
 from storage.uow import Database
 from usecases.context import AppContext
 from usecases.delivery import OutboxDelivery
+from usecases.team import reconcile_team
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Service:
     config: Config
     role: Role = Role.ALL
     clock: Clock = field(default_factory=SystemClock)
+    timed_work_interval: float = 5.0
 
     def __post_init__(self) -> None:
         self.stopping = asyncio.Event()
@@ -66,6 +68,7 @@ class Service:
             config=self.config,
             texts=Texts(self.config.texts),
         )
+        await reconcile_team(self.ctx)
         senders: dict[str, ChannelSender] = {}
         webhook = None
         telegram_state = "off"

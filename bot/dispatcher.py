@@ -8,7 +8,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 
 from bot.middlewares import ReliableUpdates
-from handlers.telegram import customer
+from handlers.telegram import customer, head, staff
 from usecases.context import AppContext
 
 
@@ -22,7 +22,7 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
     dispatcher["ctx"] = ctx
     dispatcher.update.outer_middleware(ReliableUpdates(ctx))
     # Order is behaviour: staff routers come before the customer catch-all.
-    dispatcher.include_routers(customer.router)
+    dispatcher.include_routers(staff.invites, head.router, staff.router, customer.router)
     return dispatcher
 
 

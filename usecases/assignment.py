@@ -59,11 +59,22 @@ async def send_card(
         header = ctx.texts.get("assigned_header", language)
         buttons = cards.work_buttons(ctx.texts, language, lead.id, lead.status)
     text = cards.card_text(
-        ctx.texts, language, lead=lead, contact=contact,
-        first_message=first.text if first else "", now=now, header=header,
+        ctx.texts,
+        language,
+        lead=lead,
+        contact=contact,
+        first_message=first.text if first else "",
+        now=now,
+        header=header,
     )
-    await tell_staff(ctx, uow, manager, cards.payload(text, buttons),
-                     purpose="offer" if offer else "card", lead_id=lead.id)
+    await tell_staff(
+        ctx,
+        uow,
+        manager,
+        cards.payload(text, buttons),
+        purpose="offer" if offer else "card",
+        lead_id=lead.id,
+    )
 
 
 async def _eligible_names(
@@ -84,14 +95,18 @@ async def escalate_no_taker(ctx: AppContext, uow: UnitOfWork, lead: Lead) -> Non
         return
     pool = await candidates(uow, now)
     names = await _eligible_names(uow, pool, class_of(ctx, lead).min_level)
-    uow.events.add(lead.id, "escalated", now, data={"reason": "no_taker", "passes": lead.pass_count})
+    uow.events.add(
+        lead.id, "escalated", now, data={"reason": "no_taker", "passes": lead.pass_count}
+    )
     await tell_heads(
-        ctx, uow,
+        ctx,
+        uow,
         lambda language: cards.payload(
             ctx.texts.get("head_no_taker", language, lead_id=lead.id, passes=lead.pass_count),
             cards.head_buttons(ctx.texts, language, lead.id, names),
         ),
-        purpose="escalation", lead_id=lead.id,
+        purpose="escalation",
+        lead_id=lead.id,
     )
 
 
@@ -116,8 +131,9 @@ async def distribute_waiting(ctx: AppContext, limit: int = 100) -> int:
             lead_class = class_of(ctx, lead)
             exclude = frozenset(await uow.offers.offered_managers(lead.id))
             preferred = await uow.leads.previous_manager(lead.contact_id, lead.id)
-            chosen = choose_manager(pool.values(), lead_class.min_level, exclude=exclude,
-                                    preferred=preferred)
+            chosen = choose_manager(
+                pool.values(), lead_class.min_level, exclude=exclude, preferred=preferred
+            )
             if chosen is None:
                 if any(c.eligible(lead_class.min_level) for c in pool.values()):
                     # Eligible people exist but all had their chance with this lead.
@@ -128,8 +144,9 @@ async def distribute_waiting(ctx: AppContext, limit: int = 100) -> int:
                 continue
             manager = managers[chosen.id]
             await _hand_over(ctx, uow, lead, manager, now)
-            pool[chosen.id] = Candidate(**{**chosen.__dict__, "last_offered_at": now,
-                                           "open_leads": chosen.open_leads + 1})
+            pool[chosen.id] = Candidate(
+                **{**chosen.__dict__, "last_offered_at": now, "open_leads": chosen.open_leads + 1}
+            )
             handed += 1
         await uow.commit()
     if handed:
@@ -137,7 +154,9 @@ async def distribute_waiting(ctx: AppContext, limit: int = 100) -> int:
     return handed
 
 
-async def _queue(ctx: AppContext, uow: UnitOfWork, lead: Lead, now: datetime, *, tell: bool) -> None:
+async def _queue(
+    ctx: AppContext, uow: UnitOfWork, lead: Lead, now: datetime, *, tell: bool
+) -> None:
     if lead.queued_at is not None:
         return
     lead.queued_at = now
@@ -145,29 +164,36 @@ async def _queue(ctx: AppContext, uow: UnitOfWork, lead: Lead, now: datetime, *,
     if tell:
         waiting = await uow.leads.count_queued() + 1
         await tell_heads(
-            ctx, uow,
+            ctx,
+            uow,
             lambda language: cards.payload(
                 ctx.texts.get("head_queue", language, lead_id=lead.id, waiting=waiting)
             ),
-            purpose="escalation", lead_id=lead.id, dedupe_key=f"queue:{lead.id}",
+            purpose="escalation",
+            lead_id=lead.id,
+            dedupe_key=f"queue:{lead.id}",
         )
 
 
-async def _hand_over(ctx: AppContext, uow: UnitOfWork, lead: Lead, manager: Manager,
-                     now: datetime) -> None:
+async def _hand_over(
+    ctx: AppContext, uow: UnitOfWork, lead: Lead, manager: Manager, now: datetime
+) -> None:
     manager.last_offered_at = now
     lead.queued_at = None
     if ctx.config.distribution.mode is DistributionMode.ROTATION:
         lead.manager_id = manager.id
         lead.assigned_at = lead.accepted_at = now
-        uow.events.add(lead.id, "assigned", now, data={"manager_id": manager.id, "mode": "rotation"})
+        uow.events.add(
+            lead.id, "assigned", now, data={"manager_id": manager.id, "mode": "rotation"}
+        )
         await send_card(ctx, uow, lead, manager, offer=False)
         return
     lead.offered_manager_id = manager.id
     lead.offer_expires_at = now + ctx.config.sla.accept_timeout
     uow.offers.add(lead.id, manager.id, now, lead.offer_expires_at)
-    uow.events.add(lead.id, "offered", now, data={"manager_id": manager.id,
-                                                   "pass": lead.pass_count})
+    uow.events.add(
+        lead.id, "offered", now, data={"manager_id": manager.id, "pass": lead.pass_count}
+    )
     await send_card(ctx, uow, lead, manager, offer=True)
 
 
@@ -179,8 +205,11 @@ async def accept(ctx: AppContext, lead_id: int, telegram_id: int) -> Verdict:
         if lead is None or manager is None:
             return Verdict.STALE
         if lead.offered_manager_id != manager.id:
-            return Verdict.STALE if lead.manager_id == manager.id or not lead.is_open \
+            return (
+                Verdict.STALE
+                if lead.manager_id == manager.id or not lead.is_open
                 else Verdict.NOT_YOURS
+            )
         if not lead.is_open or (lead.offer_expires_at and lead.offer_expires_at <= now):
             return Verdict.STALE
         lead.manager_id = manager.id
@@ -188,8 +217,9 @@ async def accept(ctx: AppContext, lead_id: int, telegram_id: int) -> Verdict:
         lead.offered_manager_id = None
         lead.offer_expires_at = None
         await uow.offers.close_pending(lead.id, "accepted", now)
-        uow.events.add(lead.id, "accepted", now, actor=f"manager:{manager.id}",
-                       manager_id=manager.id)
+        uow.events.add(
+            lead.id, "accepted", now, actor=f"manager:{manager.id}", manager_id=manager.id
+        )
         await send_card(ctx, uow, lead, manager, offer=False)
         await uow.commit()
     ctx.wake("outbox")
@@ -212,14 +242,26 @@ async def decline(ctx: AppContext, lead_id: int, telegram_id: int, reason: str) 
     return Verdict.DONE
 
 
-async def _pass_on(ctx: AppContext, uow: UnitOfWork, lead: Lead, now: datetime, why: str,
-                   manager: Manager, reason: str | None = None) -> None:
+async def _pass_on(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    lead: Lead,
+    now: datetime,
+    why: str,
+    manager: Manager,
+    reason: str | None = None,
+) -> None:
     lead.offered_manager_id = None
     lead.offer_expires_at = None
     lead.pass_count += 1
-    uow.events.add(lead.id, why, now, actor=f"manager:{manager.id}" if why == "declined"
-                   else "system", manager_id=manager.id,
-                   data={"pass": lead.pass_count, "reason": reason})
+    uow.events.add(
+        lead.id,
+        why,
+        now,
+        actor=f"manager:{manager.id}" if why == "declined" else "system",
+        manager_id=manager.id,
+        data={"pass": lead.pass_count, "reason": reason},
+    )
     if lead.pass_count >= ctx.config.sla.max_passes:
         await escalate_no_taker(ctx, uow, lead)
 
@@ -234,9 +276,14 @@ async def expire_offers(ctx: AppContext) -> int:
             await uow.offers.close_pending(lead.id, "expired", now)
             assert manager is not None
             await _pass_on(ctx, uow, lead, now, "offer_expired", manager)
-            await tell_staff(ctx, uow, manager, cards.payload(
-                ctx.texts.get("declined", manager.language, lead_id=lead.id)),
-                purpose="notice", lead_id=lead.id)
+            await tell_staff(
+                ctx,
+                uow,
+                manager,
+                cards.payload(ctx.texts.get("declined", manager.language, lead_id=lead.id)),
+                purpose="notice",
+                lead_id=lead.id,
+            )
         await uow.commit()
     if leads:
         await distribute_waiting(ctx)
@@ -267,19 +314,41 @@ async def head_assign(
         lead.offer_expires_at = None
         lead.needs_head = False
         lead.queued_at = None
-        uow.events.add(lead.id, "reassigned", now, actor=f"manager:{head.id}", manager_id=head.id,
-                       data={"from": previous, "to": target.id})
+        uow.events.add(
+            lead.id,
+            "reassigned",
+            now,
+            actor=f"manager:{head.id}",
+            manager_id=head.id,
+            data={"from": previous, "to": target.id},
+        )
         if target.id != head.id:
             await send_card(ctx, uow, lead, target, offer=False)
         else:
             await send_card(ctx, uow, lead, head, offer=False)
-        await tell_staff(ctx, uow, head, cards.payload(
-            ctx.texts.get("head_reassigned", head.language, lead_id=lead.id, name=target.name)),
-            purpose="notice", lead_id=lead.id)
+        await tell_staff(
+            ctx,
+            uow,
+            head,
+            cards.payload(
+                ctx.texts.get("head_reassigned", head.language, lead_id=lead.id, name=target.name)
+            ),
+            purpose="notice",
+            lead_id=lead.id,
+        )
         await uow.commit()
     ctx.wake("outbox")
     return Verdict.DONE
 
 
-__all__ = ["Verdict", "accept", "decline", "distribute_waiting", "expire_offers", "head_assign",
-           "may_act", "refresh_timer", "send_card"]
+__all__ = [
+    "Verdict",
+    "accept",
+    "decline",
+    "distribute_waiting",
+    "expire_offers",
+    "head_assign",
+    "may_act",
+    "refresh_timer",
+    "send_card",
+]

@@ -113,9 +113,7 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
     lead = await uow.leads.open_for_contact(contact.id)
     new_lead = lead is None
     if lead is None:
-        lead_class = classify(
-            ctx.config.class_rules(), inbound.text, inbound.source, inbound.extra
-        )
+        lead_class = classify(ctx.config.class_rules(), inbound.text, inbound.source, inbound.extra)
         lead = await uow.leads.add(
             now,
             contact_id=contact.id,
@@ -225,13 +223,29 @@ async def _relay_to_manager(
         return
     language = manager.language
     text = inbound.text or ", ".join(a.kind for a in inbound.attachments)
-    body = ctx.texts.get("customer_says", language, lead_id=lead.id,
-                         customer=contact.display_name or f"#{contact.id}", text=text)
-    buttons = [[{"text": str(ctx.texts.get("btn_reply", language)),
-                 "callback_data": button_data("rep", lead.id)}]]
-    await uow.outbox.add(channel="telegram", chat_id=str(manager.telegram_id), purpose="relay",
-                         payload={"text": body, "parse_mode": "HTML", "buttons": buttons},
-                         now=ctx.clock.now(), lead_id=lead.id)
+    body = ctx.texts.get(
+        "customer_says",
+        language,
+        lead_id=lead.id,
+        customer=contact.display_name or f"#{contact.id}",
+        text=text,
+    )
+    buttons = [
+        [
+            {
+                "text": str(ctx.texts.get("btn_reply", language)),
+                "callback_data": button_data("rep", lead.id),
+            }
+        ]
+    ]
+    await uow.outbox.add(
+        channel="telegram",
+        chat_id=str(manager.telegram_id),
+        purpose="relay",
+        payload={"text": body, "parse_mode": "HTML", "buttons": buttons},
+        now=ctx.clock.now(),
+        lead_id=lead.id,
+    )
 
 
 async def _match_contact(uow: UnitOfWork, inbound: InboundMessage) -> Contact | None:
@@ -303,3 +317,17 @@ async def keep_dead_letter(ctx: AppContext, channel: str, payload: str, error: s
     async with ctx.db.uow() as uow:
         uow.dead_letters.add(channel, payload, error, ctx.clock.now())
         await uow.commit()
+
+
+async def answer_customer(ctx: AppContext, channel: str, chat_id: str, text: str) -> None:
+    """A short service answer (not a lead message), e.g. to a staff command."""
+    async with ctx.db.uow() as uow:
+        await uow.outbox.add(
+            channel=channel,
+            chat_id=chat_id,
+            purpose="notice",
+            payload={"text": text, "parse_mode": "HTML"},
+            now=ctx.clock.now(),
+        )
+        await uow.commit()
+    ctx.wake("outbox")

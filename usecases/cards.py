@@ -25,8 +25,15 @@ def button_data(action: str, lead_id: int, argument: str = "") -> str:
     return f"lead:{action}:{lead_id}:{argument}"
 
 
-def _button(texts: Texts, language: str, key: str, action: str, lead_id: int,
-            argument: str = "", **params: Any) -> dict[str, str]:
+def _button(
+    texts: Texts,
+    language: str,
+    key: str,
+    action: str,
+    lead_id: int,
+    argument: str = "",
+    **params: Any,
+) -> dict[str, str]:
     return {
         "text": str(texts.get(key, language, **params)),
         "callback_data": button_data(action, lead_id, argument),
@@ -49,8 +56,9 @@ def card_text(
 ) -> Safe:
     contacts = ""
     if contact.phone or contact.email:
-        contacts = texts.get("card_contacts", language, phone=contact.phone or "—",
-                             email=contact.email or "—")
+        contacts = texts.get(
+            "card_contacts", language, phone=contact.phone or "—", email=contact.email or "—"
+        )
     body = texts.get(
         "card",
         language,
@@ -67,29 +75,46 @@ def card_text(
 
 
 def offer_buttons(texts: Texts, language: str, lead_id: int) -> list[list[dict[str, str]]]:
-    return [[
-        _button(texts, language, "btn_accept", "acc", lead_id),
-        _button(texts, language, "btn_decline", "dec", lead_id),
-    ]]
+    return [
+        [
+            _button(texts, language, "btn_accept", "acc", lead_id),
+            _button(texts, language, "btn_decline", "dec", lead_id),
+        ]
+    ]
 
 
-def work_buttons(texts: Texts, language: str, lead_id: int, status: str) -> list[list[dict[str, str]]]:
-    rows = [[
-        _button(texts, language, "btn_reply", "rep", lead_id),
-        _button(texts, language, "btn_comment", "com", lead_id),
-    ]]
+def work_buttons(
+    texts: Texts, language: str, lead_id: int, status: str
+) -> list[list[dict[str, str]]]:
+    rows = [
+        [
+            _button(texts, language, "btn_reply", "rep", lead_id),
+            _button(texts, language, "btn_comment", "com", lead_id),
+        ]
+    ]
     forward = FORWARD.get(status, [])
     if forward:
-        rows.append([
-            _button(texts, language, "btn_stage", "stg", lead_id, stage,
-                    stage=stage_name(texts, language, stage))
-            for stage in forward
-        ])
-    rows.append([
-        _button(texts, language, "btn_won", "won", lead_id),
-        _button(texts, language, "btn_lost", "lost", lead_id),
-        _button(texts, language, "btn_disqualify", "dq", lead_id),
-    ])
+        rows.append(
+            [
+                _button(
+                    texts,
+                    language,
+                    "btn_stage",
+                    "stg",
+                    lead_id,
+                    stage,
+                    stage=stage_name(texts, language, stage),
+                )
+                for stage in forward
+            ]
+        )
+    rows.append(
+        [
+            _button(texts, language, "btn_won", "won", lead_id),
+            _button(texts, language, "btn_lost", "lost", lead_id),
+            _button(texts, language, "btn_disqualify", "dq", lead_id),
+        ]
+    )
     return rows
 
 

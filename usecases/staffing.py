@@ -95,6 +95,13 @@ async def tell_heads(
     """`build(language)` gives each head his payload; returns how many heads were told."""
     heads = await uow.managers.heads()
     for head in heads:
-        await tell_staff(ctx, uow, head, build(head.language), purpose=purpose,
-                         lead_id=lead_id, dedupe_key=dedupe_key)
+        await tell_staff(
+            ctx,
+            uow,
+            head,
+            build(head.language),
+            purpose=purpose,
+            lead_id=lead_id,
+            dedupe_key=dedupe_key,
+        )
     return len(heads)

@@ -32,7 +32,8 @@ async def reconcile_team(ctx: AppContext) -> None:
                 "capacity": person.capacity,
                 "timezone": person.timezone or company.timezone,
                 "working_hours": week_to_json(
-                    person.working_hours if person.working_hours is not None
+                    person.working_hours
+                    if person.working_hours is not None
                     else company.working_hours
                 ),
                 "active": person.active,
@@ -54,7 +55,7 @@ async def reconcile_team(ctx: AppContext) -> None:
 
 
 async def role_of(ctx: AppContext, telegram_id: int) -> str | None:
-    """"head", "manager", or None for a customer (or a deactivated member)."""
+    """ "head", "manager", or None for a customer (or a deactivated member)."""
     async with ctx.db.uow() as uow:
         manager = await uow.managers.by_telegram_id(telegram_id)
     if manager is None or not manager.active:
@@ -69,8 +70,13 @@ async def create_invite(ctx: AppContext, head_telegram_id: int, level: str) -> s
             return None
         now = ctx.clock.now()
         token = secrets.token_urlsafe(12)
-        uow.invites.add(token=token, created_by_id=head.id, level=level, created_at=now,
-                        expires_at=now + ctx.config.distribution.invite_ttl)
+        uow.invites.add(
+            token=token,
+            created_by_id=head.id,
+            level=level,
+            created_at=now,
+            expires_at=now + ctx.config.distribution.invite_ttl,
+        )
         await uow.commit()
     return token
 
@@ -87,10 +93,17 @@ async def accept_invite(
         manager = await uow.managers.by_telegram_id(telegram_id)
         if manager is None:
             await uow.managers.add(
-                now, telegram_id=telegram_id, name=name or str(telegram_id), role="manager",
-                level=invite.level, capacity=20, timezone=company.timezone,
-                working_hours=week_to_json(company.working_hours), active=True,
-                language=language, from_config=False,
+                now,
+                telegram_id=telegram_id,
+                name=name or str(telegram_id),
+                role="manager",
+                level=invite.level,
+                capacity=20,
+                timezone=company.timezone,
+                working_hours=week_to_json(company.working_hours),
+                active=True,
+                language=language,
+                from_config=False,
             )
         else:
             manager.active = True
@@ -154,6 +167,15 @@ async def team_overview(ctx: AppContext) -> list[MemberState]:
             state = "paused"
         else:
             state = "on_shift" if hours_of(manager).is_open(now) else "off_shift"
-        members.append(MemberState(manager.telegram_id, manager.name, manager.role, manager.level,
-                                   counts.get(manager.id, 0), manager.capacity, state))
+        members.append(
+            MemberState(
+                manager.telegram_id,
+                manager.name,
+                manager.role,
+                manager.level,
+                counts.get(manager.id, 0),
+                manager.capacity,
+                state,
+            )
+        )
     return members

@@ -45,12 +45,21 @@ async def _fire(ctx: AppContext, uow: UnitOfWork, lead: Lead, kind: str, escalat
             return
         language = manager.language
         key = "remind_stage" if stage_kind else "remind_first_response"
-        text = ctx.texts.get(key, language, lead_id=lead.id, age=format_span(ctx.texts, now - since, language),
-                             stage=cards.stage_name(ctx.texts, language, lead.status))
-        buttons = cards.work_buttons(ctx.texts, language, lead.id, lead.status) \
-            if lead.manager_id else None
-        await tell_staff(ctx, uow, manager, cards.payload(text, buttons), purpose="reminder",
-                         lead_id=lead.id)
+        text = ctx.texts.get(
+            key,
+            language,
+            lead_id=lead.id,
+            age=format_span(ctx.texts, now - since, language),
+            stage=cards.stage_name(ctx.texts, language, lead.status),
+        )
+        buttons = (
+            cards.work_buttons(ctx.texts, language, lead.id, lead.status)
+            if lead.manager_id
+            else None
+        )
+        await tell_staff(
+            ctx, uow, manager, cards.payload(text, buttons), purpose="reminder", lead_id=lead.id
+        )
         return
     pool = await candidates(uow, now)
     names = await _eligible_names(uow, pool, class_of(ctx, lead).min_level)
@@ -59,12 +68,19 @@ async def _fire(ctx: AppContext, uow: UnitOfWork, lead: Lead, kind: str, escalat
         age = format_span(ctx.texts, now - since, language)
         who = manager.name if manager else ctx.texts.get("nobody", language)
         if stage_kind:
-            text: Safe = ctx.texts.get("head_stage", language, lead_id=lead.id, age=age, manager=who,
-                                       stage=cards.stage_name(ctx.texts, language, lead.status))
+            text: Safe = ctx.texts.get(
+                "head_stage",
+                language,
+                lead_id=lead.id,
+                age=age,
+                manager=who,
+                stage=cards.stage_name(ctx.texts, language, lead.status),
+            )
         else:
             sla = format_span(ctx.texts, ctx.config.sla.first_response, language)
-            text = ctx.texts.get("head_first_response", language, lead_id=lead.id, age=age,
-                                 sla=sla, manager=who)
+            text = ctx.texts.get(
+                "head_first_response", language, lead_id=lead.id, age=age, sla=sla, manager=who
+            )
         return cards.payload(text, cards.head_buttons(ctx.texts, language, lead.id, names))
 
     await tell_heads(ctx, uow, build, purpose="escalation", lead_id=lead.id)

@@ -73,8 +73,14 @@ async def reply(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> V
         message.outbox_id = outbox_id
         if lead.first_response_at is None:
             lead.first_response_at = now
-        uow.events.add(lead.id, "replied", now, actor=f"manager:{manager.id}",
-                       manager_id=manager.id, data={"message_id": message.id})
+        uow.events.add(
+            lead.id,
+            "replied",
+            now,
+            actor=f"manager:{manager.id}",
+            manager_id=manager.id,
+            data={"message_id": message.id},
+        )
         await refresh_timer(ctx, uow, lead)
         await uow.commit()
     ctx.wake("outbox")
@@ -93,8 +99,14 @@ async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int, stage: str
         if lead.status == stage:
             return Verdict.STALE
         now = ctx.clock.now()
-        uow.events.add(lead.id, "stage_changed", now, actor=f"manager:{manager.id}",
-                       manager_id=manager.id, data={"from": lead.status, "to": stage})
+        uow.events.add(
+            lead.id,
+            "stage_changed",
+            now,
+            actor=f"manager:{manager.id}",
+            manager_id=manager.id,
+            data={"from": lead.status, "to": stage},
+        )
         lead.status = stage
         lead.stage_entered_at = now
         if stage == LeadStatus.CONTACTED and lead.first_response_at is None:
@@ -106,14 +118,25 @@ async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int, stage: str
     return Verdict.DONE
 
 
-async def cards_after_change(ctx: AppContext, uow: UnitOfWork, lead: Lead, manager: Manager) -> None:
+async def cards_after_change(
+    ctx: AppContext, uow: UnitOfWork, lead: Lead, manager: Manager
+) -> None:
     language = manager.language
-    text = ctx.texts.get("stage_moved", language, lead_id=lead.id,
-                         stage=cards.stage_name(ctx.texts, language, lead.status))
+    text = ctx.texts.get(
+        "stage_moved",
+        language,
+        lead_id=lead.id,
+        stage=cards.stage_name(ctx.texts, language, lead.status),
+    )
     buttons = cards.work_buttons(ctx.texts, language, lead.id, lead.status)
-    await uow.outbox.add(channel="telegram", chat_id=str(manager.telegram_id), purpose="card",
-                         payload=cards.payload(text, buttons), now=ctx.clock.now(),
-                         lead_id=lead.id)
+    await uow.outbox.add(
+        channel="telegram",
+        chat_id=str(manager.telegram_id),
+        purpose="card",
+        payload=cards.payload(text, buttons),
+        now=ctx.clock.now(),
+        lead_id=lead.id,
+    )
 
 
 async def close(
@@ -143,27 +166,48 @@ async def close(
         lead.offer_expires_at = None
         if outcome != LeadStatus.WON:
             lead.loss_reason = reason if reason not in (None, "", "other") else (comment or reason)
-        uow.events.add(lead.id, "closed", now, actor=f"manager:{manager.id}",
-                       manager_id=manager.id,
-                       data={"outcome": outcome, "reason": reason, "comment": comment})
+        uow.events.add(
+            lead.id,
+            "closed",
+            now,
+            actor=f"manager:{manager.id}",
+            manager_id=manager.id,
+            data={"outcome": outcome, "reason": reason, "comment": comment},
+        )
         if outcome != LeadStatus.WON and not is_real_reason(reason, comment):
             if await uow.alerts.add(lead.id, "no_reason", "no_reason", now):
                 shown = comment or reason or "—"
                 await tell_heads(
-                    ctx, uow,
-                    lambda language: cards.payload(ctx.texts.get(
-                        "head_no_reason", language, lead_id=lead.id,
-                        stage=cards.stage_name(ctx.texts, language, outcome),
-                        reason=shown, manager=manager.name)),
-                    purpose="escalation", lead_id=lead.id,
+                    ctx,
+                    uow,
+                    lambda language: cards.payload(
+                        ctx.texts.get(
+                            "head_no_reason",
+                            language,
+                            lead_id=lead.id,
+                            stage=cards.stage_name(ctx.texts, language, outcome),
+                            reason=shown,
+                            manager=manager.name,
+                        )
+                    ),
+                    purpose="escalation",
+                    lead_id=lead.id,
                 )
                 uow.events.add(lead.id, "escalated", now, data={"reason": "no_reason"})
         await uow.outbox.add(
-            channel="telegram", chat_id=str(manager.telegram_id), purpose="notice",
-            payload=cards.payload(ctx.texts.get(
-                "closed", manager.language, lead_id=lead.id,
-                stage=cards.stage_name(ctx.texts, manager.language, outcome))),
-            now=now, lead_id=lead.id,
+            channel="telegram",
+            chat_id=str(manager.telegram_id),
+            purpose="notice",
+            payload=cards.payload(
+                ctx.texts.get(
+                    "closed",
+                    manager.language,
+                    lead_id=lead.id,
+                    stage=cards.stage_name(ctx.texts, manager.language, outcome),
+                )
+            ),
+            now=now,
+            lead_id=lead.id,
         )
         await uow.commit()
     ctx.wake("outbox")
@@ -178,8 +222,13 @@ async def comment(ctx: AppContext, lead_id: int, telegram_id: int, text: str) ->
         if acting.verdict is not Verdict.DONE:
             return acting.verdict
         assert acting.lead is not None and acting.manager is not None
-        uow.events.add(acting.lead.id, "comment", ctx.clock.now(),
-                       actor=f"manager:{acting.manager.id}", manager_id=acting.manager.id,
-                       data={"text": text})
+        uow.events.add(
+            acting.lead.id,
+            "comment",
+            ctx.clock.now(),
+            actor=f"manager:{acting.manager.id}",
+            manager_id=acting.manager.id,
+            data={"text": text},
+        )
         await uow.commit()
     return Verdict.DONE

@@ -5,16 +5,41 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
-from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
+from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter, Command
 from aiogram.types import ChatMemberUpdated, Message, Update
 
+from app.texts import language_of
 from channels.telegram.normalise import CHANNEL, Skip, edit_from_message, inbound_from_message
 from domain.contacts import mask_phone
-from usecases.capture import apply_edit, capture, set_blocked
+from usecases.capture import answer_customer, apply_edit, capture, set_blocked
 from usecases.context import AppContext
 
 log = logging.getLogger(__name__)
 router = Router(name="customer")
+
+
+STAFF_COMMANDS = (
+    "leads",
+    "lead",
+    "today",
+    "team",
+    "invite",
+    "pause",
+    "resume",
+    "deactivate",
+    "activate",
+    "cancel",
+)
+
+
+@router.message(Command(*STAFF_COMMANDS), F.chat.type == "private")
+async def on_staff_command(message: Message, ctx: AppContext) -> None:
+    """A customer never reaches manager commands; he gets the customer's answer."""
+    user = message.from_user
+    language = language_of(user.language_code if user else None)
+    await answer_customer(
+        ctx, CHANNEL, str(message.chat.id), ctx.texts.get("customer_only", language)
+    )
 
 
 @router.message()

@@ -56,7 +56,9 @@ class OfferRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    def add(self, lead_id: int, manager_id: int, now: datetime, expires_at: datetime | None) -> None:
+    def add(
+        self, lead_id: int, manager_id: int, now: datetime, expires_at: datetime | None
+    ) -> None:
         self._session.add(
             LeadOffer(lead_id=lead_id, manager_id=manager_id, offered_at=now, expires_at=expires_at)
         )

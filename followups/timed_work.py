@@ -1,0 +1,26 @@
+"""The timed work the scheduler wakes: offers that ran out, SLA timers, the queue.
+
+Each step reads due rows from the database, so a missed or doubled tick does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from storage.db import is_transient
+from usecases.assignment import distribute_waiting, expire_offers
+from usecases.context import AppContext
+from usecases.timers import check_timers
+
+log = logging.getLogger(__name__)
+
+
+async def run_timed_work(ctx: AppContext) -> None:
+    for step in (expire_offers, check_timers, distribute_waiting):
+        try:
+            await step(ctx)
+        except Exception as exc:
+            if is_transient(exc):
+                log.warning("%s: database unavailable (%s)", step.__name__, type(exc).__name__)
+                return
+            log.exception("%s failed", step.__name__)

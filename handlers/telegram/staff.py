@@ -1,0 +1,269 @@
+"""Managers and heads in Telegram: lead buttons, dialogs and commands. Thin: parse, call a
+use case, answer. Buttons are checked by the use cases against who pressed them."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import LeadAction
+from bot.filters import StaffFilter
+from usecases import assignment, work
+from usecases.assignment import Verdict
+from usecases.cards import reason_buttons
+from usecases.context import AppContext
+from usecases.staff_views import lead_view, my_leads, send_to_staff, staff_language, today
+from usecases.team import accept_invite, set_paused
+
+router = Router(name="staff")
+router.message.filter(StaffFilter())
+router.callback_query.filter(StaffFilter())
+
+# Opening an invite link is done by someone who is not staff yet.
+invites = Router(name="invites")
+
+
+class Dialog(StatesGroup):
+    reply = State()
+    comment = State()
+    decline_reason = State()
+    loss_text = State()
+
+
+VERDICT_TEXT = {Verdict.STALE: "stale", Verdict.NOT_YOURS: "not_yours"}
+
+
+@invites.message(CommandStart(deep_link=True, magic=F.args.startswith("inv_")))
+async def open_invite(message: Message, command: CommandObject, ctx: AppContext) -> None:
+    user = message.from_user
+    assert user is not None and command.args is not None
+    language = "en" if (user.language_code or "").startswith("en") else "ru"
+    joined = await accept_invite(
+        ctx, command.args.removeprefix("inv_"), user.id, user.full_name, language
+    )
+    key = "invite_done" if joined else "invite_bad"
+    await send_to_staff(ctx, user.id, ctx.texts.get(key, language, name=user.full_name))
+
+
+async def _say(ctx: AppContext, user_id: int, key: str, **params: object) -> None:
+    language = await staff_language(ctx, user_id)
+    await send_to_staff(ctx, user_id, ctx.texts.get(key, language, **params))
+
+
+async def _answer(callback: CallbackQuery, ctx: AppContext, verdict: Verdict) -> None:
+    if verdict is Verdict.DONE:
+        await callback.answer()
+        return
+    language = await staff_language(ctx, callback.from_user.id)
+    await callback.answer(str(ctx.texts.get(VERDICT_TEXT[verdict], language)), show_alert=False)
+
+
+@router.callback_query(LeadAction.filter())
+async def on_lead_button(
+    callback: CallbackQuery, callback_data: LeadAction, ctx: AppContext, state: FSMContext
+) -> None:
+    user_id = callback.from_user.id
+    lead_id, action, argument = callback_data.lead_id, callback_data.action, callback_data.argument
+    if action == "acc":
+        verdict = await assignment.accept(ctx, lead_id, user_id)
+        if verdict is Verdict.DONE:
+            await _say(ctx, user_id, "accepted", lead_id=lead_id)
+    elif action == "dec":
+        verdict = await _start_dialog(
+            ctx,
+            state,
+            Dialog.decline_reason,
+            lead_id,
+            user_id,
+            "ask_decline_reason",
+            need_offer=True,
+        )
+    elif action == "rep":
+        verdict = await _start_dialog(ctx, state, Dialog.reply, lead_id, user_id, "ask_reply")
+    elif action == "com":
+        verdict = await _start_dialog(ctx, state, Dialog.comment, lead_id, user_id, "ask_comment")
+    elif action == "stg":
+        verdict = await work.move_stage(ctx, lead_id, user_id, argument)
+    elif action == "won":
+        verdict = await work.close(ctx, lead_id, user_id, "won")
+    elif action in ("lost", "dq"):
+        verdict = await _ask_reason(ctx, lead_id, user_id, "l" if action == "lost" else "d")
+    elif action == "rsn":
+        verdict = await _reason_chosen(ctx, state, lead_id, user_id, argument)
+    elif action == "take":
+        verdict = await assignment.head_assign(ctx, lead_id, user_id, None)
+    elif action == "asg" and argument.isdigit():
+        verdict = await assignment.head_assign(ctx, lead_id, user_id, int(argument))
+    else:
+        verdict = Verdict.STALE
+    await _answer(callback, ctx, verdict)
+
+
+async def _can_act(ctx: AppContext, lead_id: int, user_id: int, need_offer: bool) -> Verdict:
+    async with ctx.db.uow() as uow:
+        lead = await uow.leads.get(lead_id)
+        manager = await uow.managers.by_telegram_id(user_id)
+    if lead is None or not lead.is_open or manager is None:
+        return Verdict.STALE
+    if need_offer:
+        return Verdict.DONE if lead.offered_manager_id == manager.id else Verdict.STALE
+    if manager.role == "head" or lead.manager_id == manager.id:
+        return Verdict.DONE
+    return Verdict.NOT_YOURS if lead.offered_manager_id != manager.id else Verdict.STALE
+
+
+async def _start_dialog(
+    ctx: AppContext,
+    state: FSMContext,
+    step: State,
+    lead_id: int,
+    user_id: int,
+    prompt: str,
+    need_offer: bool = False,
+) -> Verdict:
+    verdict = await _can_act(ctx, lead_id, user_id, need_offer)
+    if verdict is not Verdict.DONE:
+        return verdict
+    async with ctx.db.uow() as uow:
+        lead = await uow.leads.get(lead_id)
+    await state.set_state(step)
+    await state.update_data(lead_id=lead_id)
+    await _say(ctx, user_id, prompt, lead_id=lead_id, channel=lead.channel if lead else "")
+    return Verdict.DONE
+
+
+async def _ask_reason(ctx: AppContext, lead_id: int, user_id: int, outcome: str) -> Verdict:
+    verdict = await _can_act(ctx, lead_id, user_id, need_offer=False)
+    if verdict is not Verdict.DONE:
+        return verdict
+    language = await staff_language(ctx, user_id)
+    buttons = reason_buttons(ctx.texts, language, lead_id, outcome, ctx.config.loss_reasons)
+    await send_to_staff(
+        ctx, user_id, ctx.texts.get("ask_loss_reason", language, lead_id=lead_id), buttons
+    )
+    return Verdict.DONE
+
+
+async def _reason_chosen(
+    ctx: AppContext, state: FSMContext, lead_id: int, user_id: int, argument: str
+) -> Verdict:
+    outcome_code, _, choice = argument.partition(".")
+    outcome = {"l": "lost", "d": "disqualified"}.get(outcome_code)
+    if outcome is None:
+        return Verdict.STALE
+    if choice == "x":
+        verdict = await _can_act(ctx, lead_id, user_id, need_offer=False)
+        if verdict is Verdict.DONE:
+            await state.set_state(Dialog.loss_text)
+            await state.update_data(lead_id=lead_id, outcome=outcome)
+            await _say(ctx, user_id, "ask_loss_text")
+        return verdict
+    reasons = ctx.config.loss_reasons
+    if not choice.isdigit() or int(choice) >= len(reasons):
+        return Verdict.STALE
+    return await work.close(ctx, lead_id, user_id, outcome, reason=reasons[int(choice)])
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, ctx: AppContext, state: FSMContext) -> None:
+    await state.clear()
+    await _say(ctx, message.chat.id, "cancelled")
+
+
+@router.message(Dialog.reply, F.text)
+async def reply_text(message: Message, ctx: AppContext, state: FSMContext) -> None:
+    data = await state.get_data()
+    await state.clear()
+    verdict = await work.reply(ctx, int(data["lead_id"]), message.chat.id, message.text or "")
+    key = "reply_queued" if verdict is Verdict.DONE else VERDICT_TEXT[verdict]
+    await _say(ctx, message.chat.id, key, lead_id=data["lead_id"])
+
+
+@router.message(Dialog.comment, F.text)
+async def comment_text(message: Message, ctx: AppContext, state: FSMContext) -> None:
+    data = await state.get_data()
+    await state.clear()
+    verdict = await work.comment(ctx, int(data["lead_id"]), message.chat.id, message.text or "")
+    await _say(
+        ctx, message.chat.id, "comment_saved" if verdict is Verdict.DONE else VERDICT_TEXT[verdict]
+    )
+
+
+@router.message(Dialog.decline_reason, F.text)
+async def decline_text(message: Message, ctx: AppContext, state: FSMContext) -> None:
+    data = await state.get_data()
+    await state.clear()
+    lead_id = int(data["lead_id"])
+    verdict = await assignment.decline(ctx, lead_id, message.chat.id, message.text or "")
+    await _say(
+        ctx,
+        message.chat.id,
+        "declined" if verdict is Verdict.DONE else VERDICT_TEXT[verdict],
+        lead_id=lead_id,
+    )
+
+
+@router.message(Dialog.loss_text, F.text)
+async def loss_text(message: Message, ctx: AppContext, state: FSMContext) -> None:
+    data = await state.get_data()
+    await state.clear()
+    verdict = await work.close(
+        ctx,
+        int(data["lead_id"]),
+        message.chat.id,
+        data["outcome"],
+        reason="other",
+        comment=message.text or "",
+    )
+    if verdict is not Verdict.DONE:
+        await _say(ctx, message.chat.id, VERDICT_TEXT[verdict])
+
+
+@router.message(Command("leads"))
+async def leads_command(message: Message, ctx: AppContext) -> None:
+    text = await my_leads(ctx, message.chat.id)
+    if text is not None:
+        await send_to_staff(ctx, message.chat.id, text)
+
+
+@router.message(Command("lead"))
+async def lead_command(message: Message, command: CommandObject, ctx: AppContext) -> None:
+    argument = (command.args or "").strip().lstrip("#")
+    if not argument.isdigit():
+        await _say(ctx, message.chat.id, "lead_usage")
+        return
+    view = await lead_view(ctx, message.chat.id, int(argument))
+    if view is not None:
+        text, buttons = view
+        await send_to_staff(ctx, message.chat.id, text, buttons or None)
+
+
+@router.message(Command("today"))
+async def today_command(message: Message, ctx: AppContext) -> None:
+    text = await today(ctx, message.chat.id)
+    if text is not None:
+        await send_to_staff(ctx, message.chat.id, text)
+
+
+@router.message(Command("pause"))
+async def pause_command(message: Message, ctx: AppContext) -> None:
+    await set_paused(ctx, message.chat.id, True)
+    await _say(ctx, message.chat.id, "paused")
+
+
+@router.message(Command("resume"))
+async def resume_command(message: Message, ctx: AppContext) -> None:
+    await set_paused(ctx, message.chat.id, False)
+    await _say(ctx, message.chat.id, "resumed")
+
+
+@router.message()
+async def staff_fallback(message: Message, ctx: AppContext, role: str) -> None:
+    language = await staff_language(ctx, message.chat.id)
+    text = ctx.texts.get("staff_help", language)
+    if role == "head":
+        text = ctx.texts.get("staff_help", language) + "\n" + ctx.texts.get("head_help", language)
+    await send_to_staff(ctx, message.chat.id, text)

@@ -1,0 +1,163 @@
+"""What staff read in chat: their leads, a lead with its history, today's work, the team."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.texts import Safe
+from usecases import cards
+from usecases.context import AppContext
+from usecases.replies import format_span
+from usecases.staffing import ROLE_HEAD
+from usecases.team import team_overview
+
+
+async def my_leads(ctx: AppContext, telegram_id: int) -> Safe | None:
+    async with ctx.db.uow() as uow:
+        manager = await uow.managers.by_telegram_id(telegram_id)
+        if manager is None:
+            return None
+        leads = await uow.leads.for_manager(manager.id)
+        contacts = {lead.id: await uow.contacts.get(lead.contact_id) for lead in leads}
+    language = manager.language
+    if not leads:
+        return ctx.texts.get("leads_empty", language)
+    now = ctx.clock.now()
+    lines = [ctx.texts.get("leads_header", language, count=len(leads))]
+    for lead in leads:
+        contact = contacts[lead.id]
+        overdue = (lead.next_timer_at is not None and lead.next_timer_at <= now) or bool(
+            lead.first_response_at is None and now - lead.created_at > ctx.config.sla.first_response
+        )
+        lines.append(
+            ctx.texts.get(
+                "leads_line",
+                language,
+                lead_id=lead.id,
+                stage=cards.stage_name(ctx.texts, language, lead.status),
+                customer=(contact.display_name if contact else None) or "—",
+                age=format_span(ctx.texts, now - lead.created_at, language),
+                overdue=ctx.texts.get("overdue_mark", language) if overdue else "",
+            )
+        )
+    return Safe("\n".join(lines))
+
+
+async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Safe, list] | None:
+    """The card and the history; None when the reader may not see this lead."""
+    async with ctx.db.uow() as uow:
+        manager = await uow.managers.by_telegram_id(telegram_id)
+        lead = await uow.leads.get(lead_id)
+        if manager is None:
+            return None
+        language = manager.language
+        if lead is None or (
+            manager.role != ROLE_HEAD
+            and manager.id not in (lead.manager_id, lead.offered_manager_id)
+        ):
+            return ctx.texts.get("lead_not_found", language, lead_id=lead_id), []
+        contact = await uow.contacts.get(lead.contact_id)
+        first = await uow.messages.first_inbound(lead.id)
+        events = await uow.events.for_lead(lead.id)
+    zone = ctx.config.company.hours().zone
+    header = Safe("")
+    text = cards.card_text(
+        ctx.texts,
+        language,
+        lead=lead,
+        contact=contact,
+        first_message=first.text if first else "",
+        now=ctx.clock.now(),
+        header=header,
+    )
+    history = [
+        ctx.texts.get(
+            "history_line",
+            language,
+            at=f"{event.at.astimezone(zone):%d.%m %H:%M}",
+            event=event.type,
+            actor=event.actor,
+        )
+        for event in events[-15:]
+    ]
+    buttons = (
+        cards.work_buttons(ctx.texts, language, lead.id, lead.status)
+        if (lead.is_open and lead.manager_id == manager.id) or manager.role == ROLE_HEAD
+        else []
+    )
+    return Safe(text.strip() + "\n\n" + "\n".join(history)), buttons
+
+
+async def today(ctx: AppContext, telegram_id: int) -> Safe | None:
+    """Leads whose timers fall due before the end of the day, and the overdue ones."""
+    async with ctx.db.uow() as uow:
+        manager = await uow.managers.by_telegram_id(telegram_id)
+        if manager is None:
+            return None
+        leads = await uow.leads.for_manager(manager.id)
+    language = manager.language
+    now = ctx.clock.now()
+    horizon = now + timedelta(hours=24 - now.astimezone(ctx.config.company.hours().zone).hour)
+    due = [
+        lead
+        for lead in leads
+        if (lead.next_timer_at is not None and lead.next_timer_at <= horizon)
+        or lead.first_response_at is None
+    ]
+    if not due:
+        return ctx.texts.get("today_empty", language)
+    lines = [ctx.texts.get("today_header", language)]
+    for lead in sorted(due, key=lambda item: item.next_timer_at or item.created_at):
+        overdue = (lead.next_timer_at or horizon) <= now
+        lines.append(
+            ctx.texts.get(
+                "leads_line",
+                language,
+                lead_id=lead.id,
+                stage=cards.stage_name(ctx.texts, language, lead.status),
+                customer="",
+                age=format_span(ctx.texts, now - lead.created_at, language),
+                overdue=ctx.texts.get("overdue_mark", language) if overdue else "",
+            )
+        )
+    return Safe("\n".join(lines))
+
+
+async def team_text(ctx: AppContext, language: str) -> Safe:
+    lines = [ctx.texts.get("team_header", language)]
+    for member in await team_overview(ctx):
+        lines.append(
+            ctx.texts.get(
+                "team_line",
+                language,
+                name=member.name,
+                role=member.role,
+                level=member.level,
+                load=member.load,
+                capacity=member.capacity,
+                state=ctx.texts.get(f"state_{member.state}", language),
+            )
+        )
+    return Safe("\n".join(lines))
+
+
+async def staff_language(ctx: AppContext, telegram_id: int) -> str:
+    async with ctx.db.uow() as uow:
+        manager = await uow.managers.by_telegram_id(telegram_id)
+    return manager.language if manager else "ru"
+
+
+async def send_to_staff(
+    ctx: AppContext, telegram_id: int, text: str, buttons: list | None = None
+) -> None:
+    """Queue a message to a staff chat (prompts and answers to commands)."""
+    async with ctx.db.uow() as uow:
+        await uow.outbox.add(
+            channel="telegram",
+            chat_id=str(telegram_id),
+            purpose="staff",
+            payload=cards.payload(text, buttons),
+            now=ctx.clock.now(),
+        )
+        await uow.commit()
+    ctx.wake("outbox")
