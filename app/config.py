@@ -75,6 +75,8 @@ def parse_week(value: Any) -> dict[int, tuple[Shift, ...]]:
         raise ValueError('expected a mapping of days to shifts, e.g. {mon-fri: "09:00-18:00"}')
     week: dict[int, tuple[Shift, ...]] = {}
     for spec, shifts in value.items():
+        if shifts is False or shifts is None:
+            shifts = []  # YAML reads an unquoted `off` as false
         if isinstance(shifts, str):
             shifts = [] if shifts.strip().lower() in {"off", "-", ""} else [shifts]
         if not isinstance(shifts, list):

@@ -6,14 +6,15 @@ import logging
 import re
 from collections.abc import Iterable
 
-_PHONE = re.compile(r"(?<![\w/])\+?\d[\d\- ()]{8,}\d(?!\w)")
+_PHONE = re.compile(r"(?<![\w/\-:.])\+?\d[\d\- ()]{8,}\d(?![\w:])")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
-_BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b")
+_BOT_TOKEN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}")
 
 
 def _mask_phone(match: re.Match[str]) -> str:
     digits = re.sub(r"\D", "", match.group(0))
-    if len(digits) < 10:
+    if len(digits) < 10 or len(digits) > 15 or _DATE.search(match.group(0)):
         return match.group(0)
     return f"+{digits[:4]}***{digits[-2:]}"
 

@@ -230,7 +230,12 @@ def language_of(code: str | None) -> str:
 
 
 def _fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    """Placeholder names; a positional `{}` or `{0}` is reported as an unknown name."""
+    names = set()
+    for _, name, _, _ in string.Formatter().parse(template):
+        if name is not None:
+            names.add(name if name and not name.isdigit() else "{}")
+    return names
 
 
 def validate_overrides(overrides: Mapping[str, Mapping[str, str]]) -> None:
@@ -240,7 +245,11 @@ def validate_overrides(overrides: Mapping[str, Mapping[str, str]]) -> None:
         for key, template in texts.items():
             if key not in DEFAULTS[language]:
                 raise ValueError(f"{language}.{key}: unknown text key")
-            unknown = _fields(template) - _fields(DEFAULTS[language][key])
+            try:
+                fields = _fields(template)
+            except ValueError as exc:
+                raise ValueError(f"{language}.{key}: {exc}") from None
+            unknown = fields - _fields(DEFAULTS[language][key])
             if unknown:
                 allowed = ", ".join(sorted(_fields(DEFAULTS[language][key]))) or "none"
                 raise ValueError(

@@ -18,17 +18,26 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=value)
+        try:
+            return timedelta(seconds=value)
+        except (OverflowError, ValueError):
+            raise ValueError(f"duration {value!r} is too long") from None
     if isinstance(value, str):
         match = _PATTERN.match(value)
         if match:
-            return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+            try:
+                return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+            except OverflowError:
+                raise ValueError(f"duration {value!r} is too long") from None
     raise ValueError(f"expected a duration such as 45s, 30m, 2h or 3d, got {value!r}")
 
 
 def format_duration(delta: timedelta) -> str:
     """The shortest exact YAML spelling of a duration (inverse of parse_duration)."""
-    seconds = int(delta.total_seconds())
+    total = delta.total_seconds()
+    if total != int(total):
+        return f"{total:g}s"
+    seconds = int(total)
     for unit in ("d", "h", "m"):
         size = _UNITS[unit]
         if seconds and seconds % size == 0:

@@ -72,6 +72,8 @@ def parse_shift(text: str) -> Shift:
         end = time.fromisoformat(end_text)
     except ValueError:
         raise ValueError(f"expected a shift like 09:00-18:00, got {text!r}") from None
+    if start.tzinfo is not None or end.tzinfo is not None:
+        raise ValueError(f"a shift is in the person's time zone, write it without one: {text!r}")
     return Shift(start, end)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram.types import Message
@@ -125,7 +125,8 @@ def inbound_from_message(
         if message.content_type in {"text", "unknown"}:
             raise Skip("empty message")
         # Service messages in private chats (pinned, etc.) are not enquiries.
-        raise Skip(f"service message {message.content_type}")
+        kind = getattr(message.content_type, "value", message.content_type)
+        raise Skip(f"service message {kind}")
 
     phone = None
     if message.contact and message.contact.user_id in (None, user.id):
@@ -135,8 +136,9 @@ def inbound_from_message(
 
     source = None
     is_start = False
-    if message.text and message.text.startswith("/start"):
-        match = _DEEP_LINK.match(message.text)
+    command = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+    if command == "/start" or command.startswith("/start@"):
+        match = _DEEP_LINK.match(message.text or "")
         is_start = True
         source = match.group(1) if match and match.group(1) else None
 
@@ -176,8 +178,16 @@ def edit_from_message(message: Message, update_id: int | None) -> InboundEdit:
         external_message_id=message_key(message),
         text=_text_of(message, attachments),
         receipt_key=str(update_id) if update_id is not None else None,
-        edited_at=message.edit_date if isinstance(message.edit_date, datetime) else None,
+        edited_at=_edit_time(message.edit_date),
     )
+
+
+def _edit_time(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, int) and value > 0:
+        return datetime.fromtimestamp(value, UTC)
+    return None
 
 
 def repair_raw_update(raw: dict[str, Any]) -> dict[str, Any]:
@@ -193,6 +203,8 @@ def repair_raw_update(raw: dict[str, Any]) -> dict[str, Any]:
     callback = raw.get("callback_query")
     if isinstance(callback, dict):
         callback.setdefault("chat_instance", "")
+        if isinstance(callback.get("from"), dict):
+            callback["from"].setdefault("is_bot", False)
         if isinstance(callback.get("message"), dict):
             _repair_message(callback["message"])
     return raw
@@ -209,6 +221,13 @@ def _repair_message(message: dict[str, Any]) -> None:
         user = message.get(user_key)
         if isinstance(user, dict) and "first_name" in user:
             user.setdefault("is_bot", False)
+    for kind in ("document", "voice", "audio", "video", "video_note", "animation", "sticker"):
+        item = message.get(kind)
+        if isinstance(item, dict) and "file_id" in item:
+            item.setdefault("file_unique_id", item["file_id"])
+    for size in message.get("photo") or []:
+        if isinstance(size, dict) and "file_id" in size:
+            size.setdefault("file_unique_id", size["file_id"])
     forward = message.get("forward_from")
     if isinstance(forward, dict) and "first_name" not in forward:
         # A channel given where a user belongs; keep it as forward_from_chat instead.
