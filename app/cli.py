@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database commands")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_upgrade = db_commands.add_parser("upgrade", help="apply migrations")
-    db_upgrade.add_argument("revision", nargs="?", default="head")
+    db_upgrade.add_argument("revision", nargs="?", default="heads")
     db_upgrade.set_defaults(handler=cmd_db_upgrade)
     config = commands.add_parser("config", help="config commands")
     config_commands = config.add_subparsers(dest="config_command", required=True)

@@ -20,6 +20,7 @@ from app.settings import Settings, TelegramMode
 from app.texts import Texts
 from bot.dispatcher import create_bot, create_dispatcher, used_update_types
 from channels.base import ChannelSender
+from channels.registry import build_channels
 from channels.telegram.sender import TelegramSender
 from domain.clock import Clock, SystemClock
 from followups.outbox_worker import OutboxWorker
@@ -57,6 +58,7 @@ class Service:
         self._dispatcher: Dispatcher | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self.port: int | None = None
+        self._plugins: list = []
 
     async def start(self) -> None:
         settings = self.settings
@@ -96,11 +98,19 @@ class Service:
                 "environment to turn it on"
             )
 
+        self._plugins = build_channels(settings, self.ctx)
+        for plugin in self._plugins:
+            if plugin.sender is not None:
+                senders[plugin.name] = plugin.sender
+
         if self.role in (Role.ALL, Role.WEB):
             api_token = settings.api_token.get_secret_value() if settings.api_token else None
             app = create_app(
                 self.ctx, api_token=api_token, webhook=webhook, telegram_state=telegram_state
             )
+            for plugin in self._plugins:
+                if plugin.add_routes is not None:
+                    plugin.add_routes(app)
             self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, settings.http_host, settings.http_port)
@@ -121,6 +131,9 @@ class Service:
                 worker.wake, "interval", seconds=1, id="outbox-tick", max_instances=1, coalesce=True
             )
             self._scheduler.start()
+            for plugin in self._plugins:
+                for index, task in enumerate(plugin.tasks):
+                    self._spawn(task(self.stopping), f"{plugin.name}-{index}")
 
         if self._bot is not None and self._dispatcher is not None:
             if settings.telegram_mode is TelegramMode.WEBHOOK:
@@ -183,6 +196,9 @@ class Service:
                 task.cancel()
         if self._bot is not None:
             await self._bot.session.close()
+        for plugin in self._plugins:
+            if plugin.close is not None:
+                await plugin.close()
         await self._engine.dispose()
 
     async def run_until_signal(self) -> None:

@@ -31,7 +31,7 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(config, revision)
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
+async def upgrade(url: str, revision: str = "heads") -> None:
     """Bring the schema up to date; several processes starting at once take turns."""
     engine = create_engine(url)
     try:
@@ -53,5 +53,5 @@ async def upgrade(url: str, revision: str = "head") -> None:
         await engine.dispose()
 
 
-def upgrade_sync(url: str, revision: str = "head") -> None:
+def upgrade_sync(url: str, revision: str = "heads") -> None:
     asyncio.run(upgrade(url, revision))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from storage.models import Base
+from storage.all_models import Base
 
 config = context.config
 target_metadata = Base.metadata
