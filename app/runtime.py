@@ -136,11 +136,30 @@ class Service:
                     self._spawn(task(self.stopping), f"{plugin.name}-{index}")
 
         if self._bot is not None and self._dispatcher is not None:
+            try:
+                await self._set_menu()
+            except Exception as exc:  # the menu is a nicety; Telegram being away is not fatal
+                log.warning("could not set the bot menu: %s", exc)
             if settings.telegram_mode is TelegramMode.WEBHOOK:
                 if self.role in (Role.ALL, Role.WEB):
                     await self._register_webhook()
             elif self.role in (Role.ALL, Role.WORKER):
                 self._spawn(self._poll(), "polling")
+
+    async def _set_menu(self) -> None:
+        """The customer's menu: start, complaint, unsubscribe (Russian and English)."""
+        assert self._bot is not None
+        from aiogram.types import BotCommand
+
+        for language in ("ru", "en"):
+            texts = self.ctx.texts
+            commands = [
+                BotCommand(command=name, description=str(texts.get(f"menu_{name}", language)))
+                for name in ("start", "complaint", "stop")
+            ]
+            await self._bot.set_my_commands(
+                commands, language_code=None if language == "ru" else language
+            )
 
     async def _register_webhook(self) -> None:
         assert self._bot is not None and self._dispatcher is not None

@@ -55,6 +55,8 @@ class InboundMessage:
     source: str | None = None
     is_start: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # False when the customer is already filing a complaint by command.
+    detect_complaint: bool = True
 
 
 @dataclass(frozen=True)

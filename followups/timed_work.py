@@ -9,14 +9,27 @@ import logging
 
 from storage.db import is_transient
 from usecases.assignment import distribute_waiting, expire_offers
+from usecases.complaints import escalate_overdue
 from usecases.context import AppContext
+from usecases.followups import dispatch_due
 from usecases.timers import check_timers
 
 log = logging.getLogger(__name__)
 
 
+async def dispatch_all_due(ctx: AppContext) -> None:
+    while await dispatch_due(ctx) > 0:
+        pass
+
+
 async def run_timed_work(ctx: AppContext) -> None:
-    for step in (expire_offers, check_timers, distribute_waiting):
+    for step in (
+        expire_offers,
+        check_timers,
+        dispatch_all_due,
+        escalate_overdue,
+        distribute_waiting,
+    ):
         try:
             await step(ctx)
         except Exception as exc:

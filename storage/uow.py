@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import zlib
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repos.complaints import ComplaintRepo
 from storage.repos.contacts import ContactRepo, IdentityRepo
+from storage.repos.followups import StepRepo, SurveyRepo
 from storage.repos.leads import EventRepo, LeadRepo
 from storage.repos.messages import MessageRepo
 from storage.repos.outbox import OutboxRepo
@@ -33,6 +36,9 @@ class UnitOfWork:
     offers: OfferRepo
     alerts: AlertRepo
     invites: InviteRepo
+    steps: StepRepo
+    surveys: SurveyRepo
+    complaints: ComplaintRepo
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -52,6 +58,9 @@ class UnitOfWork:
         self.offers = OfferRepo(session)
         self.alerts = AlertRepo(session)
         self.invites = InviteRepo(session)
+        self.steps = StepRepo(session)
+        self.surveys = SurveyRepo(session)
+        self.complaints = ComplaintRepo(session)
         return self
 
     async def __aexit__(
@@ -73,6 +82,11 @@ class UnitOfWork:
     async def ping(self) -> bool:
         assert self._session is not None
         return (await self._session.scalar(text("SELECT 1"))) == 1
+
+    def savepoint(self) -> Any:
+        """A nested transaction: a failure inside it rolls back only its own work."""
+        assert self._session is not None
+        return self._session.begin_nested()
 
     async def lock(self, name: str) -> bool:
         """A transaction-scoped singleton lock (PostgreSQL); SQLite's writer lock suffices."""

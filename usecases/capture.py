@@ -13,12 +13,15 @@ from typing import TYPE_CHECKING
 
 from app.texts import language_of
 from domain.classify import classify
+from domain.complaint_words import ComplaintDetector
 from domain.inbound import InboundEdit, InboundMessage
 from domain.pipeline import LeadStatus
 from storage.uow import ConflictError, UnitOfWork
 from usecases.assignment import distribute_waiting, refresh_timer
 from usecases.cards import button_data
+from usecases.complaints import open_complaint
 from usecases.context import AppContext
+from usecases.followups import on_lead_event
 from usecases.replies import phone_keyboard, when_to_expect
 
 if TYPE_CHECKING:
@@ -126,6 +129,7 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
             extra=dict(inbound.extra),
         )
         await refresh_timer(ctx, uow, lead)
+        await on_lead_event(ctx, uow, lead, "lead_created")
         uow.events.add(
             lead.id,
             "lead_created",
@@ -160,8 +164,26 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
     )
     if sender.phone:
         uow.events.add(lead.id, "phone_shared", now, actor="customer", data={"phone": sender.phone})
+    if not new_lead:
+        await on_lead_event(ctx, uow, lead, "customer_replied")
     if lead.manager_id is not None and not new_lead:
         await _relay_to_manager(ctx, uow, lead, contact, inbound)
+    if (
+        inbound.detect_complaint
+        and inbound.text
+        and not inbound.is_start
+        and _detector(ctx).is_complaint(inbound.text)
+    ):
+        await open_complaint(
+            ctx,
+            uow,
+            contact_id=contact.id,
+            lead_id=lead.id,
+            manager_id=lead.manager_id,
+            source="message",
+            text=inbound.text,
+            suspected=True,
+        )
 
     if new_lead and identity.blocked_at is None:
         language = language_of(identity.language or contact.language)
@@ -204,6 +226,17 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
             lead_id=lead.id,
         )
     return CaptureResult(Outcome.CAPTURED, lead.id, contact.id, message.id, new_lead)
+
+
+def _detector(ctx: AppContext) -> ComplaintDetector:
+    phrases = tuple(ctx.config.complaints.phrases)
+    detector = _DETECTORS.get(phrases)
+    if detector is None:
+        detector = _DETECTORS[phrases] = ComplaintDetector.from_phrases(phrases)
+    return detector
+
+
+_DETECTORS: dict[tuple[str, ...], ComplaintDetector] = {}
 
 
 async def _distribute_quietly(ctx: AppContext) -> None:

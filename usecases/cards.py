@@ -90,6 +90,7 @@ def work_buttons(
         [
             _button(texts, language, "btn_reply", "rep", lead_id),
             _button(texts, language, "btn_comment", "com", lead_id),
+            _button(texts, language, "btn_complaint", "cmpl", lead_id),
         ]
     ]
     forward = FORWARD.get(status, [])

@@ -11,6 +11,7 @@ from storage.uow import UnitOfWork
 from usecases import cards
 from usecases.assignment import Verdict, distribute_waiting, refresh_timer
 from usecases.context import AppContext
+from usecases.followups import on_lead_event
 from usecases.staffing import may_act, tell_heads
 
 
@@ -73,6 +74,7 @@ async def reply(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> V
         message.outbox_id = outbox_id
         if lead.first_response_at is None:
             lead.first_response_at = now
+        await on_lead_event(ctx, uow, lead, "manager_replied")
         uow.events.add(
             lead.id,
             "replied",
@@ -111,6 +113,7 @@ async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int, stage: str
         lead.stage_entered_at = now
         if stage == LeadStatus.CONTACTED and lead.first_response_at is None:
             lead.first_response_at = now
+        await on_lead_event(ctx, uow, lead, "stage_entered", stage=stage)
         await refresh_timer(ctx, uow, lead)
         await cards_after_change(ctx, uow, lead, manager)
         await uow.commit()
@@ -166,6 +169,8 @@ async def close(
         lead.offer_expires_at = None
         if outcome != LeadStatus.WON:
             lead.loss_reason = reason if reason not in (None, "", "other") else (comment or reason)
+        if outcome != LeadStatus.DISQUALIFIED:
+            await on_lead_event(ctx, uow, lead, "won" if outcome == LeadStatus.WON else "lost")
         uow.events.add(
             lead.id,
             "closed",

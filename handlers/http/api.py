@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hmac
+import io
 from datetime import UTC, date, datetime
 
 from aiohttp import web
@@ -10,6 +12,7 @@ from aiohttp import web
 from domain.pipeline import LeadStatus
 from handlers.http.errors import Handler, json_error
 from usecases.context import AppContext
+from usecases.complaints import list_complaints
 from usecases.queries import lead_details, list_leads
 
 CTX = web.AppKey("ctx", AppContext)
@@ -92,6 +95,66 @@ async def get_lead(request: web.Request) -> web.Response:
     return web.json_response(details)
 
 
+CSV_COLUMNS = (
+    "id",
+    "status",
+    "suspected",
+    "overdue",
+    "source",
+    "contact_id",
+    "lead_id",
+    "manager_id",
+    "owner_id",
+    "text",
+    "resolution",
+    "deadline_at",
+    "created_at",
+    "resolved_at",
+)
+
+
+def _complaint_filters(request: web.Request) -> tuple[bool, str | None]:
+    status = request.query.get("status")
+    allowed = ("new", "in_progress", "resolved", "rejected")
+    if status is not None and status not in allowed:
+        raise BadParameter(f"status: expected one of {', '.join(allowed)}")
+    open_only = request.query.get("open", "").lower() in ("1", "true", "yes")
+    return open_only, status
+
+
+async def get_complaints(request: web.Request) -> web.Response:
+    try:
+        open_only, status = _complaint_filters(request)
+    except BadParameter as problem:
+        return json_error(400, str(problem))
+    items = await list_complaints(request.app[CTX], open_only=open_only)
+    if status is not None:
+        items = [item for item in items if item["status"] == status]
+    return web.json_response({"items": items, "total": len(items)})
+
+
+async def get_complaints_csv(request: web.Request) -> web.Response:
+    try:
+        open_only, status = _complaint_filters(request)
+    except BadParameter as problem:
+        return json_error(400, str(problem))
+    items = await list_complaints(request.app[CTX], open_only=open_only)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for item in items:
+        if status is None or item["status"] == status:
+            writer.writerow(item)
+    return web.Response(
+        text=buffer.getvalue(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="complaints.csv"'},
+    )
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/leads", get_leads)
     app.router.add_get("/api/leads/{lead_id}", get_lead)
+    app.router.add_get("/api/complaints", get_complaints)
+    app.router.add_get("/api/complaints.csv", get_complaints_csv)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from aiogram import F, Router
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter, Command
-from aiogram.types import ChatMemberUpdated, Message, Update
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 
 from app.texts import language_of
 from channels.telegram.normalise import CHANNEL, Skip, edit_from_message, inbound_from_message
 from domain.contacts import mask_phone
-from usecases.capture import answer_customer, apply_edit, capture, set_blocked
+from usecases.capture import Outcome, answer_customer, apply_edit, capture, set_blocked
+from usecases.complaints import open_from_customer
 from usecases.context import AppContext
+from usecases.subscriptions import set_marketing
+from usecases.surveys import add_survey_comment, answer_survey
 
 log = logging.getLogger(__name__)
 router = Router(name="customer")
@@ -42,8 +48,87 @@ async def on_staff_command(message: Message, ctx: AppContext) -> None:
     )
 
 
+class CustomerDialog(StatesGroup):
+    complaint = State()
+    survey_comment = State()
+
+
+@router.message(Command("stop"), F.chat.type == "private")
+async def on_stop(message: Message, ctx: AppContext) -> None:
+    """Marketing stops; answers to the customer's own enquiries still reach him."""
+    assert message.from_user is not None
+    await set_marketing(ctx, CHANNEL, str(message.from_user.id), allowed=False)
+
+
+@router.message(Command("complaint"), F.chat.type == "private")
+async def on_complaint_command(message: Message, ctx: AppContext, state: FSMContext) -> None:
+    user = message.from_user
+    assert user is not None
+    await state.set_state(CustomerDialog.complaint)
+    await answer_customer(
+        ctx,
+        CHANNEL,
+        str(message.chat.id),
+        ctx.texts.get("ask_complaint", language_of(user.language_code)),
+    )
+
+
+@router.message(CustomerDialog.complaint, F.text)
+async def on_complaint_text(
+    message: Message, ctx: AppContext, state: FSMContext, event_update: Update
+) -> None:
+    await state.clear()
+    # Captured first, so the customer exists and the words join his history.
+    await on_message(message, ctx, event_update, detect_complaint=False)
+    assert message.from_user is not None
+    await open_from_customer(ctx, CHANNEL, str(message.from_user.id), message.text or "")
+
+
+@router.callback_query(F.data.startswith("srv:"))
+async def on_survey_score(callback: CallbackQuery, ctx: AppContext, state: FSMContext) -> None:
+    parts = (callback.data or "").split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        await callback.answer()
+        return
+    survey_id, score = int(parts[1]), int(parts[2])
+    answer = await answer_survey(ctx, survey_id, CHANNEL, str(callback.from_user.id), score)
+    await callback.answer()
+    if not answer.accepted:
+        return
+    key = "survey_sorry" if answer.complaint_id else "survey_thanks"
+    await state.set_state(CustomerDialog.survey_comment)
+    await state.update_data(survey_id=survey_id)
+    await answer_customer(
+        ctx, CHANNEL, str(callback.from_user.id), ctx.texts.get(key, answer.language)
+    )
+
+
+@router.message(CustomerDialog.survey_comment, F.text, ~F.text.startswith("/"))
+async def on_survey_comment(
+    message: Message, ctx: AppContext, state: FSMContext, event_update: Update
+) -> None:
+    data = await state.get_data()
+    await state.clear()
+    await add_survey_comment(ctx, int(data["survey_id"]), message.text or "")
+    user = message.from_user
+    await answer_customer(
+        ctx,
+        CHANNEL,
+        str(message.chat.id),
+        ctx.texts.get("survey_comment_thanks", language_of(user.language_code if user else None)),
+    )
+
+
+@router.callback_query()
+async def on_other_button(callback: CallbackQuery) -> None:
+    """A customer pressing a staff button (forwarded, forged) changes nothing."""
+    await callback.answer()
+
+
 @router.message()
-async def on_message(message: Message, ctx: AppContext, event_update: Update) -> None:
+async def on_message(
+    message: Message, ctx: AppContext, event_update: Update, detect_complaint: bool = True
+) -> None:
     try:
         inbound = inbound_from_message(
             message,
@@ -54,7 +139,12 @@ async def on_message(message: Message, ctx: AppContext, event_update: Update) ->
     except Skip as reason:
         log.info("update %s skipped: %s", event_update.update_id, reason)
         return
+    if not detect_complaint:
+        inbound = replace(inbound, detect_complaint=False)
     result = await capture(ctx, inbound)
+    if inbound.is_start and result.outcome is Outcome.CAPTURED:
+        # Coming back through /start (or the subscribe button) means news are welcome again.
+        await set_marketing(ctx, CHANNEL, inbound.sender.external_id, allowed=True, confirm=False)
     log.info(
         "update %s: %s lead=%s%s",
         event_update.update_id,

@@ -14,6 +14,13 @@ from bot.filters import StaffFilter
 from usecases import assignment, work
 from usecases.assignment import Verdict
 from usecases.cards import reason_buttons
+from usecases.complaints import (
+    assign_complaint,
+    confirm_suspected,
+    list_complaints,
+    open_from_manager,
+    resolve_complaint,
+)
 from usecases.context import AppContext
 from usecases.staff_views import lead_view, my_leads, send_to_staff, staff_language, today
 from usecases.team import accept_invite, set_paused
@@ -31,6 +38,8 @@ class Dialog(StatesGroup):
     comment = State()
     decline_reason = State()
     loss_text = State()
+    complaint = State()
+    resolution = State()
 
 
 VERDICT_TEXT = {Verdict.STALE: "stale", Verdict.NOT_YOURS: "not_yours"}
@@ -85,6 +94,10 @@ async def on_lead_button(
         verdict = await _start_dialog(ctx, state, Dialog.reply, lead_id, user_id, "ask_reply")
     elif action == "com":
         verdict = await _start_dialog(ctx, state, Dialog.comment, lead_id, user_id, "ask_comment")
+    elif action == "cmpl":
+        verdict = await _start_dialog(
+            ctx, state, Dialog.complaint, lead_id, user_id, "ask_complaint_staff"
+        )
     elif action == "stg":
         verdict = await work.move_stage(ctx, lead_id, user_id, argument)
     elif action == "won":
@@ -220,6 +233,80 @@ async def loss_text(message: Message, ctx: AppContext, state: FSMContext) -> Non
     )
     if verdict is not Verdict.DONE:
         await _say(ctx, message.chat.id, VERDICT_TEXT[verdict])
+
+
+@router.message(Dialog.complaint, F.text)
+async def complaint_text(message: Message, ctx: AppContext, state: FSMContext) -> None:
+    data = await state.get_data()
+    await state.clear()
+    verdict = await open_from_manager(
+        ctx, int(data["lead_id"]), message.chat.id, message.text or ""
+    )
+    await _say(
+        ctx,
+        message.chat.id,
+        "complaint_saved" if verdict is Verdict.DONE else VERDICT_TEXT[verdict],
+    )
+
+
+@router.callback_query(F.data.startswith("cmp:"))
+async def on_complaint_button(callback: CallbackQuery, ctx: AppContext, state: FSMContext) -> None:
+    parts = (callback.data or "").split(":")
+    if len(parts) != 4 or not parts[2].isdigit():
+        await _answer(callback, ctx, Verdict.STALE)
+        return
+    action, complaint_id, argument = parts[1], int(parts[2]), parts[3]
+    user_id = callback.from_user.id
+    if action == "take":
+        verdict = await assign_complaint(ctx, complaint_id, None, None, actor_telegram_id=user_id)
+    elif action == "asg" and argument.isdigit():
+        verdict = await assign_complaint(
+            ctx, complaint_id, int(argument), None, actor_telegram_id=user_id
+        )
+    elif action in ("ok", "rej"):
+        verdict = await confirm_suspected(ctx, complaint_id, user_id, confirmed=action == "ok")
+    elif action == "res":
+        await state.set_state(Dialog.resolution)
+        await state.update_data(complaint_id=complaint_id)
+        await _say(ctx, user_id, "ask_resolution", complaint_id=complaint_id)
+        verdict = Verdict.DONE
+    else:
+        verdict = Verdict.STALE
+    await _answer(callback, ctx, verdict)
+
+
+@router.message(Dialog.resolution, F.text)
+async def resolution_text(message: Message, ctx: AppContext, state: FSMContext) -> None:
+    data = await state.get_data()
+    await state.clear()
+    verdict = await resolve_complaint(
+        ctx, int(data["complaint_id"]), None, message.text or "", actor_telegram_id=message.chat.id
+    )
+    if verdict is not Verdict.DONE:
+        await _say(ctx, message.chat.id, VERDICT_TEXT[verdict])
+
+
+@router.message(Command("complaints"))
+async def complaints_command(message: Message, ctx: AppContext, role: str) -> None:
+    owner = None if role == "head" else message.chat.id
+    items = await list_complaints(ctx, open_only=True, owner_telegram_id=owner)
+    language = await staff_language(ctx, message.chat.id)
+    if not items:
+        await _say(ctx, message.chat.id, "complaints_empty")
+        return
+    lines = [ctx.texts.get("complaints_header", language, count=len(items))]
+    lines += [
+        ctx.texts.get(
+            "complaints_line",
+            language,
+            complaint_id=item["id"],
+            status=item["status"],
+            text=item["text"][:80],
+            overdue=ctx.texts.get("overdue_mark", language) if item["overdue"] else "",
+        )
+        for item in items
+    ]
+    await send_to_staff(ctx, message.chat.id, "\n".join(lines))
 
 
 @router.message(Command("leads"))

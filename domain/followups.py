@@ -1,0 +1,62 @@
+"""Follow-up sequences as rules: when steps fall due, quiet hours, placeholders."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+TRIGGERS = ("lead_created", "stage_entered", "won", "lost", "manager_replied", "no_activity")
+STOPS = ("stage_changed", "customer_replied", "lead_closed", "open_lead", "any_activity")
+PLACEHOLDERS = ("customer_name", "manager_name", "company", "lead_id")
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A nightly window (e.g. 21:00-09:00) when marketing must not reach the customer."""
+
+    start: time
+    end: time
+
+    def is_quiet(self, local: time) -> bool:
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def next_allowed(self, at: datetime, zone: str) -> datetime:
+        """`at` itself when allowed, else the first minute after the quiet window."""
+        local = at.astimezone(ZoneInfo(zone))
+        if not self.is_quiet(local.time()):
+            return at
+        end = datetime.combine(local.date(), self.end, tzinfo=local.tzinfo)
+        if end <= local:
+            end += timedelta(days=1)
+        return end.astimezone(at.tzinfo)
+
+
+def next_day_start(at: datetime, zone: str, quiet: QuietHours) -> datetime:
+    """Tomorrow's first allowed minute in the customer's zone (when today's cap is used)."""
+    local = at.astimezone(ZoneInfo(zone))
+    tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0, 0), tzinfo=local.tzinfo)
+    return quiet.next_allowed(tomorrow.astimezone(at.tzinfo), zone)
+
+
+def day_start(at: datetime, zone: str) -> datetime:
+    local = at.astimezone(ZoneInfo(zone))
+    return datetime.combine(local.date(), time(0, 0), tzinfo=local.tzinfo).astimezone(at.tzinfo)
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    return string.Formatter().vformat(template, (), _Blank(values))
+
+
+def template_fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

@@ -1,0 +1,372 @@
+"""The complaints list: opened from a command, a low survey score, a message that reads
+as a complaint (suspected until a head confirms) or a manager; owned, deadlined,
+resolved with the customer told, escalated once when overdue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from app.texts import language_of
+from storage.models import Complaint
+from storage.uow import UnitOfWork
+from usecases import cards
+from usecases.assignment import Verdict
+from usecases.context import AppContext
+from usecases.staffing import ROLE_HEAD, tell_heads, tell_staff
+
+OPEN = ("new", "in_progress")
+
+
+def complaint_buttons(
+    ctx: AppContext, language: str, complaint: Complaint, managers: list[tuple[int, str]]
+) -> list[list[dict[str, str]]]:
+    rows = []
+    if complaint.suspected:
+        rows.append(
+            [
+                {
+                    "text": str(ctx.texts.get("btn_confirm", language)),
+                    "callback_data": f"cmp:ok:{complaint.id}:",
+                },
+                {
+                    "text": str(ctx.texts.get("btn_reject", language)),
+                    "callback_data": f"cmp:rej:{complaint.id}:",
+                },
+            ]
+        )
+    rows.append(
+        [
+            {
+                "text": str(ctx.texts.get("btn_take", language)),
+                "callback_data": f"cmp:take:{complaint.id}:",
+            }
+        ]
+    )
+    rows.extend(
+        [
+            {
+                "text": str(ctx.texts.get("btn_assign_to", language, name=name)),
+                "callback_data": f"cmp:asg:{complaint.id}:{manager_id}",
+            }
+        ]
+        for manager_id, name in managers[:6]
+    )
+    return rows
+
+
+async def open_complaint(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    *,
+    contact_id: int,
+    lead_id: int | None,
+    manager_id: int | None,
+    source: str,
+    text: str,
+    suspected: bool = False,
+    actor: str = "customer",
+) -> Complaint:
+    now = ctx.clock.now()
+    complaint = await uow.complaints.add(
+        now,
+        contact_id=contact_id,
+        lead_id=lead_id,
+        manager_id=manager_id,
+        text=text,
+        source=source,
+        suspected=suspected,
+        status="new",
+        deadline_at=now + ctx.config.complaints.deadline,
+    )
+    uow.complaints.record(
+        complaint.id, "opened", actor, now, {"source": source, "suspected": suspected}
+    )
+    if lead_id is not None:
+        uow.events.add(
+            lead_id,
+            "complaint_opened",
+            now,
+            actor=actor,
+            data={"complaint_id": complaint.id, "source": source},
+        )
+    contact = await uow.contacts.get(contact_id)
+    managers = [(m.id, m.name) for m in await uow.managers.all() if m.active]
+    who = contact.display_name if contact and contact.display_name else f"#{contact_id}"
+
+    def build(language: str) -> dict[str, Any]:
+        key = "complaint_suspected" if suspected else "complaint_new"
+        body = ctx.texts.get(
+            key, language, complaint_id=complaint.id, customer=who, source=source, text=text[:800]
+        )
+        return cards.payload(body, complaint_buttons(ctx, language, complaint, managers))
+
+    await tell_heads(ctx, uow, build, purpose="complaint", dedupe_key=f"complaint:{complaint.id}")
+    return complaint
+
+
+async def open_from_customer(
+    ctx: AppContext, channel: str, external_id: str, text: str, *, suspected: bool = False
+) -> int | None:
+    """The customer's /complaint (or a message that reads as one, suspected)."""
+    async with ctx.db.uow() as uow:
+        identity = await uow.identities.get(channel, external_id)
+        if identity is None:
+            return None
+        lead = await uow.leads.open_for_contact(identity.contact_id)
+        complaint = await open_complaint(
+            ctx,
+            uow,
+            contact_id=identity.contact_id,
+            lead_id=lead.id if lead else None,
+            manager_id=lead.manager_id if lead else None,
+            source="message" if suspected else "command",
+            text=text,
+            suspected=suspected,
+        )
+        if not suspected:
+            language = language_of(identity.language)
+            await uow.outbox.add(
+                channel=channel,
+                chat_id=identity.chat_id,
+                purpose="notice",
+                payload=cards.payload(
+                    ctx.texts.get("complaint_received", language, complaint_id=complaint.id)
+                ),
+                now=ctx.clock.now(),
+                contact_id=identity.contact_id,
+            )
+        await uow.commit()
+        complaint_id = complaint.id
+    ctx.wake("outbox")
+    return complaint_id
+
+
+async def open_from_manager(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> Verdict:
+    async with ctx.db.uow() as uow:
+        manager = await uow.managers.by_telegram_id(telegram_id)
+        lead = await uow.leads.get(lead_id)
+        if manager is None or lead is None:
+            return Verdict.STALE
+        if manager.role != ROLE_HEAD and manager.id not in (lead.manager_id,):
+            return Verdict.NOT_YOURS
+        await open_complaint(
+            ctx,
+            uow,
+            contact_id=lead.contact_id,
+            lead_id=lead.id,
+            manager_id=lead.manager_id,
+            source="manager",
+            text=text,
+            actor=f"manager:{manager.id}",
+        )
+        await uow.commit()
+    ctx.wake("outbox")
+    return Verdict.DONE
+
+
+async def _staff(uow: UnitOfWork, telegram_id: int | None, manager_id: int | None) -> Any:
+    if manager_id is not None:
+        return await uow.managers.get(manager_id)
+    if telegram_id is not None:
+        return await uow.managers.by_telegram_id(telegram_id)
+    return None
+
+
+async def assign_complaint(
+    ctx: AppContext,
+    complaint_id: int,
+    owner_manager_id: int | None,
+    actor_manager_id: int | None,
+    *,
+    actor_telegram_id: int | None = None,
+) -> Verdict:
+    """A head gives a complaint an owner (or takes it: owner None means the actor)."""
+    async with ctx.db.uow() as uow:
+        now = ctx.clock.now()
+        actor = await _staff(uow, actor_telegram_id, actor_manager_id)
+        complaint = await uow.complaints.get_for_update(complaint_id)
+        if complaint is None or complaint.status not in OPEN:
+            return Verdict.STALE
+        if actor is not None and actor.role != ROLE_HEAD:
+            return Verdict.NOT_YOURS
+        owner = actor if owner_manager_id is None else await uow.managers.get(owner_manager_id)
+        if owner is None:
+            return Verdict.STALE
+        complaint.owner_id = owner.id
+        complaint.status = "in_progress"
+        complaint.updated_at = now
+        uow.complaints.record(
+            complaint.id, "assigned", _actor_name(actor), now, {"owner_id": owner.id}
+        )
+        await tell_staff(
+            ctx,
+            uow,
+            owner,
+            cards.payload(
+                ctx.texts.get(
+                    "complaint_yours",
+                    owner.language,
+                    complaint_id=complaint.id,
+                    text=complaint.text[:800],
+                ),
+                [
+                    [
+                        {
+                            "text": str(ctx.texts.get("btn_resolve", owner.language)),
+                            "callback_data": f"cmp:res:{complaint.id}:",
+                        }
+                    ]
+                ],
+            ),
+            purpose="complaint",
+        )
+        await uow.commit()
+    ctx.wake("outbox")
+    return Verdict.DONE
+
+
+def _actor_name(actor: Any) -> str:
+    return f"manager:{actor.id}" if actor is not None else "dashboard"
+
+
+async def confirm_suspected(
+    ctx: AppContext, complaint_id: int, telegram_id: int, confirmed: bool
+) -> Verdict:
+    async with ctx.db.uow() as uow:
+        now = ctx.clock.now()
+        head = await uow.managers.by_telegram_id(telegram_id)
+        complaint = await uow.complaints.get_for_update(complaint_id)
+        if head is None or head.role != ROLE_HEAD:
+            return Verdict.NOT_YOURS
+        if complaint is None or not complaint.suspected or complaint.status not in OPEN:
+            return Verdict.STALE
+        complaint.suspected = False
+        complaint.updated_at = now
+        if not confirmed:
+            complaint.status = "rejected"
+            complaint.resolved_at = now
+        uow.complaints.record(
+            complaint.id, "confirmed" if confirmed else "rejected", f"manager:{head.id}", now
+        )
+        await uow.commit()
+    return Verdict.DONE
+
+
+async def resolve_complaint(
+    ctx: AppContext,
+    complaint_id: int,
+    actor_manager_id: int | None,
+    resolution: str,
+    *,
+    actor_telegram_id: int | None = None,
+) -> Verdict:
+    """The owner (or a head) resolves with a text, and the customer is told."""
+    resolution = resolution.strip()
+    if not resolution:
+        return Verdict.STALE
+    async with ctx.db.uow() as uow:
+        now = ctx.clock.now()
+        actor = await _staff(uow, actor_telegram_id, actor_manager_id)
+        complaint = await uow.complaints.get_for_update(complaint_id)
+        if complaint is None or complaint.status not in OPEN:
+            return Verdict.STALE
+        if actor is not None and actor.role != ROLE_HEAD and complaint.owner_id != actor.id:
+            return Verdict.NOT_YOURS
+        complaint.status = "resolved"
+        complaint.resolution = resolution
+        complaint.resolved_at = complaint.updated_at = now
+        complaint.suspected = False
+        uow.complaints.record(
+            complaint.id, "resolved", _actor_name(actor), now, {"resolution": resolution}
+        )
+        identities = await uow.identities.for_contact(complaint.contact_id)
+        lead = await uow.leads.get(complaint.lead_id or 0)
+        identity = next((i for i in identities if lead and i.channel == lead.channel), None) or (
+            identities[0] if identities else None
+        )
+        if identity is not None:
+            language = language_of(identity.language)
+            await uow.outbox.add(
+                channel=identity.channel,
+                chat_id=identity.chat_id,
+                purpose="notice",
+                payload=cards.payload(
+                    ctx.texts.get(
+                        "complaint_resolved",
+                        language,
+                        complaint_id=complaint.id,
+                        resolution=resolution,
+                    )
+                ),
+                now=now,
+                contact_id=complaint.contact_id,
+                dedupe_key=f"complaint-resolved:{complaint.id}",
+            )
+        await uow.commit()
+    ctx.wake("outbox")
+    return Verdict.DONE
+
+
+async def escalate_overdue(ctx: AppContext) -> int:
+    async with ctx.db.uow() as uow:
+        now = ctx.clock.now()
+        overdue = await uow.complaints.overdue(now)
+        for complaint in overdue:
+            complaint.escalated_at = now
+            uow.complaints.record(complaint.id, "escalated", "system", now)
+            await tell_heads(
+                ctx,
+                uow,
+                lambda language, c=complaint: cards.payload(
+                    ctx.texts.get(
+                        "complaint_overdue", language, complaint_id=c.id, text=c.text[:300]
+                    )
+                ),
+                purpose="escalation",
+                dedupe_key=f"complaint-overdue:{complaint.id}",
+            )
+        await uow.commit()
+    if overdue:
+        ctx.wake("outbox")
+    return len(overdue)
+
+
+def complaint_dict(complaint: Complaint, now: datetime) -> dict[str, Any]:
+    return {
+        "id": complaint.id,
+        "contact_id": complaint.contact_id,
+        "lead_id": complaint.lead_id,
+        "manager_id": complaint.manager_id,
+        "owner_id": complaint.owner_id,
+        "text": complaint.text,
+        "source": complaint.source,
+        "suspected": complaint.suspected,
+        "status": complaint.status,
+        "overdue": complaint.status in OPEN and complaint.deadline_at <= now,
+        "deadline_at": complaint.deadline_at.isoformat(),
+        "resolution": complaint.resolution,
+        "created_at": complaint.created_at.isoformat(),
+        "updated_at": complaint.updated_at.isoformat(),
+        "resolved_at": complaint.resolved_at.isoformat() if complaint.resolved_at else None,
+    }
+
+
+async def list_complaints(
+    ctx: AppContext, open_only: bool = False, owner_telegram_id: int | None = None
+) -> list[dict[str, Any]]:
+    async with ctx.db.uow() as uow:
+        owner_id = None
+        if owner_telegram_id is not None:
+            owner = await uow.managers.by_telegram_id(owner_telegram_id)
+            owner_id = owner.id if owner else -1
+        complaints = await uow.complaints.search(open_only=open_only, owner_id=owner_id)
+        result = []
+        for complaint in complaints:
+            item = complaint_dict(complaint, ctx.clock.now())
+            item["history"] = [
+                {"type": e.type, "actor": e.actor, "at": e.at.isoformat(), "data": e.data}
+                for e in await uow.complaints.history(complaint.id)
+            ]
+            result.append(item)
+    return result

@@ -1,0 +1,211 @@
+"""Follow-up sequences: scheduled as rows when a lead event happens, dispatched when due.
+
+Dispatch locks due rows for its own transaction (others skip them), checks the stop
+conditions, quiet hours and the daily cap, and queues the message in the outbox in that
+same transaction: a step is queued exactly once, whatever crashes or runs twice.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from app.config import FollowupSequence, SequenceStep
+from domain.followups import day_start, fill, next_day_start
+from storage.db import is_transient
+from storage.models import FollowupStep, Lead
+from storage.uow import UnitOfWork
+from usecases.context import AppContext
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+def _sequences(ctx: AppContext) -> dict[str, FollowupSequence]:
+    return {seq.name: seq for seq in ctx.config.followups.sequences if seq.enabled}
+
+
+async def on_lead_event(
+    ctx: AppContext, uow: UnitOfWork, lead: Lead, event: str, *, stage: str | None = None
+) -> None:
+    """Cancel the steps this event makes pointless, then schedule the sequences it starts.
+
+    Events: lead_created, stage_entered, won, lost, manager_replied, customer_replied.
+    """
+    now = ctx.clock.now()
+    sequences = _sequences(ctx)
+    stops = {
+        "stage_entered": ("stage_changed",),
+        "won": ("stage_changed", "lead_closed"),
+        "lost": ("stage_changed", "lead_closed"),
+        "customer_replied": ("customer_replied", "any_activity"),
+        "manager_replied": ("any_activity",),
+    }.get(event, ())
+    to_cancel = [s.name for s in sequences.values() if set(s.stop_when) & set(stops)]
+    if event in ("customer_replied", "manager_replied"):
+        # Activity restarts the "no activity" clock.
+        to_cancel += [s.name for s in sequences.values() if s.trigger.event == "no_activity"]
+    if to_cancel:
+        await uow.steps.cancel(lead.id, sorted(set(to_cancel)), f"stopped by {event}", now)
+    for sequence in sequences.values():
+        trigger = sequence.trigger
+        starts = trigger.event == event and (trigger.stage in (None, stage))
+        idle = trigger.event == "no_activity" and event in (
+            "lead_created",
+            "customer_replied",
+            "manager_replied",
+        )
+        if not (starts or idle):
+            continue
+        due = now + ((trigger.after or timedelta(0)) if idle else timedelta(0))
+        key = f"{event}:{int(now.timestamp() * 1000)}"
+        for index, step in enumerate(sequence.steps):
+            due += step.delay
+            await uow.steps.schedule(
+                sequence=sequence.name,
+                step=index,
+                trigger_key=key,
+                lead_id=lead.id,
+                contact_id=lead.contact_id,
+                due_at=due,
+                created_at=now,
+            )
+
+
+async def dispatch_due(ctx: AppContext, limit: int = BATCH) -> int:
+    """Handle one batch of due steps; returns how many rows were handled."""
+    async with ctx.db.uow() as uow:
+        now = ctx.clock.now()
+        rows = await uow.steps.lock_due(now, limit)
+        for row in rows:
+            try:
+                async with uow.savepoint():
+                    await _handle(ctx, uow, row, now)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                # One broken step must not hold back the others, run after run.
+                log.exception("follow-up step %s failed", row.id)
+                await uow.steps.mark_failed(row.id, f"{type(exc).__name__}: {exc}"[:255], now)
+        await uow.commit()
+    if rows:
+        ctx.wake("outbox")
+    return len(rows)
+
+
+def _finish(row: FollowupStep, status: str, now: datetime, note: str | None = None) -> None:
+    row.status = status
+    row.done_at = now
+    row.note = note
+
+
+async def _handle(ctx: AppContext, uow: UnitOfWork, row: FollowupStep, now: datetime) -> None:
+    sequence = _sequences(ctx).get(row.sequence)
+    if sequence is None or row.step >= len(sequence.steps):
+        _finish(row, "cancelled", now, "sequence removed from the config")
+        return
+    step = sequence.steps[row.step]
+    lead = await uow.leads.get(row.lead_id)
+    contact = await uow.contacts.get(row.contact_id)
+    if lead is None or contact is None:
+        _finish(row, "cancelled", now, "lead gone")
+        return
+    reason = await _stopped(uow, sequence, lead, row, contact)
+    if reason:
+        _finish(row, "cancelled", now, reason)
+        return
+    if step.action == "handover":
+        from usecases.assignment import second_try
+
+        await second_try(ctx, uow, lead)
+        _finish(row, "done", now)
+        return
+    zone = contact.timezone or ctx.config.company.timezone
+    quiet = ctx.config.followups.quiet()
+    allowed = quiet.next_allowed(now, zone)
+    if allowed > now:
+        row.due_at = allowed
+        row.note = "deferred: quiet hours"
+        return
+    if sequence.marketing:
+        if contact.marketing_opt_out_at is not None:
+            _finish(row, "cancelled", now, "unsubscribed")
+            return
+        sent_today = await uow.steps.marketing_sent_since(contact.id, day_start(now, zone))
+        if sent_today >= ctx.config.followups.daily_marketing_cap:
+            row.due_at = next_day_start(now, zone, quiet)
+            row.note = "deferred: daily cap"
+            return
+    identities = await uow.identities.for_contact(contact.id)
+    identity = next((i for i in identities if i.channel == lead.channel), None) or (
+        identities[0] if identities else None
+    )
+    if identity is None or identity.blocked_at is not None:
+        _finish(row, "cancelled", now, "customer unreachable")
+        return
+    manager = await uow.managers.get(lead.manager_id or 0)
+    payload = _payload(ctx, step, lead, contact.display_name or "", manager.name if manager else "")
+    if step.survey:
+        from usecases.surveys import survey_payload
+
+        survey = await uow.surveys.for_lead(lead.id) or await uow.surveys.add(
+            now, lead_id=lead.id, contact_id=contact.id, manager_id=lead.manager_id
+        )
+        payload = survey_payload(ctx, survey.id, contact.language, payload.get("text"))
+    await uow.outbox.add(
+        channel=identity.channel,
+        chat_id=identity.chat_id,
+        purpose="marketing" if sequence.marketing else "followup",
+        payload=payload,
+        now=now,
+        contact_id=contact.id,
+        lead_id=lead.id,
+        dedupe_key=f"step:{row.id}",
+    )
+    uow.events.add(lead.id, "followup_sent", now, data={"sequence": row.sequence, "step": row.step})
+    _finish(row, "sent", now)
+
+
+async def _stopped(
+    uow: UnitOfWork, sequence: FollowupSequence, lead: Lead, row: FollowupStep, contact: Any
+) -> str | None:
+    stops = set(sequence.stop_when)
+    trigger = sequence.trigger
+    if "lead_closed" in stops and not lead.is_open:
+        return "lead closed"
+    if (
+        "stage_changed" in stops
+        and trigger.event == "stage_entered"
+        and lead.status != trigger.stage
+    ):
+        return "lead moved on"
+    if (
+        "customer_replied" in stops
+        and lead.last_customer_message_at
+        and lead.last_customer_message_at > row.created_at
+    ):
+        return "customer replied"
+    if "open_lead" in stops and await uow.leads.open_for_contact(contact.id) is not None:
+        return "customer has an open lead"
+    return None
+
+
+def _payload(
+    ctx: AppContext, step: SequenceStep, lead: Lead, customer: str, manager: str
+) -> dict[str, Any]:
+    values = {
+        "customer_name": html.escape(customer, quote=False),
+        "manager_name": html.escape(manager, quote=False),
+        "company": html.escape(ctx.config.company.name, quote=False),
+        "lead_id": str(lead.id),
+    }
+    payload: dict[str, Any] = {"text": fill(step.text, values), "parse_mode": "HTML"}
+    if step.photo:
+        payload["photo"] = step.photo
+    if step.document:
+        payload["document"] = step.document
+    if step.buttons:
+        payload["buttons"] = [[{"text": b.text, "url": b.url}] for b in step.buttons]
+    return payload
