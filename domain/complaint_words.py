@@ -15,7 +15,18 @@ import snowballstemmer
 _WORD = re.compile(r"[a-zа-яё]+", re.IGNORECASE)
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 # A phrase right after these is negated ("не недоволен", "no complaints", "без претензий").
-_NEGATIONS_BEFORE = {"не", "нет", "без", "ни", "no", "not", "never", "without"}
+_NEGATIONS_BEFORE = {
+    "не",
+    "нет",
+    "без",
+    "ни",
+    "никакой",
+    "no",
+    "not",
+    "never",
+    "without",
+    "noth",
+}
 # …and right after these ("жалоба не нужна", "претензий нет").
 _NEGATIONS_AFTER = {
     ("не", "нужный"),
@@ -103,8 +114,19 @@ class ComplaintDetector:
 
 
 def _occurrences(words: Sequence[str], phrase: Sequence[str]) -> list[int]:
-    size = len(phrase)
-    return [i for i in range(len(words) - size + 1) if tuple(words[i : i + size]) == phrase]
+    """Starts of the phrase; one extra word may stand inside it ("верните мои деньги")."""
+    starts = []
+    for i, word in enumerate(words):
+        if word != phrase[0]:
+            continue
+        position, matched = i + 1, 1
+        while matched < len(phrase) and position < len(words) and position <= i + matched + 1:
+            if words[position] == phrase[matched]:
+                matched += 1
+            position += 1
+        if matched == len(phrase):
+            starts.append(i)
+    return starts
 
 
 def _negated(words: Sequence[str], start: int, size: int) -> bool:

@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 OPEN_STAGES = ("new", "contacted", "qualified", "proposal")
@@ -36,10 +36,6 @@ CLOSED_STAGES = ("won", "lost", "disqualified")
 PERIOD_NAMES = ("today", "yesterday", "week", "month")
 # Complaint statuses that need nobody's work any more.
 COMPLAINT_DONE = frozenset({"resolved", "rejected", "closed"})
-
-_FAR = datetime.max.replace(tzinfo=UTC)
-
-T = TypeVar("T")
 
 
 # ---------------------------------------------------------------- input
@@ -242,10 +238,10 @@ class History:
 
     def close_in(self, period: Period, now: datetime) -> Close | None:
         """The close that decided the lead in the period, if it was still closed at its end."""
-        as_of = min(period.end, now + timedelta(microseconds=1))
-        if self.stage_at(as_of - timedelta(microseconds=1)) not in CLOSED_STAGES:
+        moment = min(period.end - timedelta(microseconds=1), now)
+        if self.stage_at(moment) not in CLOSED_STAGES:
             return None
-        closes = [close for close in self.closes if close.at < as_of]
+        closes = [close for close in self.closes if close.at <= moment]
         if not closes or not period.contains(closes[-1].at):
             return None
         return closes[-1]
@@ -396,7 +392,10 @@ def stats(values: Iterable[float]) -> Stats:
     items = list(values)
     if not items:
         return Stats()
-    return Stats(len(items), quantile(items, 0.5), quantile(items, 0.9), sum(items) / len(items))
+    median, p90 = quantile(items, 0.5), quantile(items, 0.9)
+    assert median is not None and p90 is not None
+    # Tenths of a second: exact enough for people, and free of float noise in JSON.
+    return Stats(len(items), round(median, 1), round(p90, 1), round(sum(items) / len(items), 1))
 
 
 @dataclass(frozen=True)
@@ -595,9 +594,7 @@ def _complaints(items: Sequence[ComplaintFacts], period: Period, now: datetime) 
     )
 
 
-def _sla_items(
-    history: History, targets: SlaTargets, period: Period, now: datetime
-) -> list[_Item]:
+def _sla_items(history: History, targets: SlaTargets, period: Period, now: datetime) -> list[_Item]:
     """SLA verdicts judged in the period: value = (kind, met, Breach | None)."""
     items: list[_Item] = []
     lead = history.lead
@@ -737,9 +734,7 @@ def build_report(
                 (stage, stats(stage_groups[stage])) for stage in OPEN_STAGES if stage_groups[stage]
             ),
             in_stage_now=tuple(
-                (stage, count)
-                for stage in OPEN_STAGES
-                if (count := Counter(select(stuck))[stage])
+                (stage, count) for stage in OPEN_STAGES if (count := Counter(select(stuck))[stage])
             ),
             sla=_sla(sla_verdicts),
             outcomes=_outcomes(select(closes)),
@@ -770,3 +765,118 @@ def _surveys(scores: Sequence[float]) -> Surveys:
     if not scores:
         return Surveys()
     return Surveys(len(scores), round(sum(scores) / len(scores), 2))
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _stats_json(value: Stats) -> dict[str, Any]:
+    return {
+        "count": value.count,
+        "median_seconds": value.median,
+        "p90_seconds": value.p90,
+        "mean_seconds": value.mean,
+    }
+
+
+def _compliance_json(value: Compliance) -> dict[str, Any]:
+    rate = value.rate
+    return {
+        "met": value.met,
+        "breached": value.breached,
+        "rate": None if rate is None else round(rate, 4),
+    }
+
+
+def _ratio(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def section_json(section: Section) -> dict[str, Any]:
+    funnel = section.funnel
+    return {
+        "leads": section.leads,
+        "by_channel": dict(section.by_channel),
+        "by_source": dict(section.by_source),
+        "funnel": {
+            "leads": funnel.leads,
+            "steps": [
+                {"stage": s.stage, "reached": s.reached, "conversion": _ratio(s.conversion)}
+                for s in funnel.steps
+            ],
+            "open": funnel.open,
+            "won": funnel.won,
+            "lost": funnel.lost,
+            "disqualified": funnel.disqualified,
+            "win_rate": _ratio(funnel.win_rate),
+        },
+        "first_response": _stats_json(section.first_response),
+        "offers": {
+            "offered": section.offers.offered,
+            "accepted": section.offers.accepted,
+            "declined": section.offers.declined,
+            "expired": section.offers.expired,
+            "accept_time": _stats_json(section.offers.accept_time),
+        },
+        "time_in_stage": {stage: _stats_json(value) for stage, value in section.time_in_stage},
+        "in_stage_now": dict(section.in_stage_now),
+        "sla": {
+            "first_response": _compliance_json(section.sla.first_response),
+            "stages": _compliance_json(section.sla.stages),
+            "overall": _compliance_json(section.sla.overall),
+            "breaches": [
+                {
+                    "lead_id": b.lead_id,
+                    "kind": b.kind,
+                    "due_at": b.due_at.isoformat(),
+                    "manager_id": b.manager_id,
+                }
+                for b in section.sla.breaches
+            ],
+        },
+        "outcomes": {
+            "won": section.outcomes.won,
+            "lost": section.outcomes.lost,
+            "disqualified": section.outcomes.disqualified,
+            "reasons": [{"reason": r, "count": n} for r, n in section.outcomes.reasons],
+        },
+        "surveys": {"answered": section.surveys.answered, "average": section.surveys.average},
+        "complaints": {
+            "new": section.complaints.new,
+            "open": section.complaints.open,
+            "overdue": section.complaints.overdue,
+            "resolved": section.complaints.resolved,
+            "overdue_ids": list(section.complaints.overdue_ids),
+        },
+    }
+
+
+def manager_order(report: Report) -> list[int | None]:
+    """Managers by name, what nobody held last."""
+    named = sorted((m for m in report.managers if m is not None), key=lambda m: report.name(m))
+    return named + ([None] if None in report.managers else [])
+
+
+def report_json(report: Report, timezone: str) -> dict[str, Any]:
+    period = report.period
+    return {
+        "period": {
+            "name": period.name,
+            "first_day": period.first_day.isoformat(),
+            "last_day": period.last_day.isoformat(),
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "timezone": timezone,
+        },
+        "generated_at": report.generated_at.isoformat(),
+        "manager_id": report.scope_manager_id,
+        "team": section_json(report.team),
+        "managers": [
+            {
+                "manager_id": manager,
+                "name": report.name(manager) if manager is not None else None,
+                **section_json(report.managers[manager]),
+            }
+            for manager in manager_order(report)
+        ],
+    }
