@@ -65,6 +65,36 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_followups_dispatch(args: argparse.Namespace) -> int:
+    """Queue every due follow-up step now (what the scheduler does every few seconds)."""
+    from app.texts import Texts
+    from domain.clock import SystemClock
+    from storage.db import create_engine, create_session_factory
+    from storage.uow import Database
+    from usecases.context import AppContext
+    from usecases.followups import dispatch_due
+
+    settings = _settings()
+    setup_logging(settings.log_level, _secrets(settings))
+    config = _load(settings)
+
+    async def dispatch() -> int:
+        engine = create_engine(settings.database_url)
+        ctx = AppContext(
+            Database(create_session_factory(engine)), SystemClock(), config, Texts(config.texts)
+        )
+        total = 0
+        try:
+            while handled := await dispatch_due(ctx, args.batch):
+                total += handled
+        finally:
+            await engine.dispose()
+        return total
+
+    print(f"handled {asyncio.run(dispatch())} due follow-up steps")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadkeeper", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -80,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", required=True)
     check = config_commands.add_parser("check", help="validate the YAML config")
     check.set_defaults(handler=cmd_config_check)
+    followups = commands.add_parser("followups", help="follow-up commands")
+    followups_commands = followups.add_subparsers(dest="followups_command", required=True)
+    dispatch = followups_commands.add_parser("dispatch", help="queue the due steps now")
+    dispatch.add_argument("--batch", type=int, default=500)
+    dispatch.set_defaults(handler=cmd_followups_dispatch)
     return parser
 
 

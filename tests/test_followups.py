@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.config import parse_config
 from domain.clock import ManualClock
-from storage.models import Complaint, FollowupStep, Lead, OutboxMessage
+from storage.models import Complaint, FollowupStep, Lead
 from tests.test_assignment import HEAD, TEAM_CONFIG, lead_row, manager_ids, sent_to
 from tests.test_capture import inbound
 from usecases import assignment, work
