@@ -6,7 +6,7 @@ Errors name the key and what was expected, e.g.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -269,6 +269,25 @@ class Complaints(Strict):
     phrases: list[str] = Field(default_factory=lambda: list(DEFAULT_PHRASES))
 
 
+def _clock_time(value: Any) -> time | None:
+    if value is None or value is False or str(value).strip().lower() in {"off", ""}:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 9:30 as sexagesimal minutes (570).
+        value = f"{value // 60}:{value % 60:02d}"
+    text = str(value).strip()
+    hours, _, minutes = text.partition(":")
+    try:
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ValueError(f"expected a time like 09:00, or off; got {text!r}") from None
+
+
+class Reports(Strict):
+    # When each head gets yesterday's digest, in the head's own time zone; off: no digest.
+    digest_time: Annotated[time | None, BeforeValidator(_clock_time)] = time(9, 0)
+
+
 class Telegram(Strict):
     allow_groups: bool = False
 
@@ -282,6 +301,7 @@ class Config(Strict):
     distribution: Distribution = Field(default_factory=Distribution)
     followups: Followups = Field(default_factory=Followups)
     complaints: Complaints = Field(default_factory=Complaints)
+    reports: Reports = Field(default_factory=Reports)
     loss_reasons: list[str] = Field(
         default_factory=lambda: ["price", "competitor", "no_budget", "no_response", "spam"]
     )

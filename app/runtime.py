@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -84,7 +85,7 @@ class Service:
                     "TELEGRAM_BOT_TOKEN is not a bot token (expected 123456:ABC..., "
                     "as BotFather gives it)"
                 ) from None
-            self._dispatcher = create_dispatcher(self.ctx)
+            self._dispatcher = create_dispatcher(self.ctx, self._fsm_storage())
             senders["telegram"] = TelegramSender(self._bot)
             telegram_state = settings.telegram_mode.value
             if settings.telegram_mode is TelegramMode.WEBHOOK:
@@ -145,6 +146,14 @@ class Service:
                     await self._register_webhook()
             elif self.role in (Role.ALL, Role.WORKER):
                 self._spawn(self._poll(), "polling")
+
+    def _fsm_storage(self) -> BaseStorage | None:
+        """Redis when configured, so a manager's dialog survives landing on another process."""
+        if self.settings.redis_url is None:
+            return None
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(self.settings.redis_url.get_secret_value())
 
     async def _set_menu(self) -> None:
         """The customer's menu: start, complaint, unsubscribe (Russian and English)."""
@@ -213,6 +222,8 @@ class Service:
             _, pending = await asyncio.wait(self._tasks, timeout=20)
             for task in pending:
                 task.cancel()
+        if self._dispatcher is not None:
+            await self._dispatcher.storage.close()
         if self._bot is not None:
             await self._bot.session.close()
         for plugin in self._plugins:

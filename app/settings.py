@@ -33,8 +33,12 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = None
 
     log_level: str = "INFO"
+    # Shared conversation state for several processes (aiogram FSM); memory when unset.
+    redis_url: SecretStr | None = None
 
-    @field_validator("telegram_bot_token", "telegram_webhook_secret", "api_token", mode="before")
+    @field_validator(
+        "telegram_bot_token", "telegram_webhook_secret", "api_token", "redis_url", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -15,8 +15,10 @@ from storage.repos.contacts import ContactRepo, IdentityRepo
 from storage.repos.followups import StepRepo, SurveyRepo
 from storage.repos.leads import EventRepo, LeadRepo
 from storage.repos.messages import MessageRepo
+from storage.repos.metrics import MetricsRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.receipts import DeadLetterRepo, ReceiptRepo
+from storage.repos.reports import ReportRepo
 from storage.repos.team import AlertRepo, InviteRepo, ManagerRepo, OfferRepo
 
 # A unique constraint was hit: another transaction got there first.
@@ -39,6 +41,8 @@ class UnitOfWork:
     steps: StepRepo
     surveys: SurveyRepo
     complaints: ComplaintRepo
+    metrics: MetricsRepo
+    reports: ReportRepo
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -58,9 +62,11 @@ class UnitOfWork:
         self.offers = OfferRepo(session)
         self.alerts = AlertRepo(session)
         self.invites = InviteRepo(session)
+        self.reports = ReportRepo(session)
         self.steps = StepRepo(session)
         self.surveys = SurveyRepo(session)
         self.complaints = ComplaintRepo(session)
+        self.metrics = MetricsRepo(session)
         return self
 
     async def __aexit__(

@@ -78,6 +78,11 @@ async def test_leads_list_filters_paginates_and_details(
             ]
             assert [e["type"] for e in lead["events"]][:2] == ["lead_created", "message_received"]
             assert first_id
+            async with http.get(f"{base}/metrics") as response:
+                metrics = await response.text()
+            assert 'leadkeeper_captured_messages_total{channel="telegram"} 6' in metrics
+            assert 'leadkeeper_captured_messages_total{channel="vk"} 1' in metrics
+            assert 'leadkeeper_outbox_messages{status="pending"} 6' in metrics
             async with http.get(f"{base}/api/leads/999999", headers=AUTH) as response:
                 assert response.status == 404
             async with http.get(f"{base}/api/leads/abc", headers=AUTH) as response:

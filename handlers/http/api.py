@@ -11,8 +11,8 @@ from aiohttp import web
 
 from domain.pipeline import LeadStatus
 from handlers.http.errors import Handler, json_error
-from usecases.context import AppContext
 from usecases.complaints import list_complaints
+from usecases.context import AppContext
 from usecases.queries import lead_details, list_leads
 
 CTX = web.AppKey("ctx", AppContext)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.http.api import CTX
+from usecases.monitoring import prometheus_text
 from usecases.queries import database_answers
 
 TELEGRAM_STATE = web.AppKey("telegram_state", str)
@@ -20,5 +21,16 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if healthy else 503)
 
 
+async def metrics(request: web.Request) -> web.Response:
+    text = await prometheus_text(request.app[CTX])
+    return web.Response(
+        text=text,
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)

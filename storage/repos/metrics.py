@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import FollowupStep, Lead, LeadEvent, Message, OutboxMessage
+
+
+class MetricsRepo:
+    """Numbers for /metrics, read from the database so that every process agrees."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def captured_by_channel(self) -> dict[str, int]:
+        statement = (
+            select(Message.channel, func.count(Message.id))
+            .where(Message.direction == "in")
+            .group_by(Message.channel)
+        )
+        return {channel: int(count) for channel, count in await self._session.execute(statement)}
+
+    async def outbox_by_status(self) -> dict[str, int]:
+        statement = select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(
+            OutboxMessage.status
+        )
+        return {status: int(count) for status, count in await self._session.execute(statement)}
+
+    async def oldest_due(self, now: datetime) -> dict[str, datetime | None]:
+        """The oldest due-but-not-done item of each kind of timed work (its lag)."""
+        outbox = await self._session.scalar(
+            select(func.min(OutboxMessage.next_attempt_at)).where(
+                OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now
+            )
+        )
+        timers = await self._session.scalar(
+            select(func.min(Lead.next_timer_at)).where(
+                Lead.is_open.is_(True), Lead.next_timer_at <= now
+            )
+        )
+        steps = await self._session.scalar(
+            select(func.min(FollowupStep.due_at)).where(
+                FollowupStep.status == "pending", FollowupStep.due_at <= now
+            )
+        )
+        return {"outbox": outbox, "sla_timers": timers, "followups": steps}
+
+    async def escalations(self) -> int:
+        statement = select(func.count(LeadEvent.id)).where(LeadEvent.type == "escalated")
+        return int(await self._session.scalar(statement) or 0)
