@@ -8,7 +8,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 
 from bot.middlewares import ReliableUpdates
-from handlers.telegram import customer, head, staff
+from handlers.telegram import customer, head, reports, staff
 from usecases.context import AppContext
 
 
@@ -22,7 +22,12 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
     dispatcher["ctx"] = ctx
     dispatcher.update.outer_middleware(ReliableUpdates(ctx))
     # Order is behaviour: staff routers come before the customer catch-all.
-    dispatcher.include_routers(staff.invites, head.router, staff.router, customer.router)
+    routers = (staff.invites, head.router, reports.router, staff.router, customer.router)
+    for router in routers:
+        # The routers are module-level; a second dispatcher in one process (tests, the
+        # benchmarks) takes them over. Their handlers keep no per-dispatcher state.
+        router._parent_router = None
+    dispatcher.include_routers(*routers)
     return dispatcher
 
 

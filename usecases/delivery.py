@@ -11,6 +11,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -52,6 +53,7 @@ class OutboxDelivery:
         rates: dict[str, float] | None = None,
         batch_size: int = 100,
         concurrency: int = 16,
+        backoff: Callable[[int], float] = backoff_seconds,
     ) -> None:
         self._ctx = ctx
         self._senders = senders
@@ -59,6 +61,7 @@ class OutboxDelivery:
             name: AsyncLimiter(1, 1.0 / (rates or {}).get(name, 28.0)) for name in senders
         }
         self._batch_size = batch_size
+        self._backoff = backoff
         self._slots = asyncio.Semaphore(concurrency)
         # When each chat may next receive a message (monotonic seconds).
         self._chat_ready: dict[tuple[str, str], float] = {}
@@ -156,7 +159,7 @@ class OutboxDelivery:
                         row.message_id, "sent", external_id=result.external_id, at=now
                     )
             elif result.status is SendStatus.RETRY and row.attempts < MAX_ATTEMPTS:
-                delay = result.retry_after if result.retry_after else backoff_seconds(row.attempts)
+                delay = result.retry_after if result.retry_after else self._backoff(row.attempts)
                 await uow.outbox.mark_retry(
                     row.id, now + timedelta(seconds=delay), result.error or "retry"
                 )
