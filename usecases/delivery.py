@@ -9,9 +9,9 @@ import logging
 import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from collections.abc import Callable
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -127,7 +127,9 @@ class OutboxDelivery:
                 await asyncio.sleep(wait)
             async with self._limiters[row.channel]:
                 try:
-                    result = await self._senders[row.channel].send(row.chat_id, row.payload)
+                    result = await self._senders[row.channel].send(
+                        row.chat_id, row.payload, row_id=row.id
+                    )
                 except Exception as exc:  # a sender bug must not stop the others
                     log.exception("sender %s crashed on outbox row %s", row.channel, row.id)
                     result = SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
