@@ -15,6 +15,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from pydantic import SecretStr
 
 from app.config import Config, ConfigError
 from app.settings import Settings, TelegramMode
@@ -24,6 +25,7 @@ from channels.base import ChannelSender
 from channels.registry import build_channels
 from channels.telegram.sender import TelegramSender
 from domain.clock import Clock, SystemClock
+from followups.digest import run_digest
 from followups.outbox_worker import OutboxWorker
 from handlers.http.server import create_app
 from handlers.http.telegram_webhook import TelegramWebhook
@@ -35,6 +37,10 @@ from usecases.delivery import OutboxDelivery
 from usecases.team import reconcile_team
 
 log = logging.getLogger(__name__)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 class Role(StrEnum):
@@ -50,6 +56,8 @@ class Service:
     role: Role = Role.ALL
     clock: Clock = field(default_factory=SystemClock)
     timed_work_interval: float = 5.0
+    # How often worker processes look whether a head's daily digest is due.
+    digest_interval: float = 30.0
 
     def __post_init__(self) -> None:
         self.stopping = asyncio.Event()
@@ -107,7 +115,12 @@ class Service:
         if self.role in (Role.ALL, Role.WEB):
             api_token = settings.api_token.get_secret_value() if settings.api_token else None
             app = create_app(
-                self.ctx, api_token=api_token, webhook=webhook, telegram_state=telegram_state
+                self.ctx,
+                api_token=api_token,
+                webhook=webhook,
+                telegram_state=telegram_state,
+                dashboard_password=_secret(settings.dashboard_password),
+                dashboard_secret=_secret(settings.dashboard_secret),
             )
             for plugin in self._plugins:
                 if plugin.add_routes is not None:
@@ -131,6 +144,16 @@ class Service:
             self._scheduler.add_job(
                 worker.wake, "interval", seconds=1, id="outbox-tick", max_instances=1, coalesce=True
             )
+            if "telegram" in senders:
+                self._scheduler.add_job(
+                    run_digest,
+                    "interval",
+                    seconds=self.digest_interval,
+                    args=[self.ctx],
+                    id="digest",
+                    max_instances=1,
+                    coalesce=True,
+                )
             self._scheduler.start()
             for plugin in self._plugins:
                 for index, task in enumerate(plugin.tasks):

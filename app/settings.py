@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,3 +51,107 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    # Site forms (POST /intake/form): on when FORMS_TOKEN is set.
+    forms_token: SecretStr | None = None
+    # Submissions a minute from one address; more get 429.
+    forms_rate_limit: int = Field(default=10, ge=1)
+    # Browser origins allowed to post a form (comma-separated), or * for any.
+    forms_allowed_origins: str = "*"
+    # A field people never see (hidden by CSS) and so leave empty; bots fill it in.
+    forms_honeypot_field: str = "website"
+    # Behind a reverse proxy: the client address is the first of X-Forwarded-For.
+    forms_trust_forwarded: bool = False
+
+    # VK community messages (Callback API, POST /vk/callback): on when VK_GROUP_TOKEN is set.
+    vk_group_token: SecretStr | None = None
+    vk_confirmation_code: str | None = None
+    vk_secret: SecretStr | None = None
+    vk_group_id: int | None = None
+    vk_api_base: str = "https://api.vk.com"
+    vk_api_version: str = "5.199"
+    # Messages in group chats the community is in become leads only when this is true.
+    vk_allow_chats: bool = False
+
+    # WhatsApp Cloud API (GET|POST /whatsapp/webhook): on when WHATSAPP_TOKEN is set.
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
+    # The approved template sent instead of text 24 hours after the customer's last message.
+    whatsapp_template: str | None = None
+    whatsapp_template_language: str = "ru"
+    # The template has one body variable ({{1}}) that carries the manager's text.
+    whatsapp_template_with_text: bool = False
+
+    # E-mail: IMAP polling in (on when IMAP_HOST is set), SMTP out.
+    imap_host: str | None = None
+    imap_port: int | None = Field(default=None, ge=1, le=65535)
+    imap_security: Literal["ssl", "none"] = "ssl"
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = "INBOX"
+    imap_poll_interval: float = Field(default=30.0, gt=0)
+    # First start (or a recreated folder): take mail this many days back, not the archive.
+    imap_backfill_days: int = Field(default=3, ge=0)
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    # The From of replies, e.g. "Acme <sales@acme.example>"; IMAP_USER when unset.
+    email_from: str | None = None
+
+    @field_validator(
+        "forms_token",
+        "vk_group_token",
+        "vk_confirmation_code",
+        "vk_secret",
+        "vk_group_id",
+        "whatsapp_token",
+        "whatsapp_phone_number_id",
+        "whatsapp_app_secret",
+        "whatsapp_verify_token",
+        "whatsapp_template",
+        "imap_host",
+        "imap_port",
+        "imap_user",
+        "imap_password",
+        "smtp_host",
+        "smtp_port",
+        "smtp_user",
+        "smtp_password",
+        "email_from",
+        mode="before",
+    )
+    @classmethod
+    def _blank_channel_setting_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def channel_secrets(self) -> list[str]:
+        """Every channel secret, for the log scrubber."""
+        values = [
+            self.forms_token,
+            self.vk_group_token,
+            self.vk_secret,
+            self.whatsapp_token,
+            self.whatsapp_app_secret,
+            self.whatsapp_verify_token,
+            self.imap_password,
+            self.smtp_password,
+        ]
+        return [value.get_secret_value() for value in values if value is not None]
+
+    # The web dashboard (/dashboard/): on when DASHBOARD_PASSWORD is set; only its scrypt
+    # hash is kept in memory.
+    dashboard_password: SecretStr | None = None
+    # Signs the dashboard's session cookies. Set it (the same in every process) so that
+    # sessions survive a restart and work across processes; empty: a random key per process.
+    dashboard_secret: SecretStr | None = None
+
+    @field_validator("dashboard_password", "dashboard_secret", mode="before")
+    @classmethod
+    def _blank_dashboard_setting(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -37,6 +38,15 @@ async def reset_postgres(url: str) -> str:
     await connection.execute("CREATE SCHEMA public")
     await connection.close()
     return dsn
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 async def run_capture(store: str, count: int, connections: int, workdir: Path) -> LoadResult:
@@ -84,8 +94,7 @@ async def run_ceiling(store: str, count: int, connections: int, workdir: Path) -
         return await post_load([url], [dict(u, update_id=u["update_id"] + 10**6)
                                        for u in updates(count, count // 4)[200:]], connections)
     finally:
-        process.terminate()
-        process.wait(30)
+        stop(process)
 
 
 async def main() -> None:
@@ -98,9 +107,9 @@ async def main() -> None:
         workdir = Path(folder)
         for store in args.stores.split(","):
             capture = await run_capture(store, args.updates, args.connections, workdir)
+            print(f"{store:10} capture {capture.line()}", flush=True)
             ceiling = await run_ceiling(store, args.updates, args.connections, workdir)
-            print(f"{store:10} capture {capture.line()}")
-            print(f"{store:10} ceiling {ceiling.line()}")
+            print(f"{store:10} ceiling {ceiling.line()}", flush=True)
             print(f"{store:10} ratio   {capture.rate / ceiling.rate:.2f}")
 
 

@@ -4,6 +4,7 @@ through the raw driver (aiosqlite or asyncpg), with the same durability settings
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 
 from aiohttp import web
@@ -19,15 +20,19 @@ async def sqlite_app(path: str) -> web.Application:
         "CREATE TABLE IF NOT EXISTS raw (update_id INTEGER PRIMARY KEY, body TEXT NOT NULL)"
     )
 
+    lock = asyncio.Lock()
+
     async def handle(request: web.Request) -> web.Response:
         body = await request.read()
         update = json.loads(body)
-        await connection.execute("BEGIN IMMEDIATE")
-        await connection.execute(
-            "INSERT OR IGNORE INTO raw (update_id, body) VALUES (?, ?)",
-            (update["update_id"], body.decode()),
-        )
-        await connection.execute("COMMIT")
+        # One connection, one transaction at a time (as the service queues its writers).
+        async with lock:
+            await connection.execute("BEGIN IMMEDIATE")
+            await connection.execute(
+                "INSERT OR IGNORE INTO raw (update_id, body) VALUES (?, ?)",
+                (update["update_id"], body.decode()),
+            )
+            await connection.execute("COMMIT")
         return web.json_response({"ok": True})
 
     app = web.Application()

@@ -26,6 +26,9 @@ class SendResult:
 class ChannelSender(Protocol):
     name: str
 
-    async def send(self, chat_id: str, payload: dict[str, Any]) -> SendResult:
-        """Send one outbox payload; never raises for a platform's answer."""
+    async def send(
+        self, chat_id: str, payload: dict[str, Any], *, row_id: int | None = None
+    ) -> SendResult:
+        """Send one outbox payload; never raises for a platform's answer. `row_id` (the
+        outbox row) lets a platform that deduplicates by a client id make retries safe."""
         ...

@@ -32,5 +32,19 @@ class ChannelPlugin:
 
 def build_channels(settings: Settings, ctx: AppContext) -> list[ChannelPlugin]:
     """Every non-Telegram channel that is configured (Telegram is wired in app.runtime)."""
+    # Imported here: each channel module imports ChannelPlugin from this one.
+    from channels.email import plugin as email
+    from channels.forms import plugin as forms
+    from channels.vk import plugin as vk
+    from channels.whatsapp import plugin as whatsapp
+
     plugins: list[ChannelPlugin] = []
+    mail = email.build(settings, ctx)
+    if mail is not None:
+        plugins.append(mail)
+    # A form is answered by e-mail, through the same SMTP settings.
+    form = forms.build(settings, ctx, mail.sender if mail is not None else None)
+    for plugin in (form, vk.build(settings, ctx), whatsapp.build(settings, ctx)):
+        if plugin is not None:
+            plugins.append(plugin)
     return plugins

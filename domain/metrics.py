@@ -260,9 +260,7 @@ def _target(event: EventFact) -> int | None:
     data = event.data
     if event.type == "reassigned":
         return _int(data.get("to"))
-    if event.type == "assigned":
-        return _int(data.get("manager_id")) or event.manager_id
-    if event.type == "offered":
+    if event.type in ("assigned", "offered"):
         return _int(data.get("manager_id")) or event.manager_id
     return event.manager_id
 
@@ -317,9 +315,8 @@ def replay(lead: LeadFacts) -> History:
         elif kind == "accepted":
             manager_id = event.manager_id
             if manager_id is not None:
-                if not holdings or holdings[-1].end is not None:
-                    hold(manager_id, at)
-                elif holdings[-1].manager_id != manager_id:
+                current = holdings[-1] if holdings else None
+                if current is None or current.end is not None or current.manager_id != manager_id:
                     hold(manager_id, at)
                 decisions.append(
                     OfferDecision(manager_id, pending.pop(manager_id, None), at, "accepted")
@@ -545,10 +542,10 @@ def _ranked(counter: Counter[str]) -> tuple[tuple[str, int], ...]:
 def _funnel(histories: Sequence[History]) -> Funnel:
     furthest = [history.furthest_stage() for history in histories]
     steps = []
-    previous: int | None = None
+    previous = 0
     for index, stage in enumerate(FUNNEL_STAGES):
         reached = sum(1 for value in furthest if value >= index)
-        conversion = None if previous in (None, 0) else reached / previous  # type: ignore[operator]
+        conversion = reached / previous if previous else None
         steps.append(StageStep(stage, reached, conversion))
         previous = reached
     now_stages = Counter(history.visits[-1].stage for history in histories)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from types import TracebackType
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repos.channels import DeliveryRepo, MailboxRepo, MailThreadRepo, MergeRepo
 from storage.repos.complaints import ComplaintRepo
 from storage.repos.contacts import ContactRepo, IdentityRepo
 from storage.repos.followups import StepRepo, SurveyRepo
@@ -34,6 +36,10 @@ class UnitOfWork:
     outbox: OutboxRepo
     receipts: ReceiptRepo
     dead_letters: DeadLetterRepo
+    mailboxes: MailboxRepo
+    mail_threads: MailThreadRepo
+    deliveries: DeliveryRepo
+    merges: MergeRepo
     managers: ManagerRepo
     offers: OfferRepo
     alerts: AlertRepo
@@ -44,11 +50,18 @@ class UnitOfWork:
     metrics: MetricsRepo
     reports: ReportRepo
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        writer_lock: asyncio.Lock | None = None,
+    ) -> None:
         self._factory = session_factory
         self._session: AsyncSession | None = None
+        self._writer_lock = writer_lock
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._writer_lock is not None:
+            await self._writer_lock.acquire()
         session = self._session = self._factory()
         self.contacts = ContactRepo(session)
         self.identities = IdentityRepo(session)
@@ -58,6 +71,10 @@ class UnitOfWork:
         self.outbox = OutboxRepo(session)
         self.receipts = ReceiptRepo(session)
         self.dead_letters = DeadLetterRepo(session)
+        self.mailboxes = MailboxRepo(session)
+        self.mail_threads = MailThreadRepo(session)
+        self.deliveries = DeliveryRepo(session)
+        self.merges = MergeRepo(session)
         self.managers = ManagerRepo(session)
         self.offers = OfferRepo(session)
         self.alerts = AlertRepo(session)
@@ -76,10 +93,14 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         assert self._session is not None
-        # close() rolls back what was not committed and detaches the loaded objects
-        # without expiring them, so results stay readable after the unit of work.
-        await self._session.close()
-        self._session = None
+        try:
+            # close() rolls back what was not committed and detaches the loaded objects
+            # without expiring them, so results stay readable after the unit of work.
+            await self._session.close()
+        finally:
+            self._session = None
+            if self._writer_lock is not None:
+                self._writer_lock.release()
 
     async def commit(self) -> None:
         assert self._session is not None
@@ -113,6 +134,12 @@ class Database:
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self.session_factory = session_factory
+        bind = session_factory.kw.get("bind")
+        # SQLite has one writer; queueing here, in order, beats its busy-wait sleeps.
+        # (Units of work therefore never nest.)
+        self._writer_lock = (
+            asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
+        )
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory)
+        return UnitOfWork(self.session_factory, self._writer_lock)

@@ -120,15 +120,22 @@ async def distribute_waiting(ctx: AppContext, limit: int = 100) -> int:
         if not await uow.lock("distribute"):
             return 0
         now = ctx.clock.now()
-        leads = await uow.leads.waiting(limit)
+        pool = await candidates(uow, now)
+        # Nobody can take anything now (night, everyone full): only new arrivals need
+        # queueing, and the queue itself waits untouched — no work per queued lead.
+        nobody = not any(c.eligible("junior") for c in pool.values())
+        leads = await uow.leads.waiting(limit, unqueued_only=nobody)
         if not leads:
             return 0
-        pool = await candidates(uow, now)
         managers = {manager.id: manager for manager in await uow.managers.all()}
         queue_was_empty = await uow.leads.count_queued() == 0
         handed = 0
         for lead in leads:
             lead_class = class_of(ctx, lead)
+            if not any(c.eligible(lead_class.min_level) for c in pool.values()):
+                await _queue(ctx, uow, lead, now, tell=queue_was_empty)
+                queue_was_empty = False
+                continue
             exclude = frozenset(await uow.offers.offered_managers(lead.id))
             preferred = await uow.leads.previous_manager(lead.contact_id, lead.id)
             chosen = choose_manager(

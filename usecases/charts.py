@@ -99,4 +99,4 @@ def _response(ax: Axes, report: Report, texts: Texts, language: str) -> None:
         label=_label(texts, language, "chart_p90"),
     )
     ax.set_yticks(positions, [row[0] for row in rows])
-    ax.legend(loc="lower right", frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncols=2, frameon=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Any
 
@@ -14,6 +15,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 from aiogram.types import (
+    BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -52,7 +54,9 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def send(self, chat_id: str, payload: dict[str, Any]) -> SendResult:
+    async def send(
+        self, chat_id: str, payload: dict[str, Any], *, row_id: int | None = None
+    ) -> SendResult:
         try:
             message = await self._call(int(chat_id), payload)
         except TelegramRetryAfter as exc:
@@ -73,6 +77,16 @@ class TelegramSender:
         markup = reply_markup(payload)
         parse_mode = payload.get("parse_mode")
         common: dict[str, Any] = {"reply_markup": markup, "request_timeout": REQUEST_TIMEOUT}
+        if payload.get("photo_png_b64"):
+            # A picture made here (a report chart): uploaded, not referenced by URL.
+            picture = BufferedInputFile(base64.b64decode(payload["photo_png_b64"]), "report.png")
+            return await self._bot.send_photo(
+                chat_id,
+                picture,
+                caption=payload.get("text"),
+                parse_mode=parse_mode,
+                **common,
+            )
         if payload.get("photo"):
             return await self._bot.send_photo(
                 chat_id,

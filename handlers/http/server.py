@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers.http import api, health, telegram_webhook
+from handlers.http import api, dashboard, health, reports_api, telegram_webhook
 from handlers.http.errors import error_middleware
 from usecases.context import AppContext
 
@@ -17,6 +17,8 @@ def create_app(
     api_token: str | None,
     webhook: telegram_webhook.TelegramWebhook | None = None,
     telegram_state: str = "off",
+    dashboard_password: str | None = None,
+    dashboard_secret: str | None = None,
 ) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware, api.api_auth_middleware(api_token)],
@@ -26,6 +28,8 @@ def create_app(
     app[health.TELEGRAM_STATE] = telegram_state
     health.add_routes(app)
     api.add_routes(app)
+    reports_api.add_routes(app)
+    dashboard.add_routes(app, password=dashboard_password, secret=dashboard_secret)
     if webhook is not None:
         telegram_webhook.add_routes(app, webhook)
     return app

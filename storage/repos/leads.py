@@ -30,16 +30,19 @@ class LeadRepo:
         statement = select(Lead).where(Lead.id == lead_id).with_for_update()
         return (await self._session.scalars(statement)).first()
 
-    async def waiting(self, limit: int = 100) -> list[Lead]:
+    async def waiting(self, limit: int = 100, *, unqueued_only: bool = False) -> list[Lead]:
         """Open leads with nobody on them, highest class and oldest first."""
+        conditions = [
+            Lead.is_open.is_(True),
+            Lead.manager_id.is_(None),
+            Lead.offered_manager_id.is_(None),
+            Lead.needs_head.is_(False),
+        ]
+        if unqueued_only:
+            conditions.append(Lead.queued_at.is_(None))
         statement = (
             select(Lead)
-            .where(
-                Lead.is_open.is_(True),
-                Lead.manager_id.is_(None),
-                Lead.offered_manager_id.is_(None),
-                Lead.needs_head.is_(False),
-            )
+            .where(*conditions)
             .order_by(Lead.priority.desc(), Lead.created_at, Lead.id)
             .limit(limit)
             .with_for_update(skip_locked=True)

@@ -101,16 +101,7 @@ class ReportRepo:
         if open_only:
             conditions.append(Lead.is_open.is_(True))
         if text:
-            pattern = f"%{text.lower()}%"
-            matches = [
-                func.lower(Contact.display_name).like(pattern),
-                func.lower(Contact.username).like(pattern),
-                func.lower(Contact.email).like(pattern),
-                Contact.phone.like(f"%{text}%"),
-                func.lower(Lead.source).like(pattern),
-                cast(Lead.id, String) == text.lstrip("#"),
-            ]
-            conditions.append(or_(*matches))
+            conditions.append(self._matches(text))
         joined = select(Lead, Contact).join(Contact, Contact.id == Lead.contact_id)
         total = await self._session.scalar(
             select(func.count(Lead.id))
@@ -122,6 +113,24 @@ class ReportRepo:
         rows = [(lead, contact) for lead, contact in await self._session.execute(statement)]
         return rows, int(total or 0)
 
+    def _matches(self, text: str) -> Any:
+        columns = (
+            Contact.display_name,
+            Contact.username,
+            Contact.email,
+            Contact.phone,
+            Lead.source,
+        )
+        number = cast(Lead.id, String) == text.lstrip("#")
+        if self._session.bind.dialect.name == "postgresql":
+            return or_(number, *(c.ilike(_pattern(text), escape="\\") for c in columns))
+        # SQLite folds the case of ASCII letters only: try the usual spellings of the rest.
+        spellings = {text, text.lower(), text.upper(), text.capitalize(), text.title()}
+        return or_(
+            number,
+            *(c.like(_pattern(s), escape="\\") for c in columns for s in sorted(spellings)),
+        )
+
     async def channels(self) -> list[str]:
         statement = select(Lead.channel).distinct().order_by(Lead.channel)
         return list(await self._session.scalars(statement))
@@ -132,3 +141,8 @@ class ReportRepo:
 
     async def managers_by_id(self) -> dict[int, Manager]:
         return {m.id: m for m in await self._session.scalars(select(Manager).order_by(Manager.id))}
+
+
+def _pattern(text: str) -> str:
+    """A LIKE pattern that finds `text` anywhere, its own % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

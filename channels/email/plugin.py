@@ -1,0 +1,67 @@
+"""The e-mail channel: an IMAP poller in worker processes, SMTP for the outbox."""
+
+from __future__ import annotations
+
+import logging
+
+from app.config import ConfigError
+from app.settings import Settings
+from channels.email.poller import ImapConfig, ImapPoller
+from channels.email.sender import EmailSender, SmtpConfig
+from channels.registry import ChannelPlugin
+from domain.contacts import normalise_email
+from usecases.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+def smtp_config(settings: Settings) -> SmtpConfig | None:
+    if not settings.smtp_host:
+        return None
+    sender = settings.email_from or settings.smtp_user or settings.imap_user
+    if not sender or normalise_email(sender.rsplit("<", 1)[-1]) is None:
+        raise ConfigError(
+            "SMTP_HOST is set but there is no From address: set EMAIL_FROM, e.g. "
+            '"Acme <sales@acme.example>"'
+        )
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port or SmtpConfig.default_port(settings.smtp_security),
+        security=settings.smtp_security,
+        user=settings.smtp_user,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        from_address=sender,
+    )
+
+
+def imap_config(settings: Settings) -> ImapConfig | None:
+    if not settings.imap_host:
+        return None
+    if not settings.imap_user or settings.imap_password is None:
+        raise ConfigError("IMAP_HOST is set: set IMAP_USER and IMAP_PASSWORD as well")
+    return ImapConfig(
+        host=settings.imap_host,
+        port=settings.imap_port or (993 if settings.imap_security == "ssl" else 143),
+        security=settings.imap_security,
+        user=settings.imap_user,
+        password=settings.imap_password.get_secret_value(),
+        folder=settings.imap_folder,
+        poll_interval=settings.imap_poll_interval,
+        backfill_days=settings.imap_backfill_days,
+    )
+
+
+def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
+    imap = imap_config(settings)
+    smtp = smtp_config(settings)
+    if imap is None and smtp is None:
+        return None
+    if smtp is None:
+        log.warning("e-mail: SMTP_HOST is not set, so replies to e-mail leads cannot be sent")
+    # A sender even without SMTP: the rows fail with the reason instead of waiting forever.
+    plugin = ChannelPlugin(name="email", sender=EmailSender(ctx, smtp))
+    if imap is not None:
+        poller = ImapPoller(ctx, imap)
+        plugin.tasks.append(poller.run)
+        plugin.close = poller.close
+    return plugin

@@ -1,0 +1,36 @@
+"""The site-form channel: POST /intake/form; answers go by e-mail when there is one."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from app.settings import Settings
+from channels.base import ChannelSender
+from channels.forms.ratelimit import RateLimiter
+from channels.forms.sender import FormSender
+from channels.registry import ChannelPlugin
+from handlers.http import forms as forms_http
+from usecases.context import AppContext
+
+
+def build(settings: Settings, ctx: AppContext, mail: ChannelSender | None) -> ChannelPlugin | None:
+    if settings.forms_token is None:
+        return None
+    origins = tuple(
+        origin.strip().rstrip("/")
+        for origin in settings.forms_allowed_origins.split(",")
+        if origin.strip()
+    )
+    intake = forms_http.FormIntake(
+        ctx,
+        token=settings.forms_token.get_secret_value(),
+        limiter=RateLimiter(settings.forms_rate_limit),
+        allowed_origins=origins or ("*",),
+        honeypot=settings.forms_honeypot_field.strip() or None,
+        trust_forwarded=settings.forms_trust_forwarded,
+    )
+
+    def add_routes(app: web.Application) -> None:
+        forms_http.add_routes(app, intake)
+
+    return ChannelPlugin(name="form", sender=FormSender(mail), add_routes=add_routes)

@@ -1,0 +1,116 @@
+"""POST /vk/callback: VK Callback API events.
+
+VK wants the confirmation code for `confirmation` and the text `ok` for every other
+event, answered only after the event is stored; anything else makes it redeliver. The
+secret VK sends in each event is checked before anything is done.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from channels.vk.normalise import (
+    BadEvent,
+    Skip,
+    VkEvent,
+    edit_from_event,
+    inbound_from_event,
+    message_of,
+    parse_event,
+    user_of,
+)
+from handlers.http.errors import json_error
+from handlers.http.forms import read_capped
+from storage.db import is_transient
+from usecases.capture import apply_edit, capture, keep_dead_letter, set_blocked
+from usecases.context import AppContext
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 512 * 1024
+NameLookup = Callable[[int], Awaitable[str | None]]
+
+
+@dataclass
+class VkCallback:
+    ctx: AppContext
+    confirmation: str
+    secret: str
+    group_id: int | None = None
+    allow_chats: bool = False
+    names: NameLookup | None = None
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await read_capped(request, MAX_BODY)
+        if isinstance(body, web.Response):
+            return body
+        try:
+            event = parse_event(json.loads(body))
+        except (ValueError, UnicodeDecodeError) as problem:
+            reason = str(problem) if isinstance(problem, BadEvent) else "body is not JSON"
+            return json_error(400, reason)
+        if self.group_id is not None and event.group_id != self.group_id:
+            log.warning(
+                "vk: event for group %s refused (ours is %s)", event.group_id, self.group_id
+            )
+            return json_error(403, "event for another community")
+        if event.type == "confirmation":
+            # The code only proves that this server is ours; a wrong secret still may not have it.
+            if event.secret is not None and not _same(event.secret, self.secret):
+                return json_error(403, "wrong secret")
+            return web.Response(text=self.confirmation)
+        if event.secret is None:
+            return json_error(401, "missing secret")
+        if not _same(event.secret, self.secret):
+            return json_error(403, "wrong secret")
+        try:
+            await self._dispatch(event)
+        except Exception as exc:
+            if is_transient(exc):
+                log.warning("vk: database unavailable; VK will redeliver %s", event.type)
+                return json_error(503, "database unavailable, redeliver later")
+            log.exception("vk: %s event could not be handled; kept in dead_letters", event.type)
+            await keep_dead_letter(self.ctx, "vk", body.decode("utf-8", "replace"), repr(exc))
+        return web.Response(text="ok")
+
+    async def _dispatch(self, event: VkEvent) -> None:
+        if event.type == "message_new":
+            try:
+                inbound_from_event(event, allow_chats=self.allow_chats)
+            except Skip as reason:
+                log.info("vk: message skipped: %s", reason)
+                return
+            sender_id = message_of(event).get("from_id")
+            name = None
+            if self.names is not None and isinstance(sender_id, int):
+                name = await self.names(sender_id)
+            inbound = inbound_from_event(event, allow_chats=self.allow_chats, name=name)
+            result = await capture(self.ctx, inbound)
+            log.info("vk: message → lead %s (%s)", result.lead_id, result.outcome.value)
+        elif event.type == "message_edit":
+            try:
+                await apply_edit(self.ctx, edit_from_event(event))
+            except Skip as reason:
+                log.info("vk: edit skipped: %s", reason)
+        elif event.type in ("message_allow", "message_deny"):
+            user_id = user_of(event)
+            if user_id is not None:
+                blocked = event.type == "message_deny"
+                await set_blocked(self.ctx, "vk", str(user_id), blocked)
+                log.info("vk: a customer %s messages", "refused" if blocked else "allowed")
+        else:
+            log.debug("vk: %s event ignored", event.type)
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def add_routes(app: web.Application, callback: VkCallback) -> None:
+    app.router.add_post("/vk/callback", callback.handle)

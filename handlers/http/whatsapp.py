@@ -1,0 +1,95 @@
+"""GET|POST /whatsapp/webhook: WhatsApp Cloud API.
+
+GET is Meta's verification handshake. POST is checked against X-Hub-Signature-256 (an
+HMAC-SHA256 of the raw body with the app secret) before the body is parsed at all, and
+answered 200 only after every message in it is stored; 503 asks Meta to redeliver.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from channels.whatsapp.normalise import BadEvent, parse_webhook
+from handlers.http.errors import json_error
+from handlers.http.forms import read_capped
+from storage.db import is_transient
+from usecases.capture import capture, keep_dead_letter
+from usecases.contacts import record_delivery_status
+from usecases.context import AppContext
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+
+@dataclass
+class WhatsAppWebhook:
+    ctx: AppContext
+    app_secret: str
+    verify_token: str
+
+    async def verify(self, request: web.Request) -> web.StreamResponse:
+        mode = request.query.get("hub.mode")
+        token = request.query.get("hub.verify_token", "")
+        challenge = request.query.get("hub.challenge")
+        if mode != "subscribe" or not challenge:
+            return json_error(400, "expected hub.mode=subscribe, hub.verify_token, hub.challenge")
+        if not hmac.compare_digest(token.encode(), self.verify_token.encode()):
+            return json_error(403, "wrong verify token")
+        return web.Response(text=challenge)
+
+    def _signed(self, body: bytes, header: str) -> bool:
+        expected = hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
+        given = header.strip()
+        if given.lower().startswith("sha256="):
+            given = given[7:]
+        return hmac.compare_digest(given.lower().encode(), expected.encode())
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await read_capped(request, MAX_BODY)
+        if isinstance(body, web.Response):
+            return body
+        header = request.headers.get(SIGNATURE_HEADER)
+        if not header:
+            return json_error(401, f"missing {SIGNATURE_HEADER}")
+        if not self._signed(body, header):
+            log.warning("whatsapp: webhook with a wrong signature refused")
+            return json_error(403, "wrong signature")
+        try:
+            hook = parse_webhook(json.loads(body), region=self.ctx.config.company.default_region)
+        except (ValueError, UnicodeDecodeError) as problem:
+            reason = str(problem) if isinstance(problem, BadEvent) else "body is not JSON"
+            return json_error(400, reason)
+        for reason in hook.skipped:
+            log.info("whatsapp: skipped %s", reason)
+        try:
+            for inbound in hook.messages:
+                result = await capture(self.ctx, inbound)
+                log.info("whatsapp: message → lead %s (%s)", result.lead_id, result.outcome.value)
+            for status in hook.statuses:
+                known = await record_delivery_status(
+                    self.ctx, "whatsapp", status.message_id, status.status, status.error
+                )
+                if status.status == "failed":
+                    log.warning("whatsapp: message not delivered: %s", status.error)
+                elif not known:
+                    log.debug("whatsapp: status for a message we did not send")
+        except Exception as exc:
+            if is_transient(exc):
+                log.warning("whatsapp: database unavailable; Meta will redeliver")
+                return json_error(503, "database unavailable, redeliver later")
+            log.exception("whatsapp: webhook could not be handled; kept in dead_letters")
+            await keep_dead_letter(self.ctx, "whatsapp", body.decode("utf-8", "replace"), repr(exc))
+        return web.json_response({"ok": True})
+
+
+def add_routes(app: web.Application, webhook: WhatsAppWebhook) -> None:
+    app.router.add_get("/whatsapp/webhook", webhook.verify)
+    app.router.add_post("/whatsapp/webhook", webhook.handle)

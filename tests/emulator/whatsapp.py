@@ -1,0 +1,188 @@
+"""A local WhatsApp Cloud API (Graph API) emulator for tests.
+
+POST /{version}/{phone_number_id}/messages answers as graph.facebook.com does:
+`{"messaging_product": "whatsapp", "contacts": [...], "messages": [{"id": "wamid..."}]}`,
+or an HTTP 4xx/5xx with `{"error": {"message", "type", "code", "error_subcode",
+"fbtrace_id"}}`. A wrong bearer token is 401 with code 190. Tests queue failures and build
+signed webhooks (X-Hub-Signature-256) the way Meta posts them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+__all__ = ["WhatsAppEmulator", "sign"]
+
+
+def sign(body: bytes, app_secret: str) -> str:
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WhatsAppEmulator:
+    def __init__(
+        self,
+        token: str,
+        *,
+        phone_number_id: str = "106540352242922",
+        version: str = "v21.0",
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.token = token
+        self.phone_number_id = phone_number_id
+        self.version = version
+        self.host = host
+        self.sent: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+        self._failures: list[tuple[int, dict[str, Any]]] = []
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    async def __aenter__(self) -> WhatsAppEmulator:
+        app = web.Application()
+        app.router.add_post("/{version}/{phone_id}/messages", self._messages)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        self._port = self._runner.addresses[0][1]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self._port}"
+
+    def fail_next(self, code: int, message: str = "error", *, http_status: int = 400) -> None:
+        self._failures.append(
+            (
+                http_status,
+                {
+                    "error": {
+                        "message": message,
+                        "type": "OAuthException",
+                        "code": code,
+                        "error_subcode": 2494010,
+                        "fbtrace_id": "Aemulator",
+                    }
+                },
+            )
+        )
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return _error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        if (
+            request.match_info["version"] != self.version
+            or request.match_info["phone_id"] != self.phone_number_id
+        ):
+            return _error(400, 100, "Unsupported post request. Object does not exist")
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(400, 100, "Invalid parameter")
+        if body.get("messaging_product") != "whatsapp" or not body.get("to"):
+            return _error(400, 100, "Invalid parameter")
+        kind = body.get("type", "text")
+        if kind == "text" and not (body.get("text") or {}).get("body"):
+            return _error(400, 100, "Invalid parameter: text.body")
+        if kind == "template" and not (body.get("template") or {}).get("name"):
+            return _error(400, 132001, "Template name does not exist in the translation")
+        if self._failures:
+            status, failure = self._failures.pop(0)
+            return web.json_response(failure, status=status)
+        wamid = f"wamid.EMU{next(self._ids):08d}"
+        self.sent.append({**body, "id": wamid})
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                "messages": [{"id": wamid}],
+            }
+        )
+
+    async def wait_for_sent(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:  # noqa: ASYNC109
+        deadline = time.monotonic() + timeout
+        while len(self.sent) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} WhatsApp messages, got {len(self.sent)}")
+            await asyncio.sleep(0.02)
+        return list(self.sent)
+
+    # Webhooks, as Meta posts them to the service.
+
+    def text_webhook(
+        self, wa_id: str, text: str, *, name: str = "Test Name", wamid: str | None = None
+    ) -> dict[str, Any]:
+        message = {
+            "from": wa_id,
+            "id": wamid or f"wamid.IN{next(self._ids):08d}",
+            "timestamp": str(int(time.time())),
+            "type": "text",
+            "text": {"body": text},
+        }
+        return self._envelope(
+            {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]}
+        )
+
+    def status_webhook(self, wamid: str, status: str, recipient: str) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "id": wamid,
+            "status": status,
+            "timestamp": str(int(time.time())),
+            "recipient_id": recipient,
+        }
+        if status == "failed":
+            item["errors"] = [{"code": 131026, "title": "Message undeliverable"}]
+        return self._envelope({"statuses": [item]})
+
+    def _envelope(self, value: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "102290129340398",
+                    "changes": [
+                        {
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": "15550783881",
+                                    "phone_number_id": self.phone_number_id,
+                                },
+                                **value,
+                            },
+                            "field": "messages",
+                        }
+                    ],
+                }
+            ],
+        }
+
+    @staticmethod
+    def body(webhook: dict[str, Any]) -> bytes:
+        return json.dumps(webhook).encode()
+
+
+def _error(status: int, code: int, message: str) -> web.Response:
+    return web.json_response(
+        {
+            "error": {
+                "message": message,
+                "type": "OAuthException",
+                "code": code,
+                "fbtrace_id": "Aemulator",
+            }
+        },
+        status=status,
+    )

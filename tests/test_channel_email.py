@@ -1,0 +1,477 @@
+"""E-mail against real servers: Dovecot for IMAP (started by scripts/dovecot-test.sh; the
+IMAP tests skip when it is not running) and aiosmtpd for SMTP, with the real service."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from email import message_from_bytes
+from email.message import EmailMessage, Message
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aioimaplib
+import pytest
+from aiosmtpd.smtp import SMTP as SmtpProtocol
+from sqlalchemy import func, select
+
+from app.config import Config, parse_config
+from app.settings import Settings
+from channels.base import SendStatus
+from channels.email.normalise import Skip, inbound_from_mail, sender_of, text_of
+from channels.email.parse import decode_bytes, header_text, parse_mail, trim_quoted
+from channels.email.sender import EmailSender, SmtpConfig
+from storage.channel_models import MailboxState
+from storage.models import Contact, DeadLetter, Lead, Message as StoredMessage, OutboxMessage
+from tests.service import make_settings, running_service
+from usecases.context import AppContext
+from usecases.work import Verdict, reply
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+IMAP_URL = os.environ.get(
+    "LEADKEEPER_TEST_IMAP_URL", "imap://leadkeeper:leadkeeper@127.0.0.1:10143"
+)
+HEAD = 500
+
+
+async def wait_until(
+    predicate: Callable[[], Awaitable[bool]],
+    timeout: float = 15.0,  # noqa: ASYNC109
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+class SmtpServer:
+    """aiosmtpd in the test's own event loop on a random loopback port; keeps every mail.
+    `refuse` queues answers to the next RCPT commands (e.g. "550 no such user")."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.refuse: list[str] = []
+        self.port = 0
+        self._server: asyncio.base_events.Server | None = None
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.refuse:
+            return self.refuse.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
+        return "250 Message accepted for delivery"
+
+    async def __aenter__(self) -> SmtpServer:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: SmtpProtocol(self, hostname="smtp.test", loop=loop), "127.0.0.1", 0
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    async def wait_for(self, count: int, timeout: float = 15.0) -> list[Message]:  # noqa: ASYNC109
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {count} mails, got {len(self.messages)}")
+            await asyncio.sleep(0.02)
+        return list(self.messages)
+
+
+# ----------------------------------------------------------------------- Dovecot (IMAP)
+
+
+class Mailbox:
+    """A fresh mailbox on the test Dovecot (any user name logs in and starts empty)."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 143
+        self.password = parts.password or ""
+        self.user = f"lk{uuid.uuid4().hex[:12]}"
+
+    async def _client(self) -> aioimaplib.IMAP4:
+        client = aioimaplib.IMAP4(host=self.host, port=self.port, timeout=10)
+        await client.wait_hello_from_server()
+        response = await client.login(self.user, self.password)
+        assert response.result == "OK", response
+        return client
+
+    async def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        client = await self._client()
+        try:
+            response = await client.append(raw, mailbox=folder)
+            assert response.result == "OK", response
+        finally:
+            await client.logout()
+
+    async def recreate(self, folder: str) -> None:
+        """DELETE and CREATE: the folder's UIDVALIDITY changes, its UIDs start again."""
+        client = await self._client()
+        try:
+            await client.delete(folder)
+            response = await client.create(folder)
+            assert response.result == "OK", response
+        finally:
+            await client.logout()
+
+    def settings(self, database_url: str, smtp: SmtpServer | None, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "imap_host": self.host,
+            "imap_port": self.port,
+            "imap_security": "none",
+            "imap_user": self.user,
+            "imap_password": self.password,
+            "imap_poll_interval": 0.2,
+            "email_from": "Acme Sales <sales@acme.example>",
+        }
+        if smtp is not None:
+            values.update(smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_security="none")
+        values.update(overrides)
+        return make_settings(database_url, None, **values)
+
+
+def _dovecot_running() -> bool:
+    parts = urlsplit(IMAP_URL)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 143), 1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def mailbox() -> Mailbox:
+    if not _dovecot_running():
+        pytest.skip(
+            f"no IMAP server at {IMAP_URL}: start the test Dovecot with "
+            "`scripts/dovecot-test.sh start` (needs apt-get install -y dovecot-imapd)"
+        )
+    return Mailbox(IMAP_URL)
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[SmtpServer]:
+    async with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def team_config() -> Config:
+    return parse_config(
+        {
+            "company": {"name": "Acme", "timezone": "UTC", "working_hours": {"mon-sun": "00:00-00:00"}},
+            "team": {"heads": [{"telegram_id": HEAD, "name": "Olga", "language": "en"}]},
+        }
+    )
+
+
+def mail(
+    sender: str,
+    subject: str,
+    body: str,
+    message_id: str,
+    *,
+    charset: str = "utf-8",
+    in_reply_to: str | None = None,
+) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "sales@acme.example"
+    message["Subject"] = subject
+    message["Message-ID"] = message_id
+    message["Date"] = "Mon, 05 Jan 2026 09:00:00 +0300"
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
+    message.set_content(body, charset=charset)
+    return message.as_bytes()
+
+
+async def rows(service: Any, model: type) -> list[Any]:
+    async with service.ctx.db.session_factory() as session:
+        return list(await session.scalars(select(model)))
+
+
+async def count(service: Any, model: type) -> int:
+    async with service.ctx.db.session_factory() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_mail_becomes_a_lead_and_the_threaded_reply_brings_the_answer_back(
+    database_url: str, mailbox: Mailbox, smtp: SmtpServer, team_config: Config
+) -> None:
+    first = mail(
+        '"Иван Петров" <Ivan@Example.ru>',
+        "Окна в дом",
+        "Здравствуйте! Сколько стоит окно 120×150?",
+        "<c1.ivan@example.ru>",
+        charset="koi8-r",
+    )
+    await mailbox.append(first)
+    settings = mailbox.settings(database_url, smtp)
+    async with running_service(settings, team_config) as service:
+
+        async def captured() -> bool:
+            return await count(service, StoredMessage) == 1
+
+        await wait_until(captured)
+        contact = (await rows(service, Contact))[0]
+        assert (contact.display_name, contact.email) == ("Иван Петров", "ivan@example.ru")
+        lead = (await rows(service, Lead))[0]
+        assert lead.channel == "email" and lead.extra["subject"] == "Окна в дом"
+        stored = (await rows(service, StoredMessage))[0]
+        assert stored.text == "Окна в дом\n\nЗдравствуйте! Сколько стоит окно 120×150?"
+        assert stored.external_id == "c1.ivan@example.ru"
+
+        # The acknowledgement already answers in the customer's thread.
+        ack = (await smtp.wait_for(1))[0]
+        assert ack["To"] == "ivan@example.ru"
+        assert ack["Subject"] == "Re: Окна в дом"
+        assert ack["In-Reply-To"] == "<c1.ivan@example.ru>"
+
+        assert await reply(service.ctx, lead.id, HEAD, "Иван, 15 000 ₽ с установкой.") == (
+            Verdict.DONE
+        )
+        answer = (await smtp.wait_for(2))[1]
+        assert answer["In-Reply-To"] == "<c1.ivan@example.ru>"
+        assert "<c1.ivan@example.ru>" in answer["References"]
+        assert answer["Subject"] == "Re: Окна в дом"
+        assert "15 000 ₽" in answer.get_content()
+        our_id = answer["Message-ID"]
+
+        # He answers from his work address, quoting us: the same person, the same lead.
+        quoted = "\n".join(f"> {line}" for line in answer.get_content().splitlines())
+        second = mail(
+            "Ivan Petrov <ivan.petrov@work.example>",
+            "Re: Окна в дом",
+            f"Спасибо, беру два.\n\nOn Mon, 5 Jan 2026 Acme Sales wrote:\n{quoted}\n",
+            "<c2.ivan@work.example>",
+            in_reply_to=our_id,
+        )
+        await mailbox.append(second)
+
+        async def answered() -> bool:
+            return await count(service, StoredMessage) == 3  # in, our reply, in
+
+        await wait_until(answered)
+        assert await count(service, Lead) == 1
+        assert await count(service, Contact) == 1
+        latest = [m for m in await rows(service, StoredMessage) if m.direction == "in"][-1]
+        assert latest.lead_id == lead.id
+        assert latest.text == "Спасибо, беру два."
+
+
+async def test_mail_that_arrives_while_the_service_is_down_is_taken_once_after(
+    database_url: str, mailbox: Mailbox, smtp: SmtpServer, team_config: Config
+) -> None:
+    settings = mailbox.settings(database_url, smtp)
+    await mailbox.append(mail("a@example.com", "One", "first", "<m1@example.com>"))
+    async with running_service(settings, team_config) as service:
+
+        async def one() -> bool:
+            return await count(service, StoredMessage) == 1
+
+        await wait_until(one)
+
+    # Down: two customers write.
+    await mailbox.append(mail("b@example.com", "Two", "second", "<m2@example.com>"))
+    await mailbox.append(mail("c@example.com", "Three", "third", "<m3@example.com>"))
+
+    for _ in range(2):  # back, and once more: nothing is taken twice
+        async with running_service(settings, team_config) as service:
+
+            async def three() -> bool:
+                return await count(service, StoredMessage) == 3
+
+            await wait_until(three)
+            await asyncio.sleep(0.8)  # a few more polls
+            assert await count(service, StoredMessage) == 3
+            state = (await rows(service, MailboxState))[0]
+            assert state.last_uid == 3
+    async with running_service(settings, team_config) as service:
+        leads = await rows(service, Lead)
+        assert len(leads) == 3
+        assert await count(service, DeadLetter) == 0
+
+
+async def test_a_recreated_folder_is_read_again_without_doubles(
+    database_url: str, mailbox: Mailbox, team_config: Config
+) -> None:
+    settings = mailbox.settings(database_url, None, imap_folder="Leads")
+    await mailbox.recreate("Leads")
+    await mailbox.append(mail("a@example.com", "One", "first", "<r1@example.com>"), "Leads")
+    async with running_service(settings, team_config) as service:
+
+        async def one() -> bool:
+            return await count(service, StoredMessage) == 1
+
+        await wait_until(one)
+        before = (await rows(service, MailboxState))[0].uidvalidity
+
+    await mailbox.recreate("Leads")
+    await mailbox.append(mail("a@example.com", "One", "first", "<r1@example.com>"), "Leads")
+    await mailbox.append(mail("b@example.com", "Two", "second", "<r2@example.com>"), "Leads")
+    async with running_service(settings, team_config) as service:
+
+        async def two() -> bool:
+            return await count(service, StoredMessage) == 2
+
+        await wait_until(two)
+        await asyncio.sleep(0.5)
+        assert await count(service, StoredMessage) == 2
+        state = (await rows(service, MailboxState))[0]
+        assert state.uidvalidity != before and state.last_uid == 2
+
+
+async def test_every_corpus_mail_through_imap_is_stored_or_skipped(
+    database_url: str, mailbox: Mailbox, team_config: Config
+) -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    files = sorted(CORPUS.glob("email_*.eml"))
+    assert files
+    for path in files:
+        await mailbox.append(path.read_bytes())
+    automatic = sum(1 for path in files if parse_mail(path.read_bytes()).auto_generated)
+    settings = mailbox.settings(database_url, None)
+    async with running_service(settings, team_config) as service:
+
+        async def all_taken() -> bool:
+            states = await rows(service, MailboxState)
+            return bool(states) and states[0].last_uid == len(files)
+
+        await wait_until(all_taken, timeout=60)
+        stored = await count(service, StoredMessage)
+        assert await count(service, DeadLetter) == 0
+    # Bounces are skipped; each other mail is a message (a few share a Message-ID-less
+    # body with another? no: without a Message-ID the bytes' hash is the key).
+    assert stored == len(files) - automatic
+
+
+# ------------------------------------------------------------------------ SMTP statuses
+
+
+async def test_smtp_answers_map_to_send_statuses(ctx: AppContext, smtp: SmtpServer) -> None:
+    config = SmtpConfig("127.0.0.1", smtp.port, "none", None, None, "sales@acme.example")
+    sender = EmailSender(ctx, config)
+    payload = {"text": "<b>Hello</b> &amp; welcome", "parse_mode": "HTML"}
+    sent = await sender.send("someone@example.com", payload, row_id=41)
+    assert sent.status is SendStatus.SENT
+    message = smtp.messages[-1]
+    assert message.get_content().strip() == "Hello & welcome"
+    again = await sender.send("someone@example.com", payload, row_id=41)
+    assert again.external_id == sent.external_id  # the same row: the same Message-ID
+
+    smtp.refuse.append("550 5.1.1 no such user")
+    refused = await sender.send("nobody@example.com", payload, row_id=42)
+    assert refused.status is SendStatus.FAILED
+    smtp.refuse.append("451 4.7.1 greylisted, try later")
+    later = await sender.send("someone@example.com", payload, row_id=43)
+    assert later.status is SendStatus.RETRY
+    assert (await sender.send("not an address", payload)).status is SendStatus.FAILED
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    away = EmailSender(ctx, SmtpConfig("127.0.0.1", port, "none", None, None, "s@acme.example"))
+    assert (await away.send("someone@example.com", payload)).status is SendStatus.RETRY
+    off = EmailSender(ctx, None)
+    assert (await off.send("someone@example.com", payload)).status is SendStatus.FAILED
+
+
+# -------------------------------------------------------------------------- MIME parsing
+
+
+def _corpus_mails() -> list[Path]:
+    return sorted(CORPUS.glob("email_*.eml")) if CORPUS.is_dir() else []
+
+
+@pytest.mark.parametrize("path", _corpus_mails(), ids=lambda p: p.name)
+def test_every_corpus_mail_yields_a_sender_and_some_text(path: Path) -> None:
+    parsed = parse_mail(path.read_bytes())
+    sender = sender_of(parsed)
+    assert sender.external_id.strip()
+    assert text_of(parsed).strip()
+    if not parsed.auto_generated:
+        inbound = inbound_from_mail(parsed)
+        assert inbound.text.strip() and inbound.external_message_id
+        assert len(inbound.external_message_id) <= 255
+
+
+def test_corpus_is_present_or_skipped() -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    assert len(_corpus_mails()) >= 40
+
+
+def test_cyrillic_charsets_and_encoded_headers() -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    for name in ("email_thunderbird_koi8r_base64.eml", "email_thunderbird_windows1251_base64.eml"):
+        parsed = parse_mail((CORPUS / name).read_bytes())
+        assert (parsed.subject, parsed.text) == ("Алфавит", "Вопрос")
+    spam = parse_mail((CORPUS / "email_mail_rb_cp1251_from_bad_date.eml").read_bytes())
+    assert spam.from_name == "Атиковa" and spam.sent_at is None  # the year 3609 is no date
+    tnef = parse_mail((CORPUS / "email_mimekit_koi8r_qp_tnef.eml").read_bytes())
+    assert tnef.text.startswith("шостий")
+    assert [a.file_name for a in tnef.attachments] == ["winmail.dat"]
+    raw = parse_mail((CORPUS / "email_mail_rb_raw_8bit_subject_windows1252.eml").read_bytes())
+    assert raw.subject.startswith("Formação FrenetikPolis")
+    utf8 = parse_mail((CORPUS / "email_mail_rb_rfc6532_utf8_headers.eml").read_bytes())
+    assert utf8.from_address == "jdöe@mächine.example"
+    html = parse_mail((CORPUS / "email_mail_rb_cte_8bits_large_html.eml").read_bytes())
+    assert "<" not in html.text[:200] and "December 04, 2001" in html.text
+    bounce = parse_mail((CORPUS / "email_cpython_msg_16.eml").read_bytes())
+    assert bounce.auto_generated
+    with pytest.raises(Skip):
+        inbound_from_mail(bounce)
+
+
+def test_undeclared_8bit_russian_is_guessed() -> None:
+    text = "Добрый день, пришлите счёт на оплату"
+    for codec in ("cp1251", "koi8_r", "utf-8"):
+        assert decode_bytes(text.encode(codec)) == text
+    assert decode_bytes("Formação".encode("cp1252")) == "Formação"
+    assert decode_bytes(b"\xff\xfe", "x-unknown-charset") == "ÿþ"
+    assert header_text("=?NONE?B?VEVTVA=?=") == "TEST"
+
+
+def test_quoted_replies_are_trimmed() -> None:
+    gmail = "Да, подходит.\n\nOn Mon, 5 Jan 2026 at 10:00, Acme <s@acme.example>\nwrote:\n> old"
+    assert trim_quoted(gmail) == "Да, подходит."
+    russian = "Беру.\n\n05.01.2026, 10:00, Acme пишет:\n> Цена 100"
+    assert trim_quoted(russian) == "Беру."
+    outlook = "OK\n\nFrom: Acme\nSent: Monday\nTo: me\nSubject: offer\n\nold text"
+    assert trim_quoted(outlook) == "OK"
+    only_quote = "> everything quoted"
+    assert trim_quoted(only_quote) == "> everything quoted"
+    inline = "Answer one\n> question two\nAnswer two"
+    assert trim_quoted(inline) == inline
+
+
+def test_a_mail_without_anything_still_has_a_sender_and_text() -> None:
+    parsed = parse_mail(b"")
+    assert sender_of(parsed).external_id.startswith("unknown:")
+    assert text_of(parsed) == "(empty e-mail)"
+    inbound = inbound_from_mail(parse_mail(b"\xff\xfe\x00garbage\r\n\r\n\x00"))
+    assert inbound.external_message_id.startswith("sha256:")
