@@ -7,11 +7,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import Update
 from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -26,7 +28,9 @@ from channels.registry import build_channels
 from channels.telegram.sender import TelegramSender
 from domain.clock import Clock, SystemClock
 from followups.digest import run_digest
+from followups.inbox_worker import InboxWorker
 from followups.outbox_worker import OutboxWorker
+from followups.timed_work import run_timed_work
 from handlers.http.server import create_app
 from handlers.http.telegram_webhook import TelegramWebhook
 from storage.db import create_engine, create_session_factory
@@ -99,7 +103,7 @@ class Service:
             if settings.telegram_mode is TelegramMode.WEBHOOK:
                 secret = settings.telegram_webhook_secret
                 webhook = TelegramWebhook(
-                    self._bot, self._dispatcher, secret.get_secret_value() if secret else None
+                    self._bot, self.ctx, secret.get_secret_value() if secret else None
                 )
         else:
             log.warning(
@@ -133,17 +137,48 @@ class Service:
             self.port = sockets[0][1] if sockets else settings.http_port
             log.info("HTTP on http://%s:%s (GET /healthz)", settings.http_host, self.port)
 
-        if self.role in (Role.ALL, Role.WORKER) and senders:
-            delivery = OutboxDelivery(
-                self.ctx, senders, rates={"telegram": settings.telegram_send_rate}
-            )
-            worker = OutboxWorker(delivery)
-            self.ctx.wake = lambda topic: worker.wake() if topic == "outbox" else None
-            self._spawn(worker.run(self.stopping), "outbox")
+        if self.role in (Role.ALL, Role.WORKER):
             self._scheduler = AsyncIOScheduler(timezone="UTC")
+            wakers: dict[str, Callable[[], None]] = {}
+            # The scheduler only wakes; what is due lives in database rows.
             self._scheduler.add_job(
-                worker.wake, "interval", seconds=1, id="outbox-tick", max_instances=1, coalesce=True
+                run_timed_work,
+                "interval",
+                seconds=self.timed_work_interval,
+                args=[self.ctx],
+                id="timed-work",
+                max_instances=1,
+                coalesce=True,
             )
+            if self._bot is not None and self._dispatcher is not None:
+                inbox = InboxWorker(self.ctx, {"telegram": self._process_telegram})
+                await inbox.recover(single_process=settings.is_sqlite)
+                wakers["inbox"] = inbox.wake
+                self._spawn(inbox.run(self.stopping), "inbox")
+                self._scheduler.add_job(
+                    inbox.wake,
+                    "interval",
+                    seconds=1,
+                    id="inbox-tick",
+                    max_instances=1,
+                    coalesce=True,
+                )
+            if senders:
+                delivery = OutboxDelivery(
+                    self.ctx, senders, rates={"telegram": settings.telegram_send_rate}
+                )
+                worker = OutboxWorker(delivery)
+                wakers["outbox"] = worker.wake
+                self._spawn(worker.run(self.stopping), "outbox")
+                self._scheduler.add_job(
+                    worker.wake,
+                    "interval",
+                    seconds=1,
+                    id="outbox-tick",
+                    max_instances=1,
+                    coalesce=True,
+                )
+            self.ctx.wake = lambda topic: wakers[topic]() if topic in wakers else None
             if "telegram" in senders:
                 self._scheduler.add_job(
                     run_digest,
@@ -169,6 +204,12 @@ class Service:
                     await self._register_webhook()
             elif self.role in (Role.ALL, Role.WORKER):
                 self._spawn(self._poll(), "polling")
+
+    async def _process_telegram(self, payload: str) -> None:
+        """An update from the inbox, through the dispatcher, this time to its handlers."""
+        assert self._bot is not None and self._dispatcher is not None
+        update = Update.model_validate_json(payload, context={"bot": self._bot})
+        await self._dispatcher.feed_update(self._bot, update, from_inbox=True)
 
     def _fsm_storage(self) -> BaseStorage | None:
         """Redis when configured, so a manager's dialog survives landing on another process."""

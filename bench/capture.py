@@ -49,7 +49,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-async def run_capture(store: str, count: int, connections: int, workdir: Path) -> LoadResult:
+async def run_capture(
+    store: str, count: int, connections: int, workdir: Path, role: str = "all"
+) -> LoadResult:
     port = free_port()
     async with TelegramEmulator(token=TOKEN) as emulator:
         if store == "sqlite":
@@ -60,11 +62,15 @@ async def run_capture(store: str, count: int, connections: int, workdir: Path) -
         config = workdir / "bench.yaml"
         config.write_text("company: {timezone: UTC, working_hours: {mon-sun: '00:00-00:00'}}\n")
         process = start_process(
-            ["-m", "app.cli", "run"],
+            ["-m", "app.cli", "run", "--role", role],
             {
-                "DATABASE_URL": url, "LEADKEEPER_CONFIG": str(config), "HTTP_PORT": str(port),
-                "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE": emulator.base_url,
-                "TELEGRAM_MODE": "webhook", "LOG_LEVEL": "WARNING",
+                "DATABASE_URL": url,
+                "LEADKEEPER_CONFIG": str(config),
+                "HTTP_PORT": str(port),
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_BASE": emulator.base_url,
+                "TELEGRAM_MODE": "webhook",
+                "LOG_LEVEL": "WARNING",
                 "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
             },
             workdir / f"service-{store}.log",
@@ -85,14 +91,20 @@ async def run_ceiling(store: str, count: int, connections: int, workdir: Path) -
         args = ["--sqlite", str(workdir / "ceiling.db")]
     else:
         args = ["--postgres", await reset_postgres(PG_URL)]
-    process = start_process(["-m", "bench.ceiling_server", "--port", str(port), *args], {},
-                            workdir / f"ceiling-{store}.log")
+    process = start_process(
+        ["-m", "bench.ceiling_server", "--port", str(port), *args],
+        {},
+        workdir / f"ceiling-{store}.log",
+    )
     try:
         await wait_healthy(f"http://127.0.0.1:{port}/healthz")
         url = f"http://127.0.0.1:{port}/telegram/webhook"
         await post_load([url], updates(200, 50), connections)
-        return await post_load([url], [dict(u, update_id=u["update_id"] + 10**6)
-                                       for u in updates(count, count // 4)[200:]], connections)
+        return await post_load(
+            [url],
+            [dict(u, update_id=u["update_id"] + 10**6) for u in updates(count, count // 4)[200:]],
+            connections,
+        )
     finally:
         stop(process)
 
@@ -102,11 +114,14 @@ async def main() -> None:
     parser.add_argument("--updates", type=int, default=4000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument(
+        "--role", default="all", help="web: the service only takes webhooks (no processing)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         for store in args.stores.split(","):
-            capture = await run_capture(store, args.updates, args.connections, workdir)
+            capture = await run_capture(store, args.updates, args.connections, workdir, args.role)
             print(f"{store:10} capture {capture.line()}", flush=True)
             ceiling = await run_ceiling(store, args.updates, args.connections, workdir)
             print(f"{store:10} ceiling {ceiling.line()}", flush=True)

@@ -53,7 +53,8 @@ async def postgres_app(dsn: str) -> web.Application:
         update = json.loads(body)
         await pool.execute(
             "INSERT INTO raw_ceiling (update_id, body) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            update["update_id"], body.decode(),
+            update["update_id"],
+            body.decode(),
         )
         return web.json_response({"ok": True})
 

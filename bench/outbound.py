@@ -37,18 +37,22 @@ async def run(messages: int, store: str, workdir: Path) -> None:
         url = PG_URL
     await upgrade(url)
     engine = create_engine(url)
-    ctx = AppContext(Database(create_session_factory(engine)), SystemClock(), parse_config({}),
-                     Texts())
+    ctx = AppContext(
+        Database(create_session_factory(engine)), SystemClock(), parse_config({}), Texts()
+    )
     async with ctx.db.uow() as uow:
         for chat in range(messages):
-            await uow.outbox.add(channel="telegram", chat_id=str(1_000_000 + chat), purpose="ack",
-                                 payload={"text": f"Спасибо! Ваше обращение №{chat} получено."},
-                                 now=ctx.clock.now())
+            await uow.outbox.add(
+                channel="telegram",
+                chat_id=str(1_000_000 + chat),
+                purpose="ack",
+                payload={"text": f"Спасибо! Ваше обращение №{chat} получено."},
+                now=ctx.clock.now(),
+            )
         await uow.commit()
     async with TelegramEmulator(token=TOKEN, enforce_limits=True) as emulator:
         bot = create_bot(TOKEN, emulator.base_url)
-        delivery = OutboxDelivery(ctx, {"telegram": TelegramSender(bot)},
-                                  rates={"telegram": 28.0})
+        delivery = OutboxDelivery(ctx, {"telegram": TelegramSender(bot)}, rates={"telegram": 28.0})
         started = time.perf_counter()
         while True:
             counts = None
@@ -61,8 +65,10 @@ async def run(messages: int, store: str, workdir: Path) -> None:
         seconds = time.perf_counter() - started
         sent = len(emulator.sent_messages())
         await bot.session.close()
-        print(f"{store}: {sent} sent in {seconds:.1f}s = {sent / seconds:.1f} msg/s; "
-              f"429 answers: {emulator.rate_limited}; outbox: {counts}")
+        print(
+            f"{store}: {sent} sent in {seconds:.1f}s = {sent / seconds:.1f} msg/s; "
+            f"429 answers: {emulator.rate_limited}; outbox: {counts}"
+        )
     await engine.dispose()
 
 

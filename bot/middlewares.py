@@ -1,11 +1,11 @@
-"""At-least-once handling of Telegram updates.
+"""At-least-once handling of Telegram updates, through the durable inbox.
 
-aiogram confirms a polled update (the next getUpdates offset) once its handler returns,
-and it swallows handler exceptions, so an update whose capture failed would be confirmed
-and lost. Here a failure caused by the database being away is retried until it works
-(polling waits) or, for a webhook, raised so that the endpoint answers 503 and Telegram
-redelivers. Any other failure keeps the raw update as a dead letter, so nothing is lost
-and one bad update cannot stall the queue.
+aiogram confirms a polled update (the next getUpdates offset) once its handler returns
+and swallows handler exceptions, so an update whose processing failed would be confirmed
+and lost. So a polled update is only stored here, raw, and confirmed after that commit
+(while the database is away, polling waits and retries). The inbox worker then feeds
+the stored update back through the dispatcher with `from_inbox=True`, and this time the
+handlers run. The webhook endpoint stores updates itself the same way.
 """
 
 from __future__ import annotations
@@ -20,13 +20,18 @@ from aiogram.types import TelegramObject, Update
 from aiogram.types.update import UpdateTypeLookupError
 
 from storage.db import is_transient
-from usecases.capture import keep_dead_letter
 from usecases.context import AppContext
+from usecases.inbox import store_inbound
 
 log = logging.getLogger(__name__)
 MAX_WAIT = 30.0
+CHANNEL = "telegram"
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+def update_payload(update: Update) -> str:
+    return update.model_dump_json(exclude_unset=True, exclude_none=True)
 
 
 class ReliableUpdates(BaseMiddleware):
@@ -35,45 +40,31 @@ class ReliableUpdates(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
+        if not data.get("from_inbox"):
+            await self._store(event)
+            return None
         try:
-            kind = event.event_type
+            event.event_type  # noqa: B018 - raises for kinds this aiogram does not know
         except UpdateTypeLookupError:
             log.info("update %s: unknown kind, skipped", event.update_id)
             return None
-        webhook = bool(data.get("webhook"))
+        return await handler(event, data)
+
+    async def _store(self, event: Update) -> None:
+        payload = update_payload(event)
         delay = 0.5
         while True:
             try:
-                return await handler(event, data)
+                await store_inbound(self._ctx, CHANNEL, str(event.update_id), payload)
+                return
             except Exception as exc:
                 if not is_transient(exc):
-                    await self._dead_letter(event, kind, exc, webhook)
-                    return None
-                if webhook:
                     raise
                 log.warning(
-                    "update %s (%s): database unavailable (%s); retrying in %.1fs",
+                    "update %s: database unavailable (%s); polling waits %.1fs",
                     event.update_id,
-                    kind,
                     type(exc).__name__,
                     delay,
                 )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_WAIT)
-
-    async def _dead_letter(self, event: Update, kind: str, exc: Exception, webhook: bool) -> None:
-        log.exception(
-            "update %s (%s) failed; kept as a dead letter", event.update_id, kind, exc_info=exc
-        )
-        payload = event.model_dump_json(exclude_unset=True)
-        error = f"{type(exc).__name__}: {exc}"
-        delay = 0.5
-        while True:
-            try:
-                await keep_dead_letter(self._ctx, "telegram", payload, error)
-                return
-            except Exception as store_error:
-                if webhook or not is_transient(store_error):
-                    raise
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_WAIT)

@@ -12,6 +12,7 @@ from usecases.assignment import distribute_waiting, expire_offers
 from usecases.complaints import escalate_overdue
 from usecases.context import AppContext
 from usecases.followups import dispatch_due
+from usecases.inbox import prune_delivery_ids
 from usecases.timers import check_timers
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ async def run_timed_work(ctx: AppContext) -> None:
         dispatch_all_due,
         escalate_overdue,
         distribute_waiting,
+        prune_delivery_ids,
     ):
         try:
             await step(ctx)

@@ -328,3 +328,28 @@ class ComplaintEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class InboundUpdate(Base):
+    """A platform's payload exactly as it arrived, stored before the platform is answered.
+
+    Processing (capture, staff actions) happens after, from this table; a payload that
+    cannot be processed stays here as failed, with the error, and is never lost.
+    """
+
+    __tablename__ = "inbound_updates"
+    __table_args__ = (
+        UniqueConstraint("channel", "key"),
+        Index("ix_inbound_updates_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)

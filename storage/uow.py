@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -15,6 +16,7 @@ from storage.repos.channels import DeliveryRepo, MailboxRepo, MailThreadRepo, Me
 from storage.repos.complaints import ComplaintRepo
 from storage.repos.contacts import ContactRepo, IdentityRepo
 from storage.repos.followups import StepRepo, SurveyRepo
+from storage.repos.inbox import InboxRepo, inbound_insert
 from storage.repos.leads import EventRepo, LeadRepo
 from storage.repos.messages import MessageRepo
 from storage.repos.metrics import MetricsRepo
@@ -48,6 +50,7 @@ class UnitOfWork:
     surveys: SurveyRepo
     complaints: ComplaintRepo
     metrics: MetricsRepo
+    inbox: InboxRepo
     reports: ReportRepo
 
     def __init__(
@@ -84,6 +87,7 @@ class UnitOfWork:
         self.surveys = SurveyRepo(session)
         self.complaints = ComplaintRepo(session)
         self.metrics = MetricsRepo(session)
+        self.inbox = InboxRepo(session)
         return self
 
     async def __aexit__(
@@ -140,6 +144,27 @@ class Database:
         self._writer_lock = (
             asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
         )
+
+    async def store_inbound(self, channel: str, key: str, payload: str, now: datetime) -> bool:
+        """The hot path of every webhook: one INSERT, committed, without an ORM session."""
+        statement = inbound_insert(self.session_factory.kw["bind"].dialect.name)
+        values = {
+            "channel": channel,
+            "key": key,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "received_at": now,
+        }
+        if self._writer_lock is not None:
+            async with self._writer_lock:
+                return await self._insert(statement, values)
+        return await self._insert(statement, values)
+
+    async def _insert(self, statement: Any, values: dict[str, Any]) -> bool:
+        async with self.session_factory.kw["bind"].begin() as connection:
+            result = await connection.execute(statement, values)
+        return bool(result.rowcount)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self._writer_lock)

@@ -265,31 +265,32 @@ async def mailbox_position(ctx: AppContext, mailbox: str) -> MailboxPosition | N
         return await uow.mailboxes.get(mailbox)
 
 
-async def mail_taken(
+async def remember_thread(
     ctx: AppContext,
-    mailbox: str,
-    uidvalidity: int,
-    uid: int,
+    address: str,
     *,
-    address: str | None = None,
-    subject: str = "",
-    message_id: str | None = None,
+    subject: str,
+    message_id: str,
     references: Sequence[str] = (),
 ) -> None:
-    """One mail is handled (stored or skipped): the poller never takes it again, and a reply
-    to its sender quotes it."""
+    """The customer's latest mail from `address`: a reply to him (the acknowledgement
+    queued by capture included) quotes it. Stored before the capture for that reason."""
     async with ctx.db.uow() as uow:
-        now = ctx.clock.now()
-        if address and message_id:
-            chain = [item for item in references if item != message_id][-(MAX_REFERENCES - 1) :]
-            await uow.mail_threads.remember(
-                address,
-                subject=subject,
-                message_id=message_id,
-                references=" ".join([*chain, message_id]),
-                now=now,
-            )
-        await uow.mailboxes.advance(mailbox, uidvalidity, uid, now)
+        chain = [item for item in references if item != message_id][-(MAX_REFERENCES - 1) :]
+        await uow.mail_threads.remember(
+            address,
+            subject=subject,
+            message_id=message_id,
+            references=" ".join([*chain, message_id]),
+            now=ctx.clock.now(),
+        )
+        await uow.commit()
+
+
+async def mail_taken(ctx: AppContext, mailbox: str, uidvalidity: int, uid: int) -> None:
+    """One mail is handled (stored or skipped): the poller never takes it again."""
+    async with ctx.db.uow() as uow:
+        await uow.mailboxes.advance(mailbox, uidvalidity, uid, ctx.clock.now())
         await uow.commit()
 
 

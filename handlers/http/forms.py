@@ -39,13 +39,15 @@ TOKEN_HEADER = "X-Leadkeeper-Token"
 
 async def read_capped(request: web.Request, limit: int) -> bytes | web.Response:
     """The raw body, or a 413 answer when it is larger than `limit` bytes."""
-    if request.content_length is not None and request.content_length > limit:
-        return json_error(413, f"request body too large (at most {limit} bytes)")
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return json_error(413, f"request body too large (at most {limit} bytes)")
-    if len(body) > limit:
+    too_large = request.content_length is not None and request.content_length > limit
+    body = b""
+    if not too_large:
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            too_large = True
+    if too_large or len(body) > limit:
+        log.info("%s %s: body over %s bytes refused", request.method, request.path, limit)
         return json_error(413, f"request body too large (at most {limit} bytes)")
     return body
 
@@ -115,16 +117,20 @@ class FormIntake:
         address = self._address(request)
         wait = self.limiter.hit(address)
         if wait:
+            log.debug("form from %s refused: rate limit", address)
             response = json_error(429, "too many submissions from this address, try later")
             response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
             return response
         origin = request.headers.get("Origin")
         if origin and not self._origin_allowed(origin):
+            log.info("form from %s refused: origin %s is not allowed", address, origin[:100])
             return json_error(403, "origin not allowed")
         given = _given_token(request)
         if not given:
+            log.info("form from %s refused: no token", address)
             return json_error(401, f"missing form token ({TOKEN_HEADER} header or ?token=)")
         if not hmac.compare_digest(given.encode(), self.token.encode()):
+            log.warning("form from %s refused: wrong token", address)
             return json_error(403, "wrong form token")
         try:
             fields = await self._fields(request)
@@ -133,6 +139,9 @@ class FormIntake:
             return json_error(400, str(problem))
         except _TooLarge as limit:
             return json_error(413, f"request body too large (at most {limit} bytes)")
+        except Skip as reason:
+            log.info("form from %s skipped: %s", address, reason)
+            return web.json_response({"ok": True})
         if is_connection_test(fields):
             return web.json_response({"ok": True, "test": True})
         redirect = _redirect_target(fields, self.allowed_origins)

@@ -1,8 +1,8 @@
-"""POST /telegram/webhook: check, hand the update to the dispatcher, answer.
+"""POST /telegram/webhook: check, store the update durably, answer.
 
-The answer is sent only after the update is handled and committed (not in the
-background, as aiogram's default handler does), so a crash mid-update means Telegram
-redelivers it; 503 while the database is away asks for redelivery explicitly.
+Telegram gets its 200 only after the raw update is committed to the inbox (processing
+follows from there), so a crash means redelivery, and 503 while the database is away
+asks for redelivery explicitly. Redeliveries are recognised by the update id.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
@@ -20,6 +20,8 @@ from pydantic import ValidationError
 from channels.telegram.normalise import repair_raw_update
 from handlers.http.errors import json_error
 from storage.db import is_transient
+from usecases.context import AppContext
+from usecases.inbox import store_inbound
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class TelegramWebhook:
     bot: Bot
-    dispatcher: Dispatcher
+    ctx: AppContext
     secret: str | None
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -49,7 +51,10 @@ class TelegramWebhook:
             log.warning("webhook update %s rejected: %s: %s", raw["update_id"], where, first["msg"])
             return json_error(400, f"malformed update: {where}: {first['msg']}")
         try:
-            await self.dispatcher.feed_update(self.bot, update, webhook=True)
+            # The repaired body as it came (not a re-serialisation): cheaper, and nothing
+            # Telegram sent is dropped, even fields this aiogram does not know yet.
+            payload = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+            await store_inbound(self.ctx, "telegram", str(update.update_id), payload)
         except Exception as exc:
             if is_transient(exc):
                 log.warning(

@@ -54,6 +54,7 @@ class VkCallback:
             event = parse_event(json.loads(body))
         except (ValueError, UnicodeDecodeError) as problem:
             reason = str(problem) if isinstance(problem, BadEvent) else "body is not JSON"
+            log.info("vk: event refused: %s", reason)
             return json_error(400, reason)
         if self.group_id is not None and event.group_id != self.group_id:
             log.warning(
@@ -66,8 +67,10 @@ class VkCallback:
                 return json_error(403, "wrong secret")
             return web.Response(text=self.confirmation)
         if event.secret is None:
+            log.warning("vk: %s event without a secret refused", event.type)
             return json_error(401, "missing secret")
         if not _same(event.secret, self.secret):
+            log.warning("vk: %s event with a wrong secret refused", event.type)
             return json_error(403, "wrong secret")
         try:
             await self._dispatch(event)

@@ -42,6 +42,7 @@ class WhatsAppWebhook:
         if mode != "subscribe" or not challenge:
             return json_error(400, "expected hub.mode=subscribe, hub.verify_token, hub.challenge")
         if not hmac.compare_digest(token.encode(), self.verify_token.encode()):
+            log.warning("whatsapp: verification with a wrong verify token refused")
             return json_error(403, "wrong verify token")
         return web.Response(text=challenge)
 
@@ -58,6 +59,7 @@ class WhatsAppWebhook:
             return body
         header = request.headers.get(SIGNATURE_HEADER)
         if not header:
+            log.warning("whatsapp: webhook without %s refused", SIGNATURE_HEADER)
             return json_error(401, f"missing {SIGNATURE_HEADER}")
         if not self._signed(body, header):
             log.warning("whatsapp: webhook with a wrong signature refused")
@@ -66,6 +68,7 @@ class WhatsAppWebhook:
             hook = parse_webhook(json.loads(body), region=self.ctx.config.company.default_region)
         except (ValueError, UnicodeDecodeError) as problem:
             reason = str(problem) if isinstance(problem, BadEvent) else "body is not JSON"
+            log.info("whatsapp: webhook refused: %s", reason)
             return json_error(400, reason)
         for reason in hook.skipped:
             log.info("whatsapp: skipped %s", reason)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelReceipt, DeadLetter
@@ -20,6 +21,10 @@ class ReceiptRepo:
             {"channel": channel, "key": key, "received_at": now},
         )
         return bool(inserted)
+
+    async def prune(self, before: datetime) -> int:
+        statement = delete(ChannelReceipt).where(ChannelReceipt.received_at < before)
+        return (await self._session.execute(statement)).rowcount
 
 
 class DeadLetterRepo:

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboundUpdate
+from storage.sql import insert_ignoring_conflicts
+
+
+@lru_cache(maxsize=4)
+def inbound_insert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for the inbox, built once per dialect."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(InboundUpdate.__table__).on_conflict_do_nothing()
+
+
+class InboxRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, channel: str, key: str, payload: str, now: datetime) -> bool:
+        """Store a payload; False when this delivery id is stored already (a redelivery)."""
+        inserted = await insert_ignoring_conflicts(
+            self._session,
+            InboundUpdate.__table__,
+            {
+                "channel": channel,
+                "key": key,
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "received_at": now,
+            },
+        )
+        return bool(inserted)
+
+    async def claim(
+        self, channels: list[str], now: datetime, limit: int, lease: timedelta
+    ) -> list[tuple[int, str, str]]:
+        """Oldest pending payloads, taken for processing; (id, channel, payload)."""
+        due = (
+            select(InboundUpdate.id)
+            .where(InboundUpdate.status == "pending", InboundUpdate.channel.in_(channels))
+            .order_by(InboundUpdate.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            update(InboundUpdate)
+            .where(InboundUpdate.id.in_(due.scalar_subquery()))
+            .values(
+                status="processing",
+                lease_until=now + lease,
+                attempts=InboundUpdate.attempts + 1,
+            )
+            .returning(InboundUpdate.id, InboundUpdate.channel, InboundUpdate.payload)
+        )
+        rows = (await self._session.execute(statement)).all()
+        return sorted((row[0], row[1], row[2]) for row in rows)
+
+    async def release_expired(self, now: datetime, everything: bool = False) -> int:
+        """Payloads whose processor died go back to the queue (all of them at a
+        single-process start, when no other processor can be running)."""
+        condition = InboundUpdate.status == "processing"
+        if not everything:
+            condition = condition & (InboundUpdate.lease_until < now)
+        statement = update(InboundUpdate).where(condition).values(status="pending")
+        return (await self._session.execute(statement)).rowcount
+
+    async def finish(self, ids: list[int], now: datetime) -> None:
+        if ids:
+            await self._session.execute(
+                update(InboundUpdate)
+                .where(InboundUpdate.id.in_(ids))
+                .values(status="done", processed_at=now, lease_until=None)
+            )
+
+    async def set_status(self, row_id: int, status: str, error: str | None = None) -> None:
+        await self._session.execute(
+            update(InboundUpdate)
+            .where(InboundUpdate.id == row_id)
+            .values(status=status, error=error, lease_until=None)
+        )
+
+    async def prune_done(self, before: datetime) -> int:
+        statement = delete(InboundUpdate).where(
+            InboundUpdate.status == "done", InboundUpdate.processed_at < before
+        )
+        return (await self._session.execute(statement)).rowcount
+
+    async def pending_count(self) -> int:
+        from sqlalchemy import func
+
+        statement = select(func.count(InboundUpdate.id)).where(
+            InboundUpdate.status.in_(("pending", "processing"))
+        )
+        return int(await self._session.scalar(statement) or 0)
