@@ -29,13 +29,14 @@ from channels.telegram.sender import TelegramSender
 from domain.clock import Clock, SystemClock
 from followups.digest import run_digest
 from followups.inbox_worker import InboxWorker
-from followups.outbox_worker import OutboxWorker
+from followups.loop import WokenLoop
 from followups.timed_work import run_timed_work
 from handlers.http.server import create_app
 from handlers.http.telegram_webhook import TelegramWebhook
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.uow import Database
+from usecases.assignment import distribute_waiting
 from usecases.context import AppContext
 from usecases.delivery import OutboxDelivery
 from usecases.team import reconcile_team
@@ -98,7 +99,7 @@ class Service:
                     "as BotFather gives it)"
                 ) from None
             self._dispatcher = create_dispatcher(self.ctx, self._fsm_storage())
-            senders["telegram"] = TelegramSender(self._bot)
+            senders["telegram"] = TelegramSender(self._bot, settings.telegram_chat_interval)
             telegram_state = settings.telegram_mode.value
             if settings.telegram_mode is TelegramMode.WEBHOOK:
                 secret = settings.telegram_webhook_secret
@@ -153,31 +154,15 @@ class Service:
             if self._bot is not None and self._dispatcher is not None:
                 inbox = InboxWorker(self.ctx, {"telegram": self._process_telegram})
                 await inbox.recover(single_process=settings.is_sqlite)
-                wakers["inbox"] = inbox.wake
-                self._spawn(inbox.run(self.stopping), "inbox")
-                self._scheduler.add_job(
-                    inbox.wake,
-                    "interval",
-                    seconds=1,
-                    id="inbox-tick",
-                    max_instances=1,
-                    coalesce=True,
-                )
+                self._loop(WokenLoop("inbox", inbox.run_once), wakers)
+            # Leads are handed out in batches by one loop, not after every capture.
+            self.ctx.distribute_after_capture = False
+            self._loop(WokenLoop("distribute", lambda: distribute_waiting(self.ctx)), wakers)
             if senders:
                 delivery = OutboxDelivery(
                     self.ctx, senders, rates={"telegram": settings.telegram_send_rate}
                 )
-                worker = OutboxWorker(delivery)
-                wakers["outbox"] = worker.wake
-                self._spawn(worker.run(self.stopping), "outbox")
-                self._scheduler.add_job(
-                    worker.wake,
-                    "interval",
-                    seconds=1,
-                    id="outbox-tick",
-                    max_instances=1,
-                    coalesce=True,
-                )
+                self._loop(WokenLoop("outbox", delivery.run_once), wakers)
             self.ctx.wake = lambda topic: wakers[topic]() if topic in wakers else None
             if "telegram" in senders:
                 self._scheduler.add_job(
@@ -204,6 +189,19 @@ class Service:
                     await self._register_webhook()
             elif self.role in (Role.ALL, Role.WORKER):
                 self._spawn(self._poll(), "polling")
+
+    def _loop(self, loop: WokenLoop, wakers: dict[str, Callable[[], None]]) -> None:
+        assert self._scheduler is not None
+        wakers[loop.name] = loop.wake
+        self._spawn(loop.run(self.stopping), loop.name)
+        self._scheduler.add_job(
+            loop.wake,
+            "interval",
+            seconds=1,
+            id=f"{loop.name}-tick",
+            max_instances=1,
+            coalesce=True,
+        )
 
     async def _process_telegram(self, payload: str) -> None:
         """An update from the inbox, through the dispatcher, this time to its handlers."""

@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
     # Telegram allows about 30 messages a second per bot; stay a little under it.
-    telegram_send_rate: float = Field(default=28.0, gt=0)
+    telegram_send_rate: float = Field(default=29.0, gt=0)
+    # Seconds between two messages to one chat (Telegram asks for about one a second).
+    telegram_chat_interval: float = Field(default=1.0, ge=0)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)

@@ -99,7 +99,7 @@ def start_process(args: list[str], env: dict[str, str], log: Path) -> subprocess
     )
 
 
-async def wait_healthy(url: str, timeout: float = 60.0) -> None:
+async def wait_healthy(url: str, timeout: float = 60.0) -> None:  # noqa: ASYNC109
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from app.config import parse_config
+from app.settings import Settings
 from app.texts import Texts
 from bench.capture import reset_postgres
 from bench.common import PG_URL
@@ -52,7 +53,11 @@ async def run(messages: int, store: str, workdir: Path) -> None:
         await uow.commit()
     async with TelegramEmulator(token=TOKEN, enforce_limits=True) as emulator:
         bot = create_bot(TOKEN, emulator.base_url)
-        delivery = OutboxDelivery(ctx, {"telegram": TelegramSender(bot)}, rates={"telegram": 28.0})
+        delivery = OutboxDelivery(
+            ctx,
+            {"telegram": TelegramSender(bot)},
+            rates={"telegram": Settings(_env_file=None).telegram_send_rate},
+        )
         started = time.perf_counter()
         while True:
             counts = None

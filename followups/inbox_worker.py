@@ -4,7 +4,6 @@ an outage is kept as failed, with its error; an outage leaves it for the next ro
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -16,8 +15,6 @@ from usecases.context import AppContext
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 BATCH = 50
-IDLE_WAIT = 2.0
-MAX_BACKOFF = 30.0
 
 Processor = Callable[[str], Awaitable[None]]
 
@@ -26,10 +23,6 @@ class InboxWorker:
     def __init__(self, ctx: AppContext, processors: dict[str, Processor]) -> None:
         self._ctx = ctx
         self._processors = processors
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def recover(self, *, single_process: bool) -> int:
         async with self._ctx.db.uow() as uow:
@@ -75,34 +68,3 @@ class InboxWorker:
                 await uow.commit()
         # If that failed too (database away), the lease returns the rows later and the
         # processors' own deduplication makes the second pass harmless.
-
-    async def run(self, stopping: asyncio.Event) -> None:
-        backoff = 0.5
-        while not stopping.is_set():
-            self._wake.clear()
-            try:
-                handled = await self.run_once()
-                backoff = 0.5
-            except Exception as exc:
-                if is_transient(exc):
-                    log.warning(
-                        "inbox: database unavailable (%s); retry in %.1fs",
-                        type(exc).__name__,
-                        backoff,
-                    )
-                else:
-                    log.exception("inbox: round failed")
-                await self._sleep(stopping, backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
-                continue
-            if handled == 0:
-                await self._sleep(stopping, IDLE_WAIT)
-
-    async def _sleep(self, stopping: asyncio.Event, seconds: float) -> None:
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stopping.wait())]
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(
-                asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED), timeout=seconds
-            )
-        for waiter in waiters:
-            waiter.cancel()

@@ -57,7 +57,10 @@ async def capture(ctx: AppContext, inbound: InboundMessage) -> CaptureResult:
                 await uow.commit()
             if result.new_lead:
                 ctx.wake("outbox")
-                await _distribute_quietly(ctx)
+                if ctx.distribute_after_capture:
+                    await _distribute_quietly(ctx)
+                else:
+                    ctx.wake("distribute")
             elif result.outcome is Outcome.CAPTURED:
                 ctx.wake("outbox")
             return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.config import Config
 from app.texts import Texts
@@ -20,3 +21,7 @@ class AppContext:
     # Called after a commit that queued work (e.g. "outbox"), so that a worker in this
     # process starts at once instead of at its next tick.
     wake: Callable[[str], None] = field(default=lambda _topic: None)
+    # Batch distribution in a worker loop (the service) instead of after each capture.
+    distribute_after_capture: bool = True
+    # Small per-process caches (e.g. who is staff), each with its own freshness rule.
+    caches: dict[str, Any] = field(default_factory=dict)

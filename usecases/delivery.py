@@ -11,13 +11,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiolimiter import AsyncLimiter
 
 from channels.base import ChannelSender, SendResult, SendStatus
 from storage.db import is_transient
+from storage.uow import UnitOfWork
 from usecases.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class OutboxDelivery:
             if key in blocked:
                 for row in chat_rows:
                     await self._record(
-                        row, SendResult(SendStatus.FAILED, error="recipient blocked the bot")
+                        [(row, SendResult(SendStatus.FAILED, error="recipient blocked the bot"))]
                     )
                 continue
             first_rows.append(chat_rows[0])
@@ -101,7 +102,9 @@ class OutboxDelivery:
             later.extend((row, interval * (index + 1)) for index, row in enumerate(chat_rows[1:]))
         if later:
             await self._postpone(later)
-        await asyncio.gather(*(self._deliver(row) for row in first_rows))
+        results = await asyncio.gather(*(self._deliver(row) for row in first_rows))
+        # One transaction records the whole batch: far fewer commits than one per message.
+        await self._record(list(zip(first_rows, results, strict=True)))
         return len(rows)
 
     def _interval(self, channel: str, chat_id: str) -> float:
@@ -119,7 +122,7 @@ class OutboxDelivery:
                 )
             await uow.commit()
 
-    async def _deliver(self, row: _Row) -> None:
+    async def _deliver(self, row: _Row) -> SendResult:
         key = (row.channel, row.chat_id)
         async with self._slots:
             wait = self._chat_ready.get(key, 0.0) - time.monotonic()
@@ -135,15 +138,15 @@ class OutboxDelivery:
                     result = SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
             pause = result.retry_after or 0.0
             self._chat_ready[key] = time.monotonic() + max(self._interval(*key), pause)
-        await self._record(row, result)
+        return result
 
-    async def _record(self, row: _Row, result: SendResult) -> None:
+    async def _record(self, results: list[tuple[_Row, SendResult]]) -> None:
         # A message that went out must be marked sent, or the lease would send it again:
         # ride out a short database outage here.
         delay = 0.2
         for attempt in range(RECORD_ATTEMPTS):
             try:
-                await self._record_once(row, result)
+                await self._record_once(results)
                 return
             except Exception as exc:
                 if not is_transient(exc) or attempt == RECORD_ATTEMPTS - 1:
@@ -151,34 +154,34 @@ class OutboxDelivery:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _record_once(self, row: _Row, result: SendResult) -> None:
+    async def _record_once(self, results: list[tuple[_Row, SendResult]]) -> None:
         now = self._ctx.clock.now()
         async with self._ctx.db.uow() as uow:
-            if result.status is SendStatus.SENT:
-                await uow.outbox.mark_sent(row.id, now, result.external_id)
-                if row.message_id is not None:
-                    await uow.messages.set_delivery(
-                        row.message_id, "sent", external_id=result.external_id, at=now
-                    )
-            elif result.status is SendStatus.RETRY and row.attempts < MAX_ATTEMPTS:
-                delay = result.retry_after if result.retry_after else self._backoff(row.attempts)
-                await uow.outbox.mark_retry(
-                    row.id, now + timedelta(seconds=delay), result.error or "retry"
-                )
-                log.warning(
-                    "outbox row %s to %s: %s; retry in %.1fs",
-                    row.id,
-                    row.channel,
-                    result.error,
-                    delay,
-                )
-            else:
-                await uow.outbox.mark_failed(row.id, result.error or result.status.value)
-                if row.message_id is not None:
-                    await uow.messages.set_delivery(
-                        row.message_id, "failed", external_id=None, at=None
-                    )
-                if result.status is SendStatus.BLOCKED:
-                    await uow.identities.set_blocked(row.channel, row.chat_id, now)
-                log.warning("outbox row %s to %s failed: %s", row.id, row.channel, result.error)
+            for row, result in results:
+                await self._record_row(uow, row, result, now)
             await uow.commit()
+
+    async def _record_row(
+        self, uow: UnitOfWork, row: _Row, result: SendResult, now: datetime
+    ) -> None:
+        if result.status is SendStatus.SENT:
+            await uow.outbox.mark_sent(row.id, now, result.external_id)
+            if row.message_id is not None:
+                await uow.messages.set_delivery(
+                    row.message_id, "sent", external_id=result.external_id, at=now
+                )
+        elif result.status is SendStatus.RETRY and row.attempts < MAX_ATTEMPTS:
+            delay = result.retry_after if result.retry_after else self._backoff(row.attempts)
+            await uow.outbox.mark_retry(
+                row.id, now + timedelta(seconds=delay), result.error or "retry"
+            )
+            log.warning(
+                "outbox row %s to %s: %s; retry in %.1fs", row.id, row.channel, result.error, delay
+            )
+        else:
+            await uow.outbox.mark_failed(row.id, result.error or result.status.value)
+            if row.message_id is not None:
+                await uow.messages.set_delivery(row.message_id, "failed", external_id=None, at=None)
+            if result.status is SendStatus.BLOCKED:
+                await uow.identities.set_blocked(row.channel, row.chat_id, now)
+            log.warning("outbox row %s to %s failed: %s", row.id, row.channel, result.error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,15 +53,28 @@ async def reconcile_team(ctx: AppContext) -> None:
                 manager.active = False
                 manager.updated_at = now
         await uow.commit()
+    _team_changed(ctx)
+
+
+ROLES_FRESH_FOR = 5.0
 
 
 async def role_of(ctx: AppContext, telegram_id: int) -> str | None:
-    """ "head", "manager", or None for a customer (or a deactivated member)."""
-    async with ctx.db.uow() as uow:
-        manager = await uow.managers.by_telegram_id(telegram_id)
-    if manager is None or not manager.active:
-        return None
-    return manager.role
+    """ "head", "manager", or None for a customer (or a deactivated member).
+
+    Asked for every update, so the team is read at most every few seconds; changes made
+    in this process clear the cache at once, other processes' within that time.
+    """
+    cached = ctx.caches.get("roles")
+    if cached is None or cached[0] < time.monotonic():
+        async with ctx.db.uow() as uow:
+            roles = {m.telegram_id: m.role for m in await uow.managers.all() if m.active}
+        cached = ctx.caches["roles"] = (time.monotonic() + ROLES_FRESH_FOR, roles)
+    return cached[1].get(telegram_id)
+
+
+def _team_changed(ctx: AppContext) -> None:
+    ctx.caches.pop("roles", None)
 
 
 async def create_invite(ctx: AppContext, head_telegram_id: int, level: str) -> str | None:
@@ -109,6 +123,7 @@ async def accept_invite(
             manager.active = True
             manager.updated_at = now
         await uow.commit()
+    _team_changed(ctx)
     await distribute_waiting(ctx)
     return True
 
@@ -138,6 +153,7 @@ async def set_active(
         target.updated_at = ctx.clock.now()
         name = target.name
         await uow.commit()
+    _team_changed(ctx)
     if active:
         await distribute_waiting(ctx)
     return name

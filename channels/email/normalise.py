@@ -30,15 +30,18 @@ def external_id(parsed: ParsedMail) -> str:
 def sender_of(parsed: ParsedMail) -> Sender:
     """Who wrote; a mail without any address still gets a stable, non-empty identity."""
     address = parsed.from_address
+    raw = parsed.raw_from.strip()
     if address:
-        identity = address
+        identity, shown = address, parsed.from_name
     else:
-        identity = "unknown:" + (parsed.raw_from.strip()[:100] or parsed.digest[:32])
+        # "foo" or "MAILER DAEMON <>": no address, but the words are all there is of him.
+        identity = "unknown:" + (raw[:100] or parsed.digest[:32])
+        shown = parsed.from_name or raw or None
     return Sender(
         external_id=identity,
         # Where a reply goes; empty when the mail left no address to answer.
         chat_id=parsed.reply_to or address or "",
-        display_name=parsed.from_name or (parsed.raw_from.strip() or None if not address else None),
+        display_name=shown,
         email=address,
     )
 
@@ -58,11 +61,19 @@ def text_of(parsed: ParsedMail) -> str:
     return "(empty e-mail)"
 
 
-def inbound_from_mail(parsed: ParsedMail, *, thread_email: str | None = None) -> InboundMessage:
+def inbound_from_mail(
+    parsed: ParsedMail,
+    *,
+    thread_email: str | None = None,
+    own_addresses: frozenset[str] = frozenset(),
+) -> InboundMessage:
     """`thread_email`: the address of the contact whose thread this mail answers, so an
-    answer from another address of the same person joins his lead."""
+    answer from another address of the same person joins his lead. `own_addresses`: the
+    service's own, whose mail (a copy of a reply, say) is no enquiry."""
     if parsed.auto_generated:
         raise Skip("automatic mail (bounce or auto-reply)")
+    if parsed.from_address and parsed.from_address in own_addresses:
+        raise Skip("our own mail")
     sender = sender_of(parsed)
     if thread_email and thread_email != sender.email:
         sender = Sender(

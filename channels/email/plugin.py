@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from email.utils import parseaddr
 
 from app.config import ConfigError
 from app.settings import Settings
@@ -19,7 +20,7 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
     if not settings.smtp_host:
         return None
     sender = settings.email_from or settings.smtp_user or settings.imap_user
-    if not sender or normalise_email(sender.rsplit("<", 1)[-1]) is None:
+    if not sender or normalise_email(parseaddr(sender)[1]) is None:
         raise ConfigError(
             "SMTP_HOST is set but there is no From address: set EMAIL_FROM, e.g. "
             '"Acme <sales@acme.example>"'
@@ -32,6 +33,12 @@ def smtp_config(settings: Settings) -> SmtpConfig | None:
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         from_address=sender,
     )
+
+
+def own_addresses(settings: Settings) -> frozenset[str]:
+    candidates = [settings.email_from, settings.smtp_user, settings.imap_user]
+    found = {normalise_email(parseaddr(value)[1]) for value in candidates if value}
+    return frozenset(address for address in found if address)
 
 
 def imap_config(settings: Settings) -> ImapConfig | None:
@@ -48,6 +55,7 @@ def imap_config(settings: Settings) -> ImapConfig | None:
         folder=settings.imap_folder,
         poll_interval=settings.imap_poll_interval,
         backfill_days=settings.imap_backfill_days,
+        own_addresses=own_addresses(settings),
     )
 
 
@@ -60,6 +68,11 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
         log.warning("e-mail: SMTP_HOST is not set, so replies to e-mail leads cannot be sent")
     # A sender even without SMTP: the rows fail with the reason instead of waiting forever.
     plugin = ChannelPlugin(name="email", sender=EmailSender(ctx, smtp))
+    log.info(
+        "e-mail: on (IMAP %s, SMTP %s)",
+        "polling" if imap is not None else "off",
+        "on" if smtp is not None else "off",
+    )
     if imap is not None:
         poller = ImapPoller(ctx, imap)
         plugin.tasks.append(poller.run)

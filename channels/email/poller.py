@@ -25,7 +25,7 @@ from channels.email.normalise import Skip, inbound_from_mail
 from channels.email.parse import ParsedMail, parse_mail
 from storage.db import is_transient
 from usecases.capture import capture, keep_dead_letter
-from usecases.contacts import mail_taken, mailbox_position, thread_email
+from usecases.contacts import mail_taken, mailbox_position, remember_thread, thread_email
 from usecases.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,8 @@ class ImapConfig:
     # A larger mail is read up to this size: its text and headers survive, the tail not.
     max_bytes: int = 10 * 1024 * 1024
     timeout: float = 60.0
+    # Mail from these (our replies, copied into the folder) is not an enquiry.
+    own_addresses: frozenset[str] = frozenset()
 
     @property
     def mailbox(self) -> str:
@@ -86,10 +88,9 @@ class ImapPoller:
                 raise
             except Exception as exc:
                 log.warning(
-                    "e-mail: polling %s failed (%s: %s); retry in %.0fs",
+                    "e-mail: polling %s failed (%s); retry in %.0fs",
                     self._config.host,
-                    type(exc).__name__,
-                    exc,
+                    self._describe(exc),
                     backoff,
                 )
                 await self.close()
@@ -98,6 +99,11 @@ class ImapPoller:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), wait)
         await self.close()
+
+    def _describe(self, exc: BaseException) -> str:
+        """The error for the log; a library may quote the command (LOGIN with the password)."""
+        text = f"{type(exc).__name__}: {exc}"[:300]
+        return text.replace(self._config.password, "***") if self._config.password else text
 
     async def poll_once(self, stopping: asyncio.Event | None = None) -> int:
         """Take every mail not taken yet; returns how many were handled."""
@@ -148,11 +154,23 @@ class ImapPoller:
             return
         parsed = parse_mail(raw)
         try:
-            inbound = inbound_from_mail(parsed, thread_email=await self._thread(parsed))
+            inbound = inbound_from_mail(
+                parsed,
+                thread_email=await self._thread(parsed),
+                own_addresses=self._config.own_addresses,
+            )
         except Skip as reason:
             log.info("e-mail: UID %s skipped: %s", uid, reason)
             await mail_taken(self._ctx, mailbox, uidvalidity, uid)
             return
+        if inbound.sender.chat_id and parsed.message_id:
+            await remember_thread(
+                self._ctx,
+                inbound.sender.chat_id,
+                subject=parsed.subject,
+                message_id=parsed.message_id,
+                references=parsed.references,
+            )
         try:
             result = await capture(self._ctx, inbound)
         except Exception as exc:
@@ -165,16 +183,7 @@ class ImapPoller:
             await mail_taken(self._ctx, mailbox, uidvalidity, uid)
             return
         log.info("e-mail: UID %s → lead %s (%s)", uid, result.lead_id, result.outcome.value)
-        await mail_taken(
-            self._ctx,
-            mailbox,
-            uidvalidity,
-            uid,
-            address=inbound.sender.chat_id or None,
-            subject=parsed.subject,
-            message_id=parsed.message_id,
-            references=parsed.references,
-        )
+        await mail_taken(self._ctx, mailbox, uidvalidity, uid)
 
     async def _thread(self, parsed: ParsedMail) -> str | None:
         ids = parsed.thread_ids

@@ -186,7 +186,7 @@ def inbound_from_form(
         else:
             others[raw_name] = value
     name = name or " ".join(part for part in (first, last) if part) or None
-    phone = normalise_phone(phone_raw, region) if phone_raw else None
+    phone = _phone(phone_raw, region) if phone_raw else None
     email = normalise_email(email_raw) if email_raw else None
     if phone_raw and phone is None:
         others.setdefault("phone", phone_raw)
@@ -229,6 +229,15 @@ def inbound_from_form(
         source=utm.get("utm_source") or form_name or CHANNEL,
         extra=extra,
     )
+
+
+def _phone(raw: str, region: str) -> str | None:
+    """Services such as Mobizon send international numbers without the plus sign."""
+    phone = normalise_phone(raw, region)
+    digits = re.sub(r"\D", "", raw)
+    if phone is None and len(digits) >= 11 and not raw.strip().startswith("+"):
+        phone = normalise_phone("+" + digits, region)
+    return phone
 
 
 def _digest(fields: Mapping[str, str], now: datetime) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from app.settings import Settings
@@ -11,6 +13,8 @@ from channels.forms.sender import FormSender
 from channels.registry import ChannelPlugin
 from handlers.http import forms as forms_http
 from usecases.context import AppContext
+
+log = logging.getLogger(__name__)
 
 
 def build(settings: Settings, ctx: AppContext, mail: ChannelSender | None) -> ChannelPlugin | None:
@@ -33,4 +37,5 @@ def build(settings: Settings, ctx: AppContext, mail: ChannelSender | None) -> Ch
     def add_routes(app: web.Application) -> None:
         forms_http.add_routes(app, intake)
 
+    log.info("site forms: on (POST /intake/form)")
     return ChannelPlugin(name="form", sender=FormSender(mail), add_routes=add_routes)

@@ -51,7 +51,9 @@ class TelegramSender:
     per_chat_interval = 1.0
     group_interval = 3.0
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, per_chat_interval: float | None = None) -> None:
+        if per_chat_interval is not None:
+            self.per_chat_interval = per_chat_interval
         self._bot = bot
 
     async def send(

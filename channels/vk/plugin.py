@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from app.config import ConfigError
@@ -10,6 +12,8 @@ from channels.registry import ChannelPlugin
 from channels.vk.sender import VkApi, VkSender
 from handlers.http import vk as vk_http
 from usecases.context import AppContext
+
+log = logging.getLogger(__name__)
 
 
 def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
@@ -42,4 +46,5 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
     def add_routes(app: web.Application) -> None:
         vk_http.add_routes(app, callback)
 
+    log.info("VK: on (POST /vk/callback)")
     return ChannelPlugin(name="vk", sender=VkSender(api), add_routes=add_routes, close=api.close)

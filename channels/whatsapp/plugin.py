@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from app.config import ConfigError
@@ -10,6 +12,8 @@ from channels.registry import ChannelPlugin
 from channels.whatsapp.sender import Template, WhatsAppApi, WhatsAppSender
 from handlers.http import whatsapp as whatsapp_http
 from usecases.context import AppContext
+
+log = logging.getLogger(__name__)
 
 
 def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
@@ -52,6 +56,7 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
     def add_routes(app: web.Application) -> None:
         whatsapp_http.add_routes(app, webhook)
 
+    log.info("WhatsApp: on (GET|POST /whatsapp/webhook)")
     return ChannelPlugin(
         name="whatsapp",
         sender=WhatsAppSender(ctx, api, template),

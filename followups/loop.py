@@ -1,22 +1,29 @@
-"""The loop that drains the outbox: woken by the scheduler's tick or by a fresh commit."""
+"""A worker loop woken by the scheduler's tick or by a fresh commit in this process.
+
+Each round handles what is due in the database and says how much it did; an idle round
+sleeps until woken, an outage backs off. Used for the inbox, the outbox and distribution.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from storage.db import is_transient
-from usecases.delivery import OutboxDelivery
 
 log = logging.getLogger(__name__)
-IDLE_WAIT = 5.0
 MAX_BACKOFF = 30.0
 
 
-class OutboxWorker:
-    def __init__(self, delivery: OutboxDelivery) -> None:
-        self._delivery = delivery
+class WokenLoop:
+    def __init__(
+        self, name: str, round: Callable[[], Awaitable[int]], idle_wait: float = 5.0
+    ) -> None:
+        self.name = name
+        self._round = round
+        self._idle_wait = idle_wait
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -28,22 +35,23 @@ class OutboxWorker:
             # Cleared before the round, so a wake-up during it is not lost.
             self._wake.clear()
             try:
-                claimed = await self._delivery.run_once()
+                handled = await self._round()
                 backoff = 0.5
             except Exception as exc:
                 if is_transient(exc):
                     log.warning(
-                        "outbox: database unavailable (%s); retry in %.1fs",
+                        "%s: database unavailable (%s); retry in %.1fs",
+                        self.name,
                         type(exc).__name__,
                         backoff,
                     )
                 else:
-                    log.exception("outbox: delivery round failed")
+                    log.exception("%s: round failed", self.name)
                 await self._sleep(stopping, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
-            if claimed == 0:
-                await self._sleep(stopping, IDLE_WAIT)
+            if not handled:
+                await self._sleep(stopping, self._idle_wait)
 
     async def _sleep(self, stopping: asyncio.Event, seconds: float) -> None:
         waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stopping.wait())]
