@@ -39,6 +39,7 @@ from storage.uow import Database
 from usecases.assignment import distribute_waiting
 from usecases.context import AppContext
 from usecases.delivery import OutboxDelivery
+from usecases.capture import warm_up_detector
 from usecases.team import reconcile_team
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,8 @@ class Service:
             texts=Texts(self.config.texts),
         )
         await reconcile_team(self.ctx)
+        # Loading the morphology dictionaries takes a second; not on the first customer.
+        await asyncio.to_thread(warm_up_detector, self.config)
         senders: dict[str, ChannelSender] = {}
         webhook = None
         telegram_state = "off"

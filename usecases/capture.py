@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from app.config import Config
 from app.texts import language_of
 from domain.classify import classify
 from domain.complaint_words import ComplaintDetector
@@ -231,8 +232,15 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
     return CaptureResult(Outcome.CAPTURED, lead.id, contact.id, message.id, new_lead)
 
 
+def warm_up_detector(config: Config) -> None:
+    _detector_for(tuple(config.complaints.phrases)).is_complaint("жалоба")
+
+
 def _detector(ctx: AppContext) -> ComplaintDetector:
-    phrases = tuple(ctx.config.complaints.phrases)
+    return _detector_for(tuple(ctx.config.complaints.phrases))
+
+
+def _detector_for(phrases: tuple[str, ...]) -> ComplaintDetector:
     detector = _DETECTORS.get(phrases)
     if detector is None:
         detector = _DETECTORS[phrases] = ComplaintDetector.from_phrases(phrases)

@@ -3,7 +3,9 @@ lead, and queueing a message to a staff member or to every head."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from domain.assignment import Candidate
@@ -17,7 +19,13 @@ ROLE_HEAD = "head"
 
 
 def hours_of(manager: Manager) -> WorkingHours:
-    return WorkingHours(manager.timezone, week_from_json(manager.working_hours or {}))
+    return _hours(manager.timezone, json.dumps(manager.working_hours or {}, sort_keys=True))
+
+
+@lru_cache(maxsize=1024)
+def _hours(timezone: str, week: str) -> WorkingHours:
+    # Parsed once per distinct schedule: distribution asks for every manager every time.
+    return WorkingHours(timezone, week_from_json(json.loads(week)))
 
 
 def candidate(manager: Manager, now: datetime, open_leads: int) -> Candidate:
