@@ -25,8 +25,17 @@ def _settings() -> Settings:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    values = [settings.telegram_bot_token, settings.telegram_webhook_secret, settings.api_token]
-    return [value.get_secret_value() for value in values if value is not None]
+    values = [
+        settings.telegram_bot_token,
+        settings.telegram_webhook_secret,
+        settings.api_token,
+        settings.redis_url,
+        settings.dashboard_password,
+        settings.dashboard_secret,
+    ]
+    return [value.get_secret_value() for value in values if value is not None] + list(
+        settings.channel_secrets()
+    )
 
 
 def _load(settings: Settings) -> Config:

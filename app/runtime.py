@@ -9,6 +9,7 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 
 from aiogram import Bot, Dispatcher
@@ -37,9 +38,9 @@ from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.uow import Database
 from usecases.assignment import distribute_waiting
+from usecases.capture import warm_up_detector
 from usecases.context import AppContext
 from usecases.delivery import OutboxDelivery
-from usecases.capture import warm_up_detector
 from usecases.team import reconcile_team
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,11 @@ class Service:
                     "as BotFather gives it)"
                 ) from None
             self._dispatcher = create_dispatcher(self.ctx, self._fsm_storage())
-            senders["telegram"] = TelegramSender(self._bot, settings.telegram_chat_interval)
+            senders["telegram"] = TelegramSender(
+                self._bot,
+                settings.telegram_chat_interval,
+                request_timeout=settings.telegram_request_timeout,
+            )
             telegram_state = settings.telegram_mode.value
             if settings.telegram_mode is TelegramMode.WEBHOOK:
                 secret = settings.telegram_webhook_secret
@@ -155,7 +160,11 @@ class Service:
                 coalesce=True,
             )
             if self._bot is not None and self._dispatcher is not None:
-                inbox = InboxWorker(self.ctx, {"telegram": self._process_telegram})
+                inbox = InboxWorker(
+                    self.ctx,
+                    {"telegram": self._process_telegram},
+                    lease=timedelta(seconds=settings.inbox_lease),
+                )
                 await inbox.recover(single_process=settings.is_sqlite)
                 self._loop(WokenLoop("inbox", inbox.run_once), wakers)
             # Leads are handed out in batches by one loop, not after every capture.
@@ -163,7 +172,10 @@ class Service:
             self._loop(WokenLoop("distribute", lambda: distribute_waiting(self.ctx)), wakers)
             if senders:
                 delivery = OutboxDelivery(
-                    self.ctx, senders, rates={"telegram": settings.telegram_send_rate}
+                    self.ctx,
+                    senders,
+                    rates={"telegram": settings.telegram_send_rate},
+                    lease=timedelta(seconds=settings.outbox_lease),
                 )
                 self._loop(WokenLoop("outbox", delivery.run_once), wakers)
             self.ctx.wake = lambda topic: wakers[topic]() if topic in wakers else None

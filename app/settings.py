@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     telegram_send_rate: float = Field(default=29.0, gt=0)
     # Seconds between two messages to one chat (Telegram asks for about one a second).
     telegram_chat_interval: float = Field(default=1.0, ge=0)
+    # Seconds a send may take before it counts as failed and is retried (Telegram may
+    # still have delivered it: that is the one way a message can go out twice).
+    telegram_request_timeout: float = Field(default=15.0, gt=0)
+    # Seconds a worker holds the rows it claimed; a worker that dies (SIGKILL, power cut)
+    # leaves them to the others after this. Longer than a batch can take.
+    inbox_lease: float = Field(default=60.0, gt=0)
+    outbox_lease: float = Field(default=120.0, gt=0)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)

@@ -24,6 +24,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
             "Чтобы мы могли перезвонить, поделитесь номером кнопкой ниже."
         ),
         "ack_new_lead_with_phone": "Спасибо, {name}! Ваше обращение получено, {when}.",
+        "ack_new_lead_noname": "Спасибо! Ваше обращение получено, {when}.",
         "when_in_hours": "менеджер ответит в течение {sla}",
         "when_closed": "сейчас мы не работаем; менеджер ответит, когда вернётся команда: {back}",
         "when_unknown": "менеджер скоро ответит",
@@ -112,7 +113,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "manager_activated": "{name} снова в работе.",
         "heads_only": "Эта команда — для руководителя отдела продаж.",
         "staff_help": "Команды: /leads — мои лиды, /lead N — карточка, /today — что сегодня, /report — мои показатели, /pause, /resume.",
-        "head_help": "Руководителю: /report [today|week|month] — отчёт команды, /team, /invite [junior|middle|senior], /deactivate ID, /activate ID.",
+        "head_help": "Руководителю: /report [today|week|month] — отчёт команды, /team, /invite [junior|middle|senior], /deactivate ID, /activate ID, /merge ID ID — объединить контакты.",
         "survey_question": "Пожалуйста, оцените нашу работу от 1 до 5:",
         "survey_thanks": "Спасибо за оценку! Если хотите, напишите пару слов — что понравилось или что улучшить.",
         "survey_sorry": "Спасибо за честную оценку. Нам жаль; руководитель уже знает и свяжется с вами.",
@@ -198,6 +199,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
             "Share your phone number with the button below so that we can call you back."
         ),
         "ack_new_lead_with_phone": "Thank you, {name}! We have received your enquiry, {when}.",
+        "ack_new_lead_noname": "Thank you! We have received your enquiry, {when}.",
         "when_in_hours": "a manager will answer within {sla}",
         "when_closed": "we are closed now; a manager will answer when the team is back: {back}",
         "when_unknown": "a manager will answer soon",
@@ -285,7 +287,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "manager_activated": "{name} is back at work.",
         "heads_only": "This command is for the head of sales.",
         "staff_help": "Commands: /leads — my leads, /lead N — a lead card, /today — what is due, /report — my numbers, /pause, /resume.",
-        "head_help": "Head of sales: /report [today|week|month] — the team report, /team, /invite [junior|middle|senior], /deactivate ID, /activate ID.",
+        "head_help": "Head of sales: /report [today|week|month] — the team report, /team, /invite [junior|middle|senior], /deactivate ID, /activate ID, /merge ID ID to merge two contacts.",
         "survey_question": "Please rate our work from 1 to 5:",
         "survey_thanks": "Thank you for the rating! If you like, write a few words: what was good, what to improve.",
         "survey_sorry": "Thank you for the honest rating. We are sorry; the head of sales knows and will contact you.",

@@ -20,9 +20,13 @@ Processor = Callable[[str], Awaitable[None]]
 
 
 class InboxWorker:
-    def __init__(self, ctx: AppContext, processors: dict[str, Processor]) -> None:
+    def __init__(
+        self, ctx: AppContext, processors: dict[str, Processor], lease: timedelta = LEASE
+    ) -> None:
         self._ctx = ctx
         self._processors = processors
+        # A claimed batch whose worker died goes back to the queue after this.
+        self._lease = lease
 
     async def recover(self, *, single_process: bool) -> int:
         async with self._ctx.db.uow() as uow:
@@ -34,7 +38,7 @@ class InboxWorker:
         now = self._ctx.clock.now()
         async with self._ctx.db.uow() as uow:
             await uow.inbox.release_expired(now)
-            rows = await uow.inbox.claim(list(self._processors), now, BATCH, LEASE)
+            rows = await uow.inbox.claim(list(self._processors), now, BATCH, self._lease)
             await uow.commit()
         done: list[int] = []
         try:

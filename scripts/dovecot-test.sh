@@ -31,10 +31,12 @@ write_config() {
     # Root may not own mail processes; the Debian package creates these users.
     login_user="dovenull"
     me="dovecot"
+    group="dovecot"
     mail_uid="mail"
     mail_gid="mail"
     chown -R mail:mail "$DIR/mail"
   else
+    # Without root every Dovecot process runs as the one who started it.
     me="$(id -un)"
     group="$(id -gn)"
     login_user="$me"
@@ -53,6 +55,7 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = $me
+default_internal_group = $group
 default_login_user = $login_user
 first_valid_uid = 1
 mail_location = maildir:$DIR/mail/%u

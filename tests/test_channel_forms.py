@@ -29,7 +29,7 @@ from storage.models import ChannelIdentity, Contact, Lead, Message, OutboxMessag
 from tests.service import make_settings, running_service
 from tests.test_channel_email import SmtpServer, wait_until
 from usecases.capture import capture
-from usecases.work import reply
+from usecases.work import Verdict, reply
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 TOKEN = "form-token-123"
@@ -106,7 +106,9 @@ async def test_json_and_tilda_forms_become_leads_and_a_reply_goes_by_email(
             ) as response:
                 assert response.status == 200, await response.text()
                 assert (await response.json())["ok"] is True
-            tilda = "Name=Jake+Smith&Email=jake%40example.com&Phone=%2B7+900+765-43-21&formname=Call"
+            tilda = (
+                "Name=Jake+Smith&Email=jake%40example.com&Phone=%2B7+900+765-43-21&formname=Call"
+            )
             async with http.post(
                 f"{base}{URL}?token={TOKEN}",
                 data=tilda,
@@ -133,7 +135,8 @@ async def test_json_and_tilda_forms_become_leads_and_a_reply_goes_by_email(
         await smtp.wait_for(2)
         assert sorted(m["To"] for m in smtp.messages) == ["anna@example.com", "jake@example.com"]
 
-        assert await reply(service.ctx, leads[0].id, HEAD, "Анна, окно 120×150 стоит 15 000 ₽.")
+        text = "Анна, окно 120×150 стоит 15 000 ₽."
+        assert await reply(service.ctx, leads[0].id, HEAD, text) == Verdict.DONE
         mails = await smtp.wait_for(3)
         answer = mails[-1]
         assert answer["To"] == "anna@example.com"
@@ -205,7 +208,10 @@ async def test_tokens_sizes_malformed_bodies_cors_and_rate_limit(
                 (b"", "empty"),
                 (b"just words", "form-encoded"),
             ):
-                headers = {**good, "Content-Type": "application/json" if body[:1] in b"{[" else "text/plain"}
+                headers = {
+                    **good,
+                    "Content-Type": "application/json" if body[:1] in b"{[" else "text/plain",
+                }
                 async with http.post(url, data=body, headers=headers) as response:
                     assert response.status == 400, body
                     assert reason in (await response.json())["error"]
@@ -285,9 +291,7 @@ def _corpus_forms() -> list[Path]:
     return sorted(CORPUS.glob("form_*")) if CORPUS.is_dir() else []
 
 
-async def test_every_form_in_the_corpus_is_accepted(
-    database_url: str, team_config: Config
-) -> None:
+async def test_every_form_in_the_corpus_is_accepted(database_url: str, team_config: Config) -> None:
     if not CORPUS.is_dir():
         pytest.skip(f"shared corpus not found at {CORPUS}")
     files = _corpus_forms()
@@ -298,7 +302,9 @@ async def test_every_form_in_the_corpus_is_accepted(
             for path in files:
                 body = path.read_bytes()
                 content_type = (
-                    "application/json" if path.suffix == ".json" else "application/x-www-form-urlencoded"
+                    "application/json"
+                    if path.suffix == ".json"
+                    else "application/x-www-form-urlencoded"
                 )
                 async with http.post(url, data=body, headers={"Content-Type": content_type}) as r:
                     assert r.status == 200, (path.name, await r.text())
@@ -401,13 +407,17 @@ _CONTENT_TYPES = st.sampled_from(
 )
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=6)
+    ),
     max_leaves=20,
 )
 _HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     body=st.one_of(
         st.binary(max_size=3000),
@@ -416,7 +426,9 @@ _HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_s
             st.sampled_from(["name", "Phone", "email", "comment", "test", "website", "x"]),
             st.text(max_size=30),
             max_size=5,
-        ).map(lambda d: "&".join(f"{k}={v}" for k, v in d.items()).encode("utf-8", "surrogatepass")),
+        ).map(
+            lambda d: "&".join(f"{k}={v}" for k, v in d.items()).encode("utf-8", "surrogatepass")
+        ),
     ),
     content_type=_CONTENT_TYPES,
     token=st.sampled_from([TOKEN, "", "wrong"]) | _HEADER_TEXT,

@@ -30,6 +30,8 @@ AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 async def seed(service: Service, clock: ManualClock) -> dict[str, int]:
     """Three leads: Мария's (answered, then won), Пётр's from VK (open), Анна's complaint."""
     ctx = service.ctx
+    # The service hands leads out from its own loop; the history here needs it at once.
+    ctx.distribute_after_capture = True
     maria = await capture(ctx, inbound(user=1, name="Мария Иванова", text="Нужен тендер на окна"))
     clock.advance(timedelta(minutes=1))
     assert await assignment.accept(ctx, maria.lead_id, SENIOR) is assignment.Verdict.DONE

@@ -56,6 +56,8 @@ async def test_report_command_answers_with_a_text_and_a_chart(
 ) -> None:
     settings = make_settings(database_url, emulator.base_url)
     async with running_service(settings, team_config()) as service:
+        # The service hands leads out from its own loop; this history needs it at once.
+        service.ctx.distribute_after_capture = True
         await capture(service.ctx, inbound(user=5, text="Нужна цена", source="ad"))
         emulator.reset_calls()
         emulator.add_update(emulator.make_text_update(HEAD, "/report week"))

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from sqlalchemy import func, select
-from tests.emulator.telegram import TelegramEmulator
 
 from app.config import Config
 from storage.models import ChannelIdentity, Contact, InboundUpdate, Lead, Message
+from tests.emulator.telegram import TelegramEmulator
 from tests.service import TOKEN, make_settings, running_service
 
 
@@ -21,7 +21,7 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
         yield emu
 
 
-async def wait_until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]  # noqa: ASYNC109
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         if await predicate():

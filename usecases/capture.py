@@ -193,16 +193,20 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
         language = language_of(identity.language or contact.language)
         name = contact.display_name or identity.display_name or ""
         when = when_to_expect(ctx, now, language)
+        # Only Telegram has a button to share the phone; elsewhere the ack does not ask.
+        ask_phone = not contact.phone and inbound.channel == "telegram"
         if inbound.is_start:
             text = ctx.texts.get(
                 "welcome", language, name=name, company=ctx.config.company.name, when=when
             )
-        elif contact.phone:
-            text = ctx.texts.get("ack_new_lead_with_phone", language, name=name, when=when)
-        else:
+        elif not name:
+            text = ctx.texts.get("ack_new_lead_noname", language, when=when)
+        elif ask_phone:
             text = ctx.texts.get("ack_new_lead", language, name=name, when=when)
+        else:
+            text = ctx.texts.get("ack_new_lead_with_phone", language, name=name, when=when)
         payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
-        if not contact.phone:
+        if ask_phone:
             payload["keyboard"] = phone_keyboard(ctx.texts, language)
         await uow.outbox.add(
             channel=inbound.channel,

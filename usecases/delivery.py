@@ -55,8 +55,11 @@ class OutboxDelivery:
         batch_size: int = 100,
         concurrency: int = 16,
         backoff: Callable[[int], float] = backoff_seconds,
+        lease: timedelta = LEASE,
     ) -> None:
         self._ctx = ctx
+        # Rows claimed by a worker that died go back to the queue after this.
+        self._lease = lease
         self._senders = senders
         self._limiters = {
             name: AsyncLimiter(1, 1.0 / (rates or {}).get(name, 28.0)) for name in senders
@@ -73,7 +76,7 @@ class OutboxDelivery:
         async with self._ctx.db.uow() as uow:
             await uow.outbox.reclaim_expired(now)
             claimed = await uow.outbox.claim_due(
-                now, self._batch_size, LEASE, channels=list(self._senders)
+                now, self._batch_size, self._lease, channels=list(self._senders)
             )
             blocked = await uow.identities.blocked_chats(
                 {(row.channel, row.chat_id) for row in claimed if row.contact_id is not None}

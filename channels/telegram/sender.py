@@ -51,10 +51,16 @@ class TelegramSender:
     per_chat_interval = 1.0
     group_interval = 3.0
 
-    def __init__(self, bot: Bot, per_chat_interval: float | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        per_chat_interval: float | None = None,
+        request_timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
         if per_chat_interval is not None:
             self.per_chat_interval = per_chat_interval
         self._bot = bot
+        self._request_timeout = request_timeout
 
     async def send(
         self, chat_id: str, payload: dict[str, Any], *, row_id: int | None = None
@@ -78,7 +84,7 @@ class TelegramSender:
     async def _call(self, chat_id: int, payload: dict[str, Any]) -> Any:
         markup = reply_markup(payload)
         parse_mode = payload.get("parse_mode")
-        common: dict[str, Any] = {"reply_markup": markup, "request_timeout": REQUEST_TIMEOUT}
+        common: dict[str, Any] = {"reply_markup": markup, "request_timeout": self._request_timeout}
         if payload.get("photo_png_b64"):
             # A picture made here (a report chart): uploaded, not referenced by URL.
             picture = BufferedInputFile(base64.b64decode(payload["photo_png_b64"]), "report.png")
