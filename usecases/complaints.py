@@ -280,10 +280,9 @@ async def resolve_complaint(
         uow.complaints.record(
             complaint.id, "resolved", _actor_name(actor), now, {"resolution": resolution}
         )
-        identities = await uow.identities.for_contact(complaint.contact_id)
         lead = await uow.leads.get(complaint.lead_id or 0)
-        identity = next((i for i in identities if lead and i.channel == lead.channel), None) or (
-            identities[0] if identities else None
+        identity = await uow.identities.reply_address(
+            complaint.contact_id, lead.channel if lead else None
         )
         if identity is not None:
             language = language_of(identity.language)

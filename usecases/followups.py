@@ -138,10 +138,7 @@ async def _handle(ctx: AppContext, uow: UnitOfWork, row: FollowupStep, now: date
             row.due_at = next_day_start(now, zone, quiet)
             row.note = "deferred: daily cap"
             return
-    identities = await uow.identities.for_contact(contact.id)
-    identity = next((i for i in identities if i.channel == lead.channel), None) or (
-        identities[0] if identities else None
-    )
+    identity = await uow.identities.reply_address(contact.id, lead.channel)
     if identity is None or identity.blocked_at is not None:
         _finish(row, "cancelled", now, "customer unreachable")
         return

@@ -44,10 +44,7 @@ async def reply(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> V
         lead, manager = acting.lead, acting.manager
         assert lead is not None and manager is not None
         now = ctx.clock.now()
-        identities = await uow.identities.for_contact(lead.contact_id)
-        identity = next((i for i in identities if i.channel == lead.channel), None) or (
-            identities[0] if identities else None
-        )
+        identity = await uow.identities.reply_address(lead.contact_id, lead.channel)
         if identity is None:
             return Verdict.STALE
         message = await uow.messages.add(

@@ -49,6 +49,12 @@ class IdentityRepo:
         )
         return (await self._session.scalars(statement.limit(1))).first()
 
+    async def reply_address(self, contact_id: int, channel: str | None) -> ChannelIdentity | None:
+        """Where to answer a customer: the channel his lead came from, else any he has."""
+        identities = await self.for_contact(contact_id)
+        preferred = [i for i in identities if i.channel == channel]
+        return (preferred or identities or [None])[0]
+
     async def for_contact(self, contact_id: int) -> list[ChannelIdentity]:
         statement = select(ChannelIdentity).where(ChannelIdentity.contact_id == contact_id)
         return list(await self._session.scalars(statement.order_by(ChannelIdentity.id)))
