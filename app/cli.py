@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from urllib.parse import unquote, urlsplit
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from app.config import Config, ConfigError, load_config
 from app.logs import setup_logging
@@ -33,9 +34,28 @@ def _secrets(settings: Settings) -> list[str]:
         settings.dashboard_password,
         settings.dashboard_secret,
     ]
-    return [value.get_secret_value() for value in values if value is not None] + list(
-        settings.channel_secrets()
+    # The passwords inside the database and Redis URLs, should a URL or a part of one be
+    # logged (the whole Redis URL is in the list above already). Very short ones would
+    # blank out ordinary words and numbers, so they are left to the URL's owner.
+    urls = [settings.database_url, _secret_value(settings.redis_url)]
+    passwords = [_url_password(url) for url in urls if url]
+    return (
+        [value.get_secret_value() for value in values if value is not None]
+        + list(settings.channel_secrets())
+        + [password for password in passwords if password and len(password) >= 4]
     )
+
+
+def _secret_value(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
 
 
 def _load(settings: Settings) -> Config:

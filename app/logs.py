@@ -54,3 +54,6 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     # aiogram logs every update at INFO; ours says what matters.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # The scheduler's executor logs two INFO lines for every one-second wake-up tick;
+    # a job that fails is still logged (at ERROR).
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)

@@ -49,13 +49,35 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+# SQLSTATEs of a server that is away, starting, shutting down or full: connection
+# exceptions (08…), operator intervention (57P01-57P03), too many connections.
+_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
 def is_transient(error: BaseException) -> bool:
-    """True for errors that a retry later can cure: the database is down, busy or restarting."""
+    """True for errors that a retry later can cure: the database is down, busy or restarting.
+
+    SQLAlchemy wraps the driver's error (a plain DBAPIError for asyncpg's "the database
+    system is starting up"), so the wrapped errors are looked at too."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _transient_itself(current):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
+
+
+def _transient_itself(error: BaseException) -> bool:
     if isinstance(error, OperationalError | InterfaceError):
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
     if isinstance(error, ConnectionError | OSError | TimeoutError):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(_TRANSIENT_SQLSTATES):
         return True
     name = type(error).__name__
     return name in {

@@ -119,12 +119,16 @@ class UnitOfWork:
         assert self._session is not None
         return self._session.begin_nested()
 
-    async def lock(self, name: str) -> bool:
-        """A transaction-scoped singleton lock (PostgreSQL); SQLite's writer lock suffices."""
+    async def lock(self, name: str, *, wait: bool = False) -> bool:
+        """A transaction-scoped singleton lock (PostgreSQL); SQLite's writer lock suffices.
+        Without `wait`, False when another transaction holds it; with it, waits for it."""
         assert self._session is not None
         if self._session.bind.dialect.name != "postgresql":
             return True
         key = zlib.crc32(name.encode())
+        if wait:
+            await self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            return True
         statement = text("SELECT pg_try_advisory_xact_lock(:key)")
         return bool(await self._session.scalar(statement, {"key": key}))
 

@@ -23,6 +23,8 @@ async def reconcile_team(ctx: AppContext) -> None:
     for person in ctx.config.team.managers:
         declared[person.telegram_id] = ("manager", person)
     async with ctx.db.uow() as uow:
+        # Processes starting together take turns, or both would insert the same people.
+        await uow.lock("reconcile_team", wait=True)
         now = ctx.clock.now()
         existing = {manager.telegram_id: manager for manager in await uow.managers.all()}
         for telegram_id, (role, person) in declared.items():
