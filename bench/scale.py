@@ -167,11 +167,12 @@ def _children_ticks() -> int:
     return int((usage.ru_utime + usage.ru_stime) * CLOCK_TICKS)
 
 
-def _machine_ticks() -> tuple[int, int]:
-    """(all ticks, busy ticks) of the whole machine, every core."""
+def _machine_ticks() -> tuple[int, int, int]:
+    """(all, busy, interrupt) ticks of the whole machine, every core. Interrupt time
+    (irq + softirq) is mostly the kernel moving loopback TCP: no process is charged."""
     values = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + values[4]  # idle + iowait
-    return sum(values), sum(values) - idle
+    return sum(values), sum(values) - idle, values[5] + values[6]
 
 
 class CpuSampler:
@@ -202,7 +203,7 @@ class CpuSampler:
 
     def snapshot(self) -> dict[str, int]:
         values = {name: sum(_ticks(pid) for pid in pids) for name, pids in self.groups.items()}
-        values["machine"], values["busy"] = _machine_ticks()
+        values["machine"], values["busy"], values["irq"] = _machine_ticks()
         if self._task is None:
             self._look_at_postgres(initial=True)
             self._task = asyncio.ensure_future(self._watch())
@@ -214,8 +215,8 @@ class CpuSampler:
 
     @staticmethod
     def shares(before: dict[str, int], after: dict[str, int]) -> dict[str, float]:
-        """Shares of the machine (1.0 = every core busy) per group, PostgreSQL, the rest of
-        the machine ("other": other programs, the kernel), and everything ("busy")."""
+        """Shares of the machine (1.0 = every core busy) per group, PostgreSQL, interrupts,
+        the rest ("other": other programs, kernel threads) and everything ("busy")."""
         machine = max(1, after["machine"] - before["machine"])
         result: dict[str, float] = {}
         for name in after:
