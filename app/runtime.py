@@ -29,6 +29,7 @@ from channels.registry import build_channels
 from channels.telegram.sender import TelegramSender
 from domain.clock import Clock, SystemClock
 from followups.digest import run_digest
+from followups.heartbeat import HeartbeatLoop, process_alive, this_process
 from followups.inbox_worker import InboxWorker
 from followups.loop import WokenLoop
 from followups.timed_work import run_timed_work
@@ -39,6 +40,7 @@ from storage.migrate import upgrade
 from storage.uow import Database
 from usecases.assignment import distribute_waiting
 from usecases.capture import warm_up_detector
+from usecases.claims import ClaimKeeper, ClaimTimes
 from usecases.context import AppContext
 from usecases.delivery import OutboxDelivery
 from usecases.team import reconcile_team
@@ -75,6 +77,7 @@ class Service:
         self._scheduler: AsyncIOScheduler | None = None
         self.port: int | None = None
         self._plugins: list = []
+        self._claims: ClaimKeeper | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -87,6 +90,24 @@ class Service:
             texts=Texts(self.config.texts),
         )
         await reconcile_team(self.ctx)
+        self._claims = ClaimKeeper(
+            self.ctx,
+            this_process(self.role.value),
+            ClaimTimes(
+                beat_every=timedelta(seconds=settings.worker_heartbeat),
+                dead_after=timedelta(seconds=settings.worker_dead_after),
+                inbox_lease=timedelta(seconds=settings.inbox_lease),
+                outbox_lease=timedelta(seconds=settings.outbox_lease),
+            ),
+            process_alive,
+        )
+        # Before any loop claims: what a killed predecessor held is taken back now.
+        await self._claims.register()
+        holder = self._claims.holder.id
+        self._spawn(
+            HeartbeatLoop(self._claims, settings.worker_heartbeat).run(self.stopping),
+            "heartbeat",
+        )
         # Loading the morphology dictionaries takes a second; not on the first customer.
         await asyncio.to_thread(warm_up_detector, self.config)
         senders: dict[str, ChannelSender] = {}
@@ -163,9 +184,10 @@ class Service:
                 inbox = InboxWorker(
                     self.ctx,
                     {"telegram": self._process_telegram},
+                    holder,
                     lease=timedelta(seconds=settings.inbox_lease),
+                    stopping=self.stopping,
                 )
-                await inbox.recover(single_process=settings.is_sqlite)
                 self._loop(WokenLoop("inbox", inbox.run_once), wakers)
             # Leads are handed out in batches by one loop, not after every capture.
             self.ctx.distribute_after_capture = False
@@ -176,6 +198,8 @@ class Service:
                     senders,
                     rates={"telegram": settings.telegram_send_rate},
                     lease=timedelta(seconds=settings.outbox_lease),
+                    holder=holder,
+                    stopping=self.stopping,
                 )
                 self._loop(WokenLoop("outbox", delivery.run_once), wakers)
             self.ctx.wake = lambda topic: wakers[topic]() if topic in wakers else None
@@ -299,6 +323,14 @@ class Service:
             _, pending = await asyncio.wait(self._tasks, timeout=20)
             for task in pending:
                 task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=5)
+        if self._claims is not None:
+            # What was claimed but not finished goes back now, not after a lease.
+            try:
+                await self._claims.give_back_own()
+            except Exception as exc:
+                log.warning("could not hand back the claims (%s); others take them over", exc)
         if self._dispatcher is not None:
             await self._dispatcher.storage.close()
         if self._bot is not None:

@@ -33,10 +33,15 @@ class Settings(BaseSettings):
     # Seconds a send may take before it counts as failed and is retried (Telegram may
     # still have delivered it: that is the one way a message can go out twice).
     telegram_request_timeout: float = Field(default=15.0, gt=0)
-    # Seconds a worker holds the rows it claimed; a worker that dies (SIGKILL, power cut)
-    # leaves them to the others after this. Longer than a batch can take.
-    inbox_lease: float = Field(default=60.0, gt=0)
-    outbox_lease: float = Field(default=120.0, gt=0)
+    # Every process beats a heartbeat this often (seconds); one that has not beaten for
+    # WORKER_DEAD_AFTER is taken for dead and the rows it claimed return to the others
+    # (on its own host at once, when its pid is gone).
+    worker_heartbeat: float = Field(default=2.0, gt=0)
+    worker_dead_after: float = Field(default=10.0, gt=0)
+    # Seconds a claim lasts without renewal; the holder's heartbeat renews it, so it runs
+    # out only for a holder that is alive but stuck.
+    inbox_lease: float = Field(default=30.0, gt=0)
+    outbox_lease: float = Field(default=30.0, gt=0)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)

@@ -4,6 +4,7 @@ an outage is kept as failed, with its error; an outage leaves it for the next ro
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,7 @@ from storage.db import is_transient
 from usecases.context import AppContext
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=30)
 BATCH = 50
 
 Processor = Callable[[str], Awaitable[None]]
@@ -21,28 +22,34 @@ Processor = Callable[[str], Awaitable[None]]
 
 class InboxWorker:
     def __init__(
-        self, ctx: AppContext, processors: dict[str, Processor], lease: timedelta = LEASE
+        self,
+        ctx: AppContext,
+        processors: dict[str, Processor],
+        holder: str,
+        lease: timedelta = LEASE,
+        stopping: asyncio.Event | None = None,
     ) -> None:
         self._ctx = ctx
+        # Once set, the rest of a batch is handed back for a successor.
+        self._stopping = stopping or asyncio.Event()
         self._processors = processors
-        # A claimed batch whose worker died goes back to the queue after this.
+        self._holder = holder
+        # The heartbeat renews it; it runs out only for a holder alive but stuck.
         self._lease = lease
-
-    async def recover(self, *, single_process: bool) -> int:
-        async with self._ctx.db.uow() as uow:
-            released = await uow.inbox.release_expired(self._ctx.clock.now(), single_process)
-            await uow.commit()
-        return released
 
     async def run_once(self) -> int:
         now = self._ctx.clock.now()
         async with self._ctx.db.uow() as uow:
             await uow.inbox.release_expired(now)
-            rows = await uow.inbox.claim(list(self._processors), now, BATCH, self._lease)
+            rows = await uow.inbox.claim(
+                list(self._processors), now, BATCH, self._lease, self._holder
+            )
             await uow.commit()
         done: list[int] = []
         try:
             for row_id, channel, payload in rows:
+                if self._stopping.is_set():
+                    break
                 try:
                     await self._processors[channel](payload)
                 except Exception as exc:
@@ -70,5 +77,6 @@ class InboxWorker:
                 for row_id in rest:
                     await uow.inbox.set_status(row_id, "pending")
                 await uow.commit()
-        # If that failed too (database away), the lease returns the rows later and the
-        # processors' own deduplication makes the second pass harmless.
+        # If that failed too (database away), the rows stay claimed by this live holder
+        # until its lease runs out; the processors' own deduplication makes the second
+        # pass harmless.

@@ -232,6 +232,12 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]
+    # The process holding the claim (workers.id): a dead holder's rows return in seconds.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    # Set just before the platform is called: if the holder dies after this, the message
+    # may or may not have gone out, and the row is marked `maybe_sent` when it is rescued.
+    attempted_at: Mapped[datetime | None]
+    maybe_sent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_error: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(255))
     delivery_status: Mapped[str | None] = mapped_column(String(16))
@@ -350,6 +356,27 @@ class InboundUpdate(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Worker(Base):
+    """A running process that may hold claims on queued rows, with its last heartbeat.
+
+    A row names its holder; when the holder stops beating (or, on its own host, its
+    process is gone) another process takes the row back at once rather than waiting
+    for the lease to run out.
+    """
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    # The process's start time as the kernel counts it: a reused pid is not the holder.
+    pid_started: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime] = mapped_column(index=True)

@@ -24,6 +24,7 @@ from storage.repos.outbox import OutboxRepo
 from storage.repos.receipts import DeadLetterRepo, ReceiptRepo
 from storage.repos.reports import ReportRepo
 from storage.repos.team import AlertRepo, InviteRepo, ManagerRepo, OfferRepo
+from storage.repos.workers import WorkerRepo
 
 # A unique constraint was hit: another transaction got there first.
 ConflictError = IntegrityError
@@ -52,6 +53,7 @@ class UnitOfWork:
     metrics: MetricsRepo
     inbox: InboxRepo
     reports: ReportRepo
+    workers: WorkerRepo
 
     def __init__(
         self,
@@ -88,6 +90,7 @@ class UnitOfWork:
         self.complaints = ComplaintRepo(session)
         self.metrics = MetricsRepo(session)
         self.inbox = InboxRepo(session)
+        self.workers = WorkerRepo(session)
         return self
 
     async def __aexit__(

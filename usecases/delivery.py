@@ -1,6 +1,8 @@
 """Delivery of the outbox: claim due rows, send them within the channel's limits, record
 the outcome. A row is marked sent right after a successful answer, so it is never sent
-again; a row whose sender died goes back to the queue when its lease runs out."""
+again; a row whose sender died goes back to the queue as soon as its holder is found
+gone (usecases/claims.py). Just before the platform is called the row is marked as
+attempted, so that a crash can double only the sends that were in flight."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from usecases.context import AppContext
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(seconds=30)
 MAX_ATTEMPTS = 20
 MAX_BACKOFF = 300.0
 RECORD_ATTEMPTS = 12
@@ -35,6 +37,10 @@ def backoff_seconds(attempts: int) -> float:
     return base * random.uniform(0.8, 1.2)
 
 
+# A send that had not started when the process began to stop.
+_HANDED_BACK = SendResult(SendStatus.RETRY, error="handed back at shutdown")
+
+
 @dataclass
 class _Row:
     id: int
@@ -43,6 +49,38 @@ class _Row:
     payload: dict[str, Any]
     attempts: int
     message_id: int | None
+
+
+class _AttemptMarks:
+    """Marks rows as attempted right before their send, committing the marks of sends
+    that start together in one transaction (group commit) rather than one each."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+        self._waiting: list[tuple[int, asyncio.Future[None]]] = []
+        self._lock = asyncio.Lock()
+
+    async def mark(self, row_id: int) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((row_id, future))
+        async with self._lock:
+            if not future.done():
+                batch, self._waiting = self._waiting, []
+                try:
+                    async with self._ctx.db.uow() as uow:
+                        await uow.outbox.mark_attempted(
+                            [row for row, _ in batch], self._ctx.clock.now()
+                        )
+                        await uow.commit()
+                except Exception as exc:
+                    for _, waiting in batch:
+                        if not waiting.done():
+                            waiting.set_exception(exc)
+                else:
+                    for _, waiting in batch:
+                        if not waiting.done():
+                            waiting.set_result(None)
+        await future
 
 
 class OutboxDelivery:
@@ -56,10 +94,16 @@ class OutboxDelivery:
         concurrency: int = 16,
         backoff: Callable[[int], float] = backoff_seconds,
         lease: timedelta = LEASE,
+        holder: str = "",
+        stopping: asyncio.Event | None = None,
     ) -> None:
         self._ctx = ctx
-        # Rows claimed by a worker that died go back to the queue after this.
+        # The heartbeat renews it; it runs out only for a holder alive but stuck.
         self._lease = lease
+        self._holder = holder
+        self._attempts = _AttemptMarks(ctx)
+        # Once set, sends not yet started are handed back for a successor, not begun.
+        self._stopping = stopping or asyncio.Event()
         self._senders = senders
         self._limiters = {
             name: AsyncLimiter(1, 1.0 / (rates or {}).get(name, 28.0)) for name in senders
@@ -76,7 +120,7 @@ class OutboxDelivery:
         async with self._ctx.db.uow() as uow:
             await uow.outbox.reclaim_expired(now)
             claimed = await uow.outbox.claim_due(
-                now, self._batch_size, self._lease, channels=list(self._senders)
+                now, self._batch_size, self._lease, self._holder, channels=list(self._senders)
             )
             blocked = await uow.identities.blocked_chats(
                 {(row.channel, row.chat_id) for row in claimed if row.contact_id is not None}
@@ -129,19 +173,45 @@ class OutboxDelivery:
         key = (row.channel, row.chat_id)
         async with self._slots:
             wait = self._chat_ready.get(key, 0.0) - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            async with self._limiters[row.channel]:
-                try:
-                    result = await self._senders[row.channel].send(
-                        row.chat_id, row.payload, row_id=row.id
-                    )
-                except Exception as exc:  # a sender bug must not stop the others
-                    log.exception("sender %s crashed on outbox row %s", row.channel, row.id)
-                    result = SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
+            if not await self._admitted(self._limiters[row.channel], max(wait, 0.0)):
+                return _HANDED_BACK
+            try:
+                await self._attempts.mark(row.id)
+            except Exception as exc:  # not marked, not sent: it stays a clean retry
+                return SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
+            try:
+                result = await self._senders[row.channel].send(
+                    row.chat_id, row.payload, row_id=row.id
+                )
+            except Exception as exc:  # a sender bug must not stop the others
+                log.exception("sender %s crashed on outbox row %s", row.channel, row.id)
+                result = SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
             pause = result.retry_after or 0.0
             self._chat_ready[key] = time.monotonic() + max(self._interval(*key), pause)
         return result
+
+    async def _admitted(self, limiter: AsyncLimiter, chat_wait: float) -> bool:
+        """Wait for the chat's pause and the channel's rate, unless the process starts to
+        stop meanwhile: then the send is not begun (False) and is handed back."""
+        if self._stopping.is_set():
+            return False
+        if chat_wait <= 0 and limiter.has_capacity():
+            await limiter.acquire()
+            return True
+
+        async def admitted() -> None:
+            if chat_wait > 0:
+                await asyncio.sleep(chat_wait)
+            await limiter.acquire()
+
+        admission = asyncio.ensure_future(admitted())
+        stop = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({admission, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if admission.done():
+            return True
+        admission.cancel()
+        return False
 
     async def _record(self, results: list[tuple[_Row, SendResult]]) -> None:
         # A message that went out must be marked sent, or the lease would send it again:
@@ -167,7 +237,9 @@ class OutboxDelivery:
     async def _record_row(
         self, uow: UnitOfWork, row: _Row, result: SendResult, now: datetime
     ) -> None:
-        if result.status is SendStatus.SENT:
+        if result is _HANDED_BACK:
+            await uow.outbox.mark_retry(row.id, now, "handed back at shutdown", count=False)
+        elif result.status is SendStatus.SENT:
             await uow.outbox.mark_sent(row.id, now, result.external_id)
             if row.message_id is not None:
                 await uow.messages.set_delivery(

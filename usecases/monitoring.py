@@ -19,6 +19,8 @@ async def prometheus_text(ctx: AppContext) -> str:
         outbox = await uow.metrics.outbox_by_status()
         oldest = await uow.metrics.oldest_due(now)
         escalations = await uow.metrics.escalations()
+        maybe_sent = await uow.outbox.maybe_sent_count()
+        holders = await uow.workers.count()
     lines = [
         "# HELP leadkeeper_captured_messages_total Inbound messages stored, by channel.",
         "# TYPE leadkeeper_captured_messages_total counter",
@@ -32,6 +34,13 @@ async def prometheus_text(ctx: AppContext) -> str:
             _line("leadkeeper_outbox_messages", outbox.get(status, 0), {"status": status})
             for status in ("pending", "sending", "sent", "failed")
         ),
+        "# HELP leadkeeper_outbox_maybe_sent Rows sent again after their holder died "
+        "mid-send (each may have reached the recipient twice).",
+        "# TYPE leadkeeper_outbox_maybe_sent gauge",
+        _line("leadkeeper_outbox_maybe_sent", maybe_sent),
+        "# HELP leadkeeper_workers Processes beating a heartbeat (claim holders).",
+        "# TYPE leadkeeper_workers gauge",
+        _line("leadkeeper_workers", holders),
         "# HELP leadkeeper_timer_lag_seconds Age of the oldest due item not yet handled.",
         "# TYPE leadkeeper_timer_lag_seconds gauge",
         *(

@@ -40,7 +40,7 @@ class InboxRepo:
         return bool(inserted)
 
     async def claim(
-        self, channels: list[str], now: datetime, limit: int, lease: timedelta
+        self, channels: list[str], now: datetime, limit: int, lease: timedelta, holder: str
     ) -> list[tuple[int, str, str]]:
         """Oldest pending payloads, taken for processing; (id, channel, payload)."""
         due = (
@@ -56,6 +56,7 @@ class InboxRepo:
             .values(
                 status="processing",
                 lease_until=now + lease,
+                claimed_by=holder,
                 attempts=InboundUpdate.attempts + 1,
             )
             .returning(InboundUpdate.id, InboundUpdate.channel, InboundUpdate.payload)
@@ -63,12 +64,10 @@ class InboxRepo:
         rows = (await self._session.execute(statement)).all()
         return sorted((row[0], row[1], row[2]) for row in rows)
 
-    async def release_expired(self, now: datetime, everything: bool = False) -> int:
-        """Payloads whose processor died go back to the queue (all of them at a
-        single-process start, when no other processor can be running)."""
-        condition = InboundUpdate.status == "processing"
-        if not everything:
-            condition = condition & (InboundUpdate.lease_until < now)
+    async def release_expired(self, now: datetime) -> int:
+        """Payloads whose lease ran out go back to the queue. The holder's heartbeat
+        renews the lease, so this catches only a holder that is alive but stuck."""
+        condition = (InboundUpdate.status == "processing") & (InboundUpdate.lease_until < now)
         statement = update(InboundUpdate).where(condition).values(status="pending")
         return (await self._session.execute(statement)).rowcount
 

@@ -50,7 +50,12 @@ class OutboxRepo:
         )
 
     async def claim_due(
-        self, now: datetime, limit: int, lease: timedelta, channels: list[str] | None = None
+        self,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        holder: str,
+        channels: list[str] | None = None,
     ) -> list[OutboxMessage]:
         """Take due rows for sending; rows locked by another worker are skipped, not waited on."""
         due = (
@@ -65,7 +70,13 @@ class OutboxRepo:
         statement = (
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(due.scalar_subquery()))
-            .values(status=SENDING, lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+            .values(
+                status=SENDING,
+                lease_until=now + lease,
+                claimed_by=holder,
+                attempted_at=None,
+                attempts=OutboxMessage.attempts + 1,
+            )
             .returning(OutboxMessage)
             .execution_options(synchronize_session=False)
         )
@@ -73,13 +84,34 @@ class OutboxRepo:
         return sorted(rows, key=lambda row: row.id)
 
     async def reclaim_expired(self, now: datetime) -> int:
-        """Rows whose sender died mid-send go back to the queue."""
-        statement = (
+        """Rows whose lease ran out go back to the queue. The holder's heartbeat renews
+        the lease, so this catches only a holder that is alive but stuck."""
+        expired = (OutboxMessage.status == SENDING) & (OutboxMessage.lease_until < now)
+        doubtful = await self._session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now)
+            .where(expired, OutboxMessage.attempted_at.is_not(None))
+            .values(status=PENDING, next_attempt_at=now, lease_until=None, maybe_sent=True)
+        )
+        untouched = await self._session.execute(
+            update(OutboxMessage)
+            .where(expired)
             .values(status=PENDING, next_attempt_at=now, lease_until=None)
         )
-        return (await self._session.execute(statement)).rowcount
+        return doubtful.rowcount + untouched.rowcount
+
+    async def mark_attempted(self, row_ids: list[int], now: datetime) -> None:
+        """The platform is about to be called for these rows: from here on a crash
+        leaves them "maybe delivered"."""
+        if row_ids:
+            await self._session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == SENDING)
+                .values(attempted_at=now)
+            )
+
+    async def maybe_sent_count(self) -> int:
+        statement = select(func.count(OutboxMessage.id)).where(OutboxMessage.maybe_sent)
+        return int(await self._session.scalar(statement) or 0)
 
     async def mark_sent(self, row_id: int, now: datetime, external_id: str | None) -> None:
         await self._set(
