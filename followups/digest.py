@@ -7,7 +7,7 @@ import logging
 
 from storage.db import is_transient
 from usecases.context import AppContext
-from usecases.reports import send_digests
+from usecases.report_digest import send_digests
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from tests.test_capture import inbound
 from usecases import assignment, work
 from usecases.capture import capture
 from usecases.complaints import open_from_customer
-from usecases.reports import period_of, report_as_json
+from usecases.report_load import period_of, report_as_json
 
 PASSWORD = "correct horse battery staple"
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}

@@ -26,7 +26,8 @@ from usecases import assignment, work
 from usecases.assignment import Verdict
 from usecases.capture import capture
 from usecases.context import AppContext
-from usecases.reports import load_report, period_of, report_as_json, send_report
+from usecases.report_chat import send_report
+from usecases.report_load import load_report, period_of, report_as_json
 from usecases.team import reconcile_team
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -150,7 +150,7 @@ async def head_ids(ctx: AppContext) -> list[int]:
 
 
 async def test_no_digest_when_turned_off(ctx: AppContext, clock: ManualClock) -> None:
-    from usecases.reports import send_digests
+    from usecases.report_digest import send_digests
 
     ctx.config = digest_config().model_copy(
         update={"reports": parse_config({"reports": {"digest_time": "off"}}).reports}

@@ -9,7 +9,7 @@ import io
 from typing import TYPE_CHECKING, Literal
 
 from app.texts import Texts
-from domain.metrics import Report, manager_order
+from domain.reporting.report import Report, manager_order
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

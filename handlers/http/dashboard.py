@@ -21,6 +21,7 @@ from multidict import MultiDictProxy
 
 from app.texts import DASHBOARD_TEXTS, dashboard_text
 from domain.pipeline import LeadStatus
+from domain.reporting.serialise import report_json
 from handlers.http.api import CTX
 from handlers.http.dashboard_auth import COOKIE, DashboardAuth, Session, same_origin
 from handlers.http.reports_api import csv_response
@@ -36,7 +37,8 @@ from usecases.dashboard import (
     staff_choices,
     team_page,
 )
-from usecases.reports import PeriodError, load_report, period_of, report_csv, report_json
+from usecases.report_csv import report_csv
+from usecases.report_load import PeriodError, load_report, period_of
 
 AUTH = web.AppKey("dashboard_auth", DashboardAuth)
 TEMPLATES = web.AppKey("dashboard_templates", jinja2.Environment)

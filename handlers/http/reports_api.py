@@ -9,7 +9,8 @@ from aiohttp import web
 
 from handlers.http.api import CTX
 from handlers.http.errors import json_error
-from usecases.reports import PeriodError, load_report, period_of, report_as_json, report_csv
+from usecases.report_csv import report_csv
+from usecases.report_load import PeriodError, load_report, period_of, report_as_json
 
 # Each section names the keys of the full report it keeps.
 SECTIONS: dict[str, tuple[str, ...]] = {

@@ -8,7 +8,7 @@ from aiogram.types import Message
 
 from bot.filters import StaffFilter
 from usecases.context import AppContext
-from usecases.reports import send_report
+from usecases.report_chat import send_report
 
 router = Router(name="reports")
 router.message.filter(StaffFilter())

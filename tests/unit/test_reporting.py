@@ -8,20 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.metrics import (
-    ComplaintFacts,
-    EventFact,
-    LeadFacts,
-    PeriodError,
-    SlaTargets,
-    SurveyFacts,
-    build_report,
-    parse_period,
-    period_between,
-    period_named,
-    quantile,
-    replay,
-)
+from domain.reporting.facts import ComplaintFacts, EventFact, LeadFacts, SlaTargets, SurveyFacts
+from domain.reporting.history import replay
+from domain.reporting.periods import PeriodError, parse_period, period_between, period_named
+from domain.reporting.report import build_report
+from domain.reporting.statistics import quantile
 
 A, B = 1, 2
 DAY = date(2026, 1, 5)

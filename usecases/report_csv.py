@@ -1,0 +1,87 @@
+"""Reports as CSV for spreadsheets: a row for the team (or the manager himself) and one
+per manager, with the same columns from the dashboard and the API."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from domain.reporting.report import Report, Section, manager_order
+
+CSV_COLUMNS = (
+    "scope",
+    "manager_id",
+    "name",
+    "leads",
+    "won",
+    "lost",
+    "disqualified",
+    "first_response_count",
+    "first_response_median_seconds",
+    "first_response_p90_seconds",
+    "offers",
+    "accepted",
+    "declined",
+    "expired",
+    "accept_median_seconds",
+    "sla_met",
+    "sla_breached",
+    "sla_rate",
+    "survey_answers",
+    "survey_average",
+    "complaints_open",
+    "complaints_overdue",
+    "complaints_resolved",
+)
+
+
+def _csv_row(scope: str, manager_id: int | None, name: str, section: Section) -> list[Any]:
+    sla = section.sla.overall
+    return [
+        scope,
+        "" if manager_id is None else manager_id,
+        name,
+        section.leads,
+        section.outcomes.won,
+        section.outcomes.lost,
+        section.outcomes.disqualified,
+        section.first_response.count,
+        section.first_response.median,
+        section.first_response.p90,
+        section.offers.offered,
+        section.offers.accepted,
+        section.offers.declined,
+        section.offers.expired,
+        section.offers.accept_time.median,
+        sla.met,
+        sla.breached,
+        None if sla.rate is None else round(sla.rate, 4),
+        section.surveys.answered,
+        section.surveys.average,
+        section.complaints.open,
+        section.complaints.overdue,
+        section.complaints.resolved,
+    ]
+
+
+def report_csv(report: Report) -> str:
+    """One row for the team (or the manager himself), one per manager: spreadsheet-ready."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    scope = "manager" if report.scope_manager_id is not None else "team"
+    writer.writerow([_cell(value) for value in _csv_row(scope, None, "", report.team)])
+    if report.scope_manager_id is None:
+        for manager in manager_order(report):
+            name = report.name(manager) if manager is not None else ""
+            row = _csv_row("manager", manager, name, report.managers[manager])
+            writer.writerow([_cell(value) for value in row])
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    # A cell starting with = + - @ is run as a formula by spreadsheets: keep it text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value

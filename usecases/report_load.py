@@ -1,0 +1,90 @@
+"""Loading a report: the period in the company time zone, what storage holds about it
+(lead histories, answered surveys, complaints, names), and the numbers worked out from
+that by domain.reporting. Chat, the digest, the dashboard, the API and CSV all start
+here, so they all show the same figures."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.reporting.facts import ComplaintFacts, EventFact, LeadFacts, SlaTargets, SurveyFacts
+from domain.reporting.periods import Period, PeriodError, parse_period
+from domain.reporting.report import Report, build_report
+from domain.reporting.serialise import report_json
+from storage.uow import UnitOfWork
+from usecases.context import AppContext
+
+# PeriodError is what period_of raises; callers catch it from here.
+__all__ = ["PeriodError", "company_zone", "load_report", "period_of", "report_as_json"]
+
+
+def company_zone(ctx: AppContext) -> ZoneInfo:
+    return ZoneInfo(ctx.config.company.timezone)
+
+
+def period_of(
+    ctx: AppContext, name: str | None, first: str | None = None, last: str | None = None
+) -> Period:
+    """A named period or dates, in the company time zone; PeriodError says what is wrong."""
+    return parse_period(name, first, last, ctx.clock.now(), company_zone(ctx))
+
+
+def _targets(ctx: AppContext) -> SlaTargets:
+    return SlaTargets(ctx.config.sla.first_response, dict(ctx.config.sla.stage_limits))
+
+
+async def _load(ctx: AppContext, uow: UnitOfWork, period: Period) -> dict[str, Any]:
+    leads = await uow.reports.leads(period.start, period.end)
+    events: dict[int, list[EventFact]] = {}
+    for event in await uow.reports.events(period.start, period.end):
+        events.setdefault(event.lead_id, []).append(
+            EventFact(event.type, event.at, event.manager_id, event.data or {})
+        )
+    hours = ctx.config.company.hours()
+    facts = [
+        LeadFacts(
+            id=lead.id,
+            channel=lead.channel,
+            source=lead.source,
+            created_at=lead.created_at,
+            events=events.get(lead.id, []),
+            # As the SLA timers count: from the team's next working moment.
+            sla_start=hours.next_open(lead.created_at) or lead.created_at,
+        )
+        for lead in leads
+    ]
+    surveys = [
+        SurveyFacts(s.lead_id, s.manager_id, s.score, s.answered_at)
+        for s in await uow.reports.surveys_answered(period.start, period.end)
+    ]
+    complaints = [
+        ComplaintFacts(
+            c.id, c.status, c.created_at, c.deadline_at, c.resolved_at, c.owner_id, c.manager_id
+        )
+        for c in await uow.reports.complaints(period.start)
+    ]
+    names = {m.id: m.name for m in await uow.managers.all()}
+    return {"leads": facts, "surveys": surveys, "complaints": complaints, "names": names}
+
+
+async def load_report(ctx: AppContext, period: Period, *, manager_id: int | None = None) -> Report:
+    async with ctx.db.uow() as uow:
+        data = await _load(ctx, uow, period)
+    return build_report(
+        period,
+        ctx.clock.now(),
+        data["leads"],
+        targets=_targets(ctx),
+        surveys=data["surveys"],
+        complaints=data["complaints"],
+        names=data["names"],
+        manager_id=manager_id,
+    )
+
+
+async def report_as_json(
+    ctx: AppContext, period: Period, *, manager_id: int | None = None
+) -> dict[str, Any]:
+    report = await load_report(ctx, period, manager_id=manager_id)
+    return report_json(report, ctx.config.company.timezone)
