@@ -9,9 +9,9 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr, ValidationError
 
-from app.config import Config, ConfigError, load_config
-from app.logs import setup_logging
-from app.settings import Settings
+from config.business import Config, ConfigError, load_config
+from config.logs import setup_logging
+from config.settings import Settings
 
 
 def _settings() -> Settings:
@@ -96,10 +96,10 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 def cmd_followups_dispatch(args: argparse.Namespace) -> int:
     """Queue every due follow-up step now (what the scheduler does every few seconds)."""
-    from app.texts import Texts
     from domain.clock import SystemClock
     from storage.db import create_engine, create_session_factory
     from storage.uow import Database
+    from texts import Texts
     from usecases.context import AppContext
     from usecases.followups import dispatch_due
 

@@ -4,7 +4,7 @@ scheduler that wakes timed work, started and stopped in order."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import logging
 import signal
 from collections.abc import Callable
@@ -20,30 +20,32 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import SecretStr
 
-from app.config import Config, ConfigError
-from app.settings import Settings, TelegramMode
-from app.texts import Texts
-from bot.dispatcher import create_bot, create_dispatcher, used_update_types
-from channels.base import ChannelSender
+from app.dispatcher import create_bot, create_dispatcher, used_update_types
 from channels.registry import build_channels
+from channels.telegram.normalise import repair_raw_update
 from channels.telegram.sender import TelegramSender
+from channels.telegram.webhook import TelegramWebhook
+from config.business import Config, ConfigError
+from config.settings import Settings, TelegramMode
 from domain.clock import Clock, SystemClock
 from followups.digest import run_digest
-from followups.heartbeat import HeartbeatLoop, process_alive, this_process
-from followups.inbox_worker import InboxWorker
-from followups.loop import WokenLoop
 from followups.timed_work import run_timed_work
 from handlers.http.server import create_app
-from handlers.http.telegram_webhook import TelegramWebhook
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.uow import Database
+from texts import Texts
 from usecases.assignment import distribute_waiting
 from usecases.capture import warm_up_detector
 from usecases.claims import ClaimKeeper, ClaimTimes
 from usecases.context import AppContext
 from usecases.delivery import OutboxDelivery
+from usecases.ports import ChannelSender
 from usecases.team import reconcile_team
+from workers.heartbeat import HeartbeatLoop, process_alive, this_process
+from workers.inbox import InboxWorker
+from workers.loop import WokenLoop
+from workers.telegram_polling import TelegramPolling
 
 log = logging.getLogger(__name__)
 
@@ -245,8 +247,9 @@ class Service:
     async def _process_telegram(self, payload: str) -> None:
         """An update from the inbox, through the dispatcher, this time to its handlers."""
         assert self._bot is not None and self._dispatcher is not None
-        update = Update.model_validate_json(payload, context={"bot": self._bot})
-        await self._dispatcher.feed_update(self._bot, update, from_inbox=True)
+        raw = repair_raw_update(json.loads(payload))
+        update = Update.model_validate(raw, context={"bot": self._bot})
+        await self._dispatcher.feed_update(self._bot, update)
 
     def _fsm_storage(self) -> BaseStorage | None:
         """Redis when configured, so a manager's dialog survives landing on another process."""
@@ -288,15 +291,15 @@ class Service:
         assert self._bot is not None and self._dispatcher is not None
         # getUpdates is refused while a webhook is set; polling mode means no webhook.
         await self._bot.delete_webhook(drop_pending_updates=False)
-        # One update at a time, confirmed only after its handler committed: at-least-once.
-        await self._dispatcher.start_polling(
-            self._bot,
-            handle_as_tasks=False,
-            handle_signals=False,
-            close_bot_session=False,
-            allowed_updates=used_update_types(self._dispatcher),
-            polling_timeout=25,
+        token = self.settings.telegram_bot_token
+        assert token is not None
+        polling = TelegramPolling(
+            self.ctx,
+            self.settings.telegram_api_base,
+            token.get_secret_value(),
+            used_update_types(self._dispatcher),
         )
+        await polling.run(self.stopping)
 
     def _spawn(self, coroutine: object, name: str) -> None:
         task = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]
@@ -314,9 +317,6 @@ class Service:
         self.stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
-        if self._dispatcher is not None:
-            with contextlib.suppress(RuntimeError):
-                await self._dispatcher.stop_polling()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
         if self._tasks:

@@ -35,15 +35,15 @@ from typing import Any
 import asyncpg
 from sqlalchemy import event, select, text
 
-from app.config import parse_config
-from app.texts import Texts
 from bench.capture import reset_postgres
 from bench.common import PG_URL, ROOT
+from config.business import parse_config
 from domain.clock import SystemClock
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import FollowupStep
 from storage.uow import Database
+from texts import Texts
 from usecases.context import AppContext
 from usecases.followups import BATCH, dispatch_due
 

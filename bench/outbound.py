@@ -12,18 +12,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.config import parse_config
-from app.settings import Settings
-from app.texts import Texts
+from app.dispatcher import create_bot
 from bench.capture import reset_postgres
 from bench.common import PG_URL
-from bot.dispatcher import create_bot
 from channels.telegram.sender import TelegramSender
+from config.business import parse_config
+from config.settings import Settings
 from domain.clock import SystemClock
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.uow import Database
 from tests.emulator.telegram import TelegramEmulator
+from texts import Texts
 from usecases.context import AppContext
 from usecases.delivery import OutboxDelivery
 

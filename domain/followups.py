@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-TRIGGERS = ("lead_created", "stage_entered", "won", "lost", "manager_replied", "no_activity")
-STOPS = ("stage_changed", "customer_replied", "lead_closed", "open_lead", "any_activity")
 PLACEHOLDERS = ("customer_name", "manager_name", "company", "lead_id")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from storage.db import is_transient
 from usecases.context import AppContext
+from usecases.outage import is_outage
 from usecases.report_digest import send_digests
 
 log = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ async def run_digest(ctx: AppContext) -> int:
     try:
         return await send_digests(ctx)
     except Exception as exc:
-        if is_transient(exc):
+        if is_outage(exc):
             log.warning("digest: database unavailable (%s)", type(exc).__name__)
         else:
             log.exception("digest failed")

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 
-from storage.db import is_transient
 from usecases.assignment import distribute_waiting, expire_offers
 from usecases.complaints import escalate_overdue
 from usecases.context import AppContext
 from usecases.followups import dispatch_due
 from usecases.inbox import prune_delivery_ids
+from usecases.outage import is_outage
 from usecases.timers import check_timers
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ async def run_timed_work(ctx: AppContext) -> None:
         try:
             await step(ctx)
         except Exception as exc:
-            if is_transient(exc):
+            if is_outage(exc):
                 log.warning("%s: database unavailable (%s)", step.__name__, type(exc).__name__)
                 return
             log.exception("%s failed", step.__name__)

@@ -168,6 +168,34 @@ class Database:
                 return await self._insert(statement, values)
         return await self._insert(statement, values)
 
+    async def store_inbound_batch(
+        self, channel: str, items: list[tuple[str, str]], now: datetime
+    ) -> int:
+        """A batch of payloads in one multi-row INSERT and one commit; redeliveries skip."""
+        if not items:
+            return 0
+        statement = inbound_insert(self.session_factory.kw["bind"].dialect.name)
+        rows = [
+            {
+                "channel": channel,
+                "key": key,
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "received_at": now,
+            }
+            for key, payload in items
+        ]
+        if self._writer_lock is not None:
+            async with self._writer_lock:
+                return await self._insert_many(statement.values(rows))
+        return await self._insert_many(statement.values(rows))
+
+    async def _insert_many(self, statement: Any) -> int:
+        async with self.session_factory.kw["bind"].begin() as connection:
+            result = await connection.execute(statement)
+        return int(result.rowcount or 0)
+
     async def _insert(self, statement: Any, values: dict[str, Any]) -> bool:
         async with self.session_factory.kw["bind"].begin() as connection:
             result = await connection.execute(statement, values)

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.config import Config, parse_config
-from app.texts import Texts
+from config.business import Config, parse_config
 from domain.clock import ManualClock
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.uow import Database
+from texts import Texts
 from usecases.context import AppContext
 
 PG_URL = os.environ.get("LEADKEEPER_TEST_DATABASE_URL")

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from app.config import Config
 from app.runtime import Role, Service
-from app.settings import Settings
+from config.business import Config
+from config.settings import Settings
 from domain.clock import Clock, SystemClock
 
 TOKEN = "123456:TEST"

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import aiohttp
 
-from app.config import Config
+from config.business import Config
 from domain.clock import ManualClock
 from tests.service import API_TOKEN, make_settings, running_service
 from tests.test_capture import inbound

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.config import parse_config
+from config.business import parse_config
 from domain.clock import ManualClock
 from storage.models import Lead, LeadEvent, Manager, OutboxMessage
 from tests.test_capture import inbound

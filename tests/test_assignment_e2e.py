@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from app.config import parse_config
+from config.business import parse_config
 from storage.models import Lead, LeadEvent
 from tests.emulator.telegram import TelegramEmulator
 from tests.service import TOKEN, make_settings, running_service

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from app.config import parse_config
+from config.business import parse_config
 from domain.clock import ManualClock
 from domain.inbound import Attachment, InboundEdit, InboundMessage, Sender
 from storage.models import ChannelIdentity, Contact, Lead, LeadEvent, Message, OutboxMessage

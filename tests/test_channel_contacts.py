@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.config import Config, parse_config
+from config.business import Config, parse_config
 from domain.inbound import InboundMessage, Sender
 from handlers.telegram.head import _contact_ref
 from storage.models import ChannelIdentity, Contact, Lead, LeadEvent, Message

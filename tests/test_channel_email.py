@@ -21,18 +21,18 @@ import pytest
 from aiosmtpd.smtp import SMTP as SmtpProtocol
 from sqlalchemy import func, select
 
-from app.config import Config, parse_config
-from app.settings import Settings
-from channels.base import SendStatus
 from channels.email.normalise import Skip, inbound_from_mail, sender_of, text_of
 from channels.email.parse import decode_bytes, header_text, parse_mail, trim_quoted
 from channels.email.poller import ImapConfig, ImapPoller
 from channels.email.sender import EmailSender, SmtpConfig
+from config.business import Config, parse_config
+from config.settings import Settings
 from storage.channel_models import MailboxState
 from storage.models import Contact, DeadLetter, Lead
 from storage.models import Message as StoredMessage
 from tests.service import make_settings, running_service
 from usecases.context import AppContext
+from usecases.ports import SendStatus
 from usecases.work import Verdict, reply
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.config import Config, parse_config
 from channels.forms.normalise import (
     BadForm,
     Skip,
@@ -24,6 +23,7 @@ from channels.forms.normalise import (
     inbound_from_form,
 )
 from channels.forms.ratelimit import RateLimiter
+from config.business import Config, parse_config
 from domain.inbound import InboundMessage, Sender
 from storage.models import ChannelIdentity, Contact, Lead, Message, OutboxMessage
 from tests.service import make_settings, running_service

@@ -15,15 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.config import Config, parse_config
-from app.settings import Settings
-from channels.base import SendStatus
 from channels.vk.normalise import Skip, inbound_from_event, parse_event
 from channels.vk.sender import VkApi, VkSender, random_id_for, result_of
+from config.business import Config, parse_config
+from config.settings import Settings
 from storage.models import ChannelIdentity, Contact, Lead, Message, OutboxMessage
 from tests.emulator.vk import VkEmulator
 from tests.service import make_settings, running_service
 from tests.test_channel_email import wait_until
+from usecases.ports import SendStatus
 from usecases.work import Verdict, reply
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"

@@ -15,16 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from app.config import Config, parse_config
-from app.settings import Settings
-from channels.base import SendStatus
 from channels.whatsapp.normalise import BadEvent, parse_webhook
 from channels.whatsapp.sender import result_of
+from config.business import Config, parse_config
+from config.settings import Settings
 from domain.clock import ManualClock
 from storage.models import Contact, Lead, LeadEvent, Message, OutboxMessage
 from tests.emulator.whatsapp import WhatsAppEmulator, sign
 from tests.service import make_settings, running_service
 from tests.test_channel_email import wait_until
+from usecases.ports import SendStatus
 from usecases.work import Verdict, reply
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"

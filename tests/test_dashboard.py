@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from app.config import parse_config
 from app.runtime import Service
+from config.business import parse_config
 from domain.clock import ManualClock
 from storage.models import Complaint, OutboxMessage
 from tests.service import API_TOKEN, make_settings, running_service

@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from app.config import parse_config
+from config.business import parse_config
 from domain.clock import ManualClock
 from tests.service import make_settings, running_service
 from tests.test_assignment import MONDAY_10, TEAM_CONFIG

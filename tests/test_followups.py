@@ -9,7 +9,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from app.config import parse_config
+from config.business import parse_config
 from domain.clock import ManualClock
 from storage.models import Complaint, FollowupStep, Lead
 from tests.test_assignment import HEAD, TEAM_CONFIG, lead_row, manager_ids, sent_to

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.config import Config
-from bot.dispatcher import create_bot
+from app.dispatcher import create_bot
 from channels.telegram.sender import TelegramSender
+from config.business import Config
 from domain.clock import SystemClock
 from storage.models import ChannelIdentity, OutboxMessage
 from tests.emulator.telegram import TelegramEmulator

@@ -9,7 +9,7 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.config import ConfigError, parse_config
+from config.business import ConfigError, parse_config
 from domain.clock import ManualClock
 from storage.models import OutboxMessage
 from tests.test_assignment import (

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.config import Config, parse_config
 from app.runtime import Role, Service
+from config.business import Config, parse_config
 from domain.clock import ManualClock
 from storage.models import OutboxMessage
 from tests.emulator.telegram import TelegramEmulator, UploadedFile

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import parse_config
-from app.texts import Texts
+from config.business import parse_config
 from domain.clock import SystemClock
 from storage.db import create_engine, create_session_factory
 from storage.uow import Database
@@ -38,6 +37,7 @@ from tests.scale_support import (
     wait_until,
     write_config,
 )
+from texts import Texts
 from usecases.context import AppContext
 from usecases.team import reconcile_team
 

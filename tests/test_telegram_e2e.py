@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from app.config import Config
+from config.business import Config
 from storage.models import ChannelIdentity, Contact, InboundUpdate, Lead, Message
 from tests.emulator.telegram import TelegramEmulator
 from tests.service import TOKEN, make_settings, running_service
@@ -134,11 +134,14 @@ async def test_webhook_rejects_wrong_secret_and_malformed_bodies_and_dedupes(
                 b"not json",
                 b"[1, 2]",
                 b'{"update_id": "x"}',
-                b'{"update_id": 1, "message": 5}',
             ):
                 async with http.post(url, data=body, headers=good) as r:
                     assert r.status == 400, body
                     assert "error" in await r.json()
+            # An update aiogram's models reject is still an update: stored and answered 200
+            # (else Telegram redelivers it for ever), then kept as failed by the worker.
+            async with http.post(url, data=b'{"update_id": 1, "message": 5}', headers=good) as r:
+                assert r.status == 200
             async with http.post(url, data=b"x" * (2 * 1024 * 1024), headers=good) as r:
                 assert r.status == 413
             for _ in range(2):
@@ -147,8 +150,9 @@ async def test_webhook_rejects_wrong_secret_and_malformed_bodies_and_dedupes(
         await inbox_drained(service)
         async with service.ctx.db.session_factory() as session:
             assert await session.scalar(select(func.count(Message.id))) == 1
-            # Stored once, though posted twice.
-            assert await session.scalar(select(func.count(InboundUpdate.id))) == 1
+            # Stored once, though posted twice; the malformed one kept as failed.
+            rows = (await session.execute(select(InboundUpdate.key, InboundUpdate.status))).all()
+            assert sorted(rows) == sorted([("1", "failed"), (str(update["update_id"]), "done")])
     webhook_calls = [call for call in emulator.calls if call.method == "setWebhook"]
     assert webhook_calls and webhook_calls[0].params["secret_token"] == "s3cret"
 
@@ -186,3 +190,32 @@ async def test_corpus_updates_are_all_accepted(
     assert "1111111:1365" in captured  # /start without chat.type
     assert "12345678:56006" in captured  # shared contact
     assert not any(key.startswith("-") for key in captured)
+
+
+async def test_polling_an_update_the_models_reject_fails_alone_and_the_rest_flow_on(
+    database_url: str, emulator: TelegramEmulator, config: Config
+) -> None:
+    """One update aiogram cannot parse, between good ones in one getUpdates batch: it is
+    kept as failed with its error; the good ones, and later customers, are answered."""
+    emulator.add_update(emulator.make_text_update(2001, "Первый вопрос"))
+    # A message without its required `date`: no repair makes it valid.
+    emulator.add_update(
+        {"message": {"message_id": 1, "chat": {"id": 2004, "type": "private"}, "text": "x"}}
+    )
+    emulator.add_update(emulator.make_text_update(2002, "Второй вопрос"))
+    settings = make_settings(database_url, emulator.base_url)
+    async with running_service(settings, config) as service:
+        await emulator.wait_for_sent(2, timeout=15)
+        emulator.add_update(emulator.make_text_update(2003, "А я новый клиент"))
+        await emulator.wait_for_sent(3, timeout=15)
+        await inbox_drained(service)
+        async with service.ctx.db.session_factory() as session:
+            rows = (await session.execute(select(InboundUpdate.status, InboundUpdate.error))).all()
+    assert sorted(status for status, _ in rows) == ["done", "done", "done", "failed"]
+    error = next(error for status, error in rows if status == "failed")
+    assert error and "ValidationError" in error
+    answered = {int(call.params["chat_id"]) for call in emulator.sent_messages()}
+    assert answered == {2001, 2002, 2003}
+    # The batch was confirmed: the three updates queued before the start came in one call.
+    polls = [call for call in emulator.calls if call.method == "getUpdates"]
+    assert polls[0].response and len(polls[0].response["result"]) == 3

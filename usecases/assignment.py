@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from enum import StrEnum
 
-from app.config import DistributionMode
+from config.business import DistributionMode
 from domain.assignment import Candidate, choose_manager
 from domain.sla import LeadClock, due_timers
 from storage.models import Lead, Manager

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from app.config import Config
-from app.texts import language_of
+from config.business import Config
 from domain.classify import classify
 from domain.complaint_words import ComplaintDetector
 from domain.inbound import InboundEdit, InboundMessage
 from domain.pipeline import LeadStatus
 from storage.uow import ConflictError, UnitOfWork
+from texts import language_of
 from usecases.assignment import distribute_waiting, refresh_timer
 from usecases.cards import button_data
 from usecases.complaints import open_complaint

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.texts import Safe, Texts
 from domain.pipeline import LeadStatus
+from texts import Safe, Texts
 from usecases.replies import format_span
 
 FORWARD = {

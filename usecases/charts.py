@@ -8,8 +8,8 @@ import html
 import io
 from typing import TYPE_CHECKING, Literal
 
-from app.texts import Texts
 from domain.reporting.report import Report, manager_order
+from texts import Texts
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

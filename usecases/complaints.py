@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.texts import language_of
 from storage.models import Complaint
 from storage.uow import UnitOfWork
+from texts import language_of
 from usecases import cards
 from usecases.assignment import Verdict
 from usecases.context import AppContext

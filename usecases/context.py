@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.config import Config
-from app.texts import Texts
+from config.business import Config
 from domain.clock import Clock
 from storage.uow import Database
+from texts import Texts
 
 
 @dataclass

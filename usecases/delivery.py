@@ -18,10 +18,10 @@ from typing import Any
 
 from aiolimiter import AsyncLimiter
 
-from channels.base import ChannelSender, SendResult, SendStatus
-from storage.db import is_transient
 from storage.uow import UnitOfWork
 from usecases.context import AppContext
+from usecases.outage import is_outage
+from usecases.ports import ChannelSender, SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +222,7 @@ class OutboxDelivery:
                 await self._record_once(results)
                 return
             except Exception as exc:
-                if not is_transient(exc) or attempt == RECORD_ATTEMPTS - 1:
+                if not is_outage(exc) or attempt == RECORD_ATTEMPTS - 1:
                     raise
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

@@ -12,12 +12,12 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.config import FollowupSequence, SequenceStep
+from config.business import FollowupSequence, SequenceStep
 from domain.followups import day_start, fill, next_day_start
-from storage.db import is_transient
 from storage.models import FollowupStep, Lead
 from storage.uow import UnitOfWork
 from usecases.context import AppContext
+from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -84,7 +84,7 @@ async def dispatch_due(ctx: AppContext, limit: int = BATCH) -> int:
                 async with uow.savepoint():
                     await _handle(ctx, uow, row, now)
             except Exception as exc:
-                if is_transient(exc):
+                if is_outage(exc):
                     raise
                 # One broken step must not hold back the others, run after run.
                 log.exception("follow-up step %s failed", row.id)

@@ -20,6 +20,14 @@ async def prune_delivery_ids(ctx: AppContext) -> int:
     return pruned
 
 
+async def store_inbound_batch(ctx: AppContext, channel: str, items: list[tuple[str, str]]) -> int:
+    """Commit a batch of raw payloads (key, payload) in one transaction; how many were new."""
+    stored = await ctx.db.store_inbound_batch(channel, items, ctx.clock.now())
+    if stored:
+        ctx.wake("inbox")
+    return stored
+
+
 async def store_inbound(ctx: AppContext, channel: str, key: str, payload: str) -> bool:
     """Commit the raw payload; False for a redelivery of something already stored."""
     stored = await ctx.db.store_inbound(channel, key, payload, ctx.clock.now())

@@ -113,3 +113,8 @@ async def lead_details(ctx: AppContext, lead_id: int) -> dict[str, Any] | None:
 async def database_answers(ctx: AppContext) -> bool:
     async with ctx.db.uow() as uow:
         return await uow.ping()
+
+
+async def manager_exists(ctx: AppContext, manager_id: int) -> bool:
+    async with ctx.db.uow() as uow:
+        return await uow.managers.get(manager_id) is not None

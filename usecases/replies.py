@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.texts import Texts
+from texts import Texts
 from usecases.context import AppContext
 
 _WEEKDAYS = {

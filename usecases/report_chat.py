@@ -9,8 +9,8 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from app.texts import Safe
 from domain.reporting.periods import PeriodError
+from texts import Safe
 from usecases import cards
 from usecases.charts import chart_png
 from usecases.context import AppContext

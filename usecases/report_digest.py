@@ -9,9 +9,9 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.texts import Safe, Texts
 from domain.reporting.periods import period_between
 from domain.reporting.report import Report
+from texts import Safe, Texts
 from usecases import cards
 from usecases.context import AppContext
 from usecases.report_load import company_zone, load_report

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.texts import Safe, Texts
 from domain.reporting.periods import Period
 from domain.reporting.report import Report, Section, manager_order
 from domain.reporting.statistics import Stats
+from texts import Safe, Texts
 from usecases.replies import format_span
 
 

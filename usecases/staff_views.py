@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.texts import Safe
+from texts import Safe
 from usecases import cards
 from usecases.context import AppContext
 from usecases.replies import format_span

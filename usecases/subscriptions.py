@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.texts import language_of
+from texts import language_of
 from usecases import cards
 from usecases.context import AppContext
 

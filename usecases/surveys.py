@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.texts import language_of
+from texts import language_of
 from usecases.complaints import open_complaint
 from usecases.context import AppContext
 

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.config import Person
+from config.business import Person
 from domain.hours import week_to_json
 from usecases.assignment import distribute_waiting
 from usecases.context import AppContext

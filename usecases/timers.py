@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.texts import Safe
 from domain.sla import due_timers
 from storage.models import Lead
 from storage.uow import UnitOfWork
+from texts import Safe
 from usecases import cards
 from usecases.assignment import _eligible_names, lead_clock
 from usecases.context import AppContext

@@ -35,6 +35,26 @@ async def _acting(uow: UnitOfWork, lead_id: int, telegram_id: int) -> Acting:
     return Acting(Verdict.DONE, lead, manager)
 
 
+async def check_acting(
+    ctx: AppContext, lead_id: int, telegram_id: int, *, need_offer: bool = False
+) -> tuple[Verdict, str]:
+    """May this person start working on this lead now (a dialog, a reason picker)?
+    With `need_offer`: is the lead offered to him? Also the lead's channel."""
+    async with ctx.db.uow() as uow:
+        if not need_offer:
+            acting = await _acting(uow, lead_id, telegram_id)
+            return acting.verdict, acting.lead.channel if acting.lead else ""
+        lead = await uow.leads.get(lead_id)
+        manager = await uow.managers.by_telegram_id(telegram_id)
+    offered = (
+        lead is not None
+        and lead.is_open
+        and manager is not None
+        and lead.offered_manager_id == manager.id
+    )
+    return (Verdict.DONE if offered else Verdict.STALE), lead.channel if lead else ""
+
+
 async def reply(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> Verdict:
     """The manager's words go to the customer on the channel the lead came from."""
     async with ctx.db.uow() as uow:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from email.utils import parseaddr
 
-from app.config import ConfigError
-from app.settings import Settings
 from channels.email.poller import ImapConfig, ImapPoller
 from channels.email.sender import EmailSender, SmtpConfig
-from channels.registry import ChannelPlugin
+from channels.plugin import ChannelPlugin
+from config.business import ConfigError
+from config.settings import Settings
 from domain.contacts import normalise_email
 from usecases.context import AppContext
 

@@ -23,10 +23,10 @@ import aioimaplib
 
 from channels.email.normalise import Skip, inbound_from_mail
 from channels.email.parse import ParsedMail, parse_mail
-from storage.db import is_transient
 from usecases.capture import capture, keep_dead_letter
 from usecases.contacts import mail_taken, mailbox_position, remember_thread, thread_email
 from usecases.context import AppContext
+from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class ImapPoller:
         try:
             result = await capture(self._ctx, inbound)
         except Exception as exc:
-            if is_transient(exc):
+            if is_outage(exc):
                 raise  # not taken: the next round tries this UID again
             log.exception("e-mail: UID %s could not be captured; kept in dead_letters", uid)
             await keep_dead_letter(

@@ -17,12 +17,12 @@ from typing import Any, Literal
 
 import aiosmtplib
 
-from channels.base import SendResult, SendStatus
 from channels.email.plain import guess_language, payload_text
 from domain.contacts import normalise_email
-from storage.db import is_transient
 from usecases.contacts import MAX_REFERENCES, mail_thread
 from usecases.context import AppContext
+from usecases.outage import is_outage
+from usecases.ports import SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class EmailSender:
         try:
             message = await self.build(chat_id, payload, row_id)
         except Exception as exc:
-            if is_transient(exc):
+            if is_outage(exc):
                 return SendResult(SendStatus.RETRY, error=f"database: {type(exc).__name__}")
             raise
         config = self._config

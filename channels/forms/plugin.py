@@ -6,13 +6,13 @@ import logging
 
 from aiohttp import web
 
-from app.settings import Settings
-from channels.base import ChannelSender
+from channels.forms import webhook as forms_http
 from channels.forms.ratelimit import RateLimiter
 from channels.forms.sender import FormSender
-from channels.registry import ChannelPlugin
-from handlers.http import forms as forms_http
+from channels.plugin import ChannelPlugin
+from config.settings import Settings
 from usecases.context import AppContext
+from usecases.ports import ChannelSender
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.base import ChannelSender, SendResult, SendStatus
+from usecases.ports import ChannelSender, SendResult, SendStatus
 
 
 class FormSender:

@@ -23,7 +23,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
-from channels.base import SendResult, SendStatus
+from usecases.ports import SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 # A send that has not answered in this time is retried; Telegram may still have sent it.

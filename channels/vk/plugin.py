@@ -6,11 +6,11 @@ import logging
 
 from aiohttp import web
 
-from app.config import ConfigError
-from app.settings import Settings
-from channels.registry import ChannelPlugin
+from channels.plugin import ChannelPlugin
+from channels.vk import webhook as vk_http
 from channels.vk.sender import VkApi, VkSender
-from handlers.http import vk as vk_http
+from config.business import ConfigError
+from config.settings import Settings
 from usecases.context import AppContext
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from typing import Any
 import aiohttp
 from aiolimiter import AsyncLimiter
 
-from channels.base import SendResult, SendStatus
 from channels.email.plain import payload_text
+from usecases.ports import SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ import logging
 
 from aiohttp import web
 
-from app.config import ConfigError
-from app.settings import Settings
-from channels.registry import ChannelPlugin
+from channels.plugin import ChannelPlugin
+from channels.whatsapp import webhook as whatsapp_http
 from channels.whatsapp.sender import Template, WhatsAppApi, WhatsAppSender
-from handlers.http import whatsapp as whatsapp_http
+from config.business import ConfigError
+from config.settings import Settings
 from usecases.context import AppContext
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,11 @@ from typing import Any
 
 import aiohttp
 
-from channels.base import SendResult, SendStatus
 from channels.email.plain import payload_text
-from storage.db import is_transient
 from usecases.contacts import last_inbound_at, tell_template_only
 from usecases.context import AppContext
+from usecases.outage import is_outage
+from usecases.ports import SendResult, SendStatus
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class WhatsAppSender:
         try:
             last = await last_inbound_at(self._ctx, "whatsapp", chat_id)
         except Exception as exc:
-            if is_transient(exc):
+            if is_outage(exc):
                 return SendResult(SendStatus.RETRY, error=f"database: {type(exc).__name__}")
             raise
         if last is None or self._ctx.clock.now() - last >= WINDOW:
@@ -161,7 +161,7 @@ class WhatsAppSender:
             try:
                 await tell_template_only(self._ctx, row_id)
             except Exception as exc:
-                if is_transient(exc):
+                if is_outage(exc):
                     return SendResult(SendStatus.RETRY, error=f"database: {type(exc).__name__}")
                 raise
         return SendResult(

@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime
 
 from aiohttp import web
 
+from channels.web import json_error
 from domain.pipeline import LeadStatus
-from handlers.http.errors import Handler, json_error
+from handlers.http.errors import Handler
 from usecases.complaints import list_complaints
 from usecases.context import AppContext
 from usecases.queries import lead_details, list_leads

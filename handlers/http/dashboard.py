@@ -19,12 +19,12 @@ import jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from app.texts import DASHBOARD_TEXTS, dashboard_text
 from domain.pipeline import LeadStatus
 from domain.reporting.serialise import report_json
 from handlers.http.api import CTX
 from handlers.http.dashboard_auth import COOKIE, DashboardAuth, Session, same_origin
 from handlers.http.reports_api import csv_response
+from texts import DASHBOARD_TEXTS, dashboard_text
 from usecases import complaints as complaint_cases
 from usecases.assignment import Verdict
 from usecases.charts import chart_png

@@ -8,15 +8,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from storage.db import is_transient
+from channels.web import json_error
+from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def json_error(status: int, reason: str) -> web.Response:
-    return web.json_response({"error": reason}, status=status)
 
 
 @web.middleware
@@ -30,7 +27,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             return json_error(exc.status, exc.reason)
         raise
     except Exception as exc:
-        if is_transient(exc):
+        if is_outage(exc):
             log.warning("%s %s: database unavailable: %s", request.method, request.path, exc)
             return json_error(503, "database unavailable, try again later")
         log.exception("%s %s failed", request.method, request.path)

@@ -7,8 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
+from channels.web import json_error
 from handlers.http.api import CTX
-from handlers.http.errors import json_error
+from usecases.queries import manager_exists
 from usecases.report_csv import report_csv
 from usecases.report_load import PeriodError, load_report, period_of, report_as_json
 
@@ -44,9 +45,8 @@ async def _query(request: web.Request) -> tuple[Any, int | None]:
     if not raw.isdigit():
         raise BadQuery("manager_id: expected a whole number")
     manager_id = int(raw)
-    async with request.app[CTX].db.uow() as uow:
-        if await uow.managers.get(manager_id) is None:
-            raise web.HTTPNotFound(reason=f"manager {manager_id} not found")
+    if not await manager_exists(request.app[CTX], manager_id):
+        raise web.HTTPNotFound(reason=f"manager {manager_id} not found")
     return period, manager_id
 
 

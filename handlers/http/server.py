@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers.http import api, dashboard, health, reports_api, telegram_webhook
+from channels.telegram import webhook as telegram_webhook
+from handlers.http import api, dashboard, health, reports_api
 from handlers.http.errors import error_middleware
 from usecases.context import AppContext
 

@@ -11,9 +11,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 
-from app.texts import language_of
 from channels.telegram.normalise import CHANNEL, Skip, edit_from_message, inbound_from_message
 from domain.contacts import mask_phone
+from texts import language_of
 from usecases.capture import Outcome, answer_customer, apply_edit, capture, set_blocked
 from usecases.complaints import open_from_customer
 from usecases.context import AppContext

@@ -6,9 +6,9 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from app.texts import Safe
 from bot.filters import StaffFilter
 from domain.assignment import LEVELS
+from texts import Safe
 from usecases.contacts import ContactRef, MergeOutcome, merge_contacts
 from usecases.context import AppContext
 from usecases.replies import format_span

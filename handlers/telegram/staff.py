@@ -115,19 +115,6 @@ async def on_lead_button(
     await _answer(callback, ctx, verdict)
 
 
-async def _can_act(ctx: AppContext, lead_id: int, user_id: int, need_offer: bool) -> Verdict:
-    async with ctx.db.uow() as uow:
-        lead = await uow.leads.get(lead_id)
-        manager = await uow.managers.by_telegram_id(user_id)
-    if lead is None or not lead.is_open or manager is None:
-        return Verdict.STALE
-    if need_offer:
-        return Verdict.DONE if lead.offered_manager_id == manager.id else Verdict.STALE
-    if manager.role == "head" or lead.manager_id == manager.id:
-        return Verdict.DONE
-    return Verdict.NOT_YOURS if lead.offered_manager_id != manager.id else Verdict.STALE
-
-
 async def _start_dialog(
     ctx: AppContext,
     state: FSMContext,
@@ -137,19 +124,17 @@ async def _start_dialog(
     prompt: str,
     need_offer: bool = False,
 ) -> Verdict:
-    verdict = await _can_act(ctx, lead_id, user_id, need_offer)
+    verdict, channel = await work.check_acting(ctx, lead_id, user_id, need_offer=need_offer)
     if verdict is not Verdict.DONE:
         return verdict
-    async with ctx.db.uow() as uow:
-        lead = await uow.leads.get(lead_id)
     await state.set_state(step)
     await state.update_data(lead_id=lead_id)
-    await _say(ctx, user_id, prompt, lead_id=lead_id, channel=lead.channel if lead else "")
+    await _say(ctx, user_id, prompt, lead_id=lead_id, channel=channel)
     return Verdict.DONE
 
 
 async def _ask_reason(ctx: AppContext, lead_id: int, user_id: int, outcome: str) -> Verdict:
-    verdict = await _can_act(ctx, lead_id, user_id, need_offer=False)
+    verdict, _ = await work.check_acting(ctx, lead_id, user_id)
     if verdict is not Verdict.DONE:
         return verdict
     language = await staff_language(ctx, user_id)
@@ -168,7 +153,7 @@ async def _reason_chosen(
     if outcome is None:
         return Verdict.STALE
     if choice == "x":
-        verdict = await _can_act(ctx, lead_id, user_id, need_offer=False)
+        verdict, _ = await work.check_acting(ctx, lead_id, user_id)
         if verdict is Verdict.DONE:
             await state.set_state(Dialog.loss_text)
             await state.update_data(lead_id=lead_id, outcome=outcome)

@@ -9,7 +9,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboundUpdate
-from storage.sql import insert_ignoring_conflicts
 
 
 @lru_cache(maxsize=4)
@@ -22,22 +21,6 @@ def inbound_insert(dialect: str) -> Any:
 class InboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-
-    async def add(self, channel: str, key: str, payload: str, now: datetime) -> bool:
-        """Store a payload; False when this delivery id is stored already (a redelivery)."""
-        inserted = await insert_ignoring_conflicts(
-            self._session,
-            InboundUpdate.__table__,
-            {
-                "channel": channel,
-                "key": key,
-                "payload": payload,
-                "status": "pending",
-                "attempts": 0,
-                "received_at": now,
-            },
-        )
-        return bool(inserted)
 
     async def claim(
         self, channels: list[str], now: datetime, limit: int, lease: timedelta, holder: str

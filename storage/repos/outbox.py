@@ -153,9 +153,3 @@ class OutboxRepo:
     async def counts(self) -> dict[str, int]:
         statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         return {status: int(count) for status, count in await self._session.execute(statement)}
-
-    async def next_due(self) -> datetime | None:
-        statement = select(func.min(OutboxMessage.next_attempt_at)).where(
-            OutboxMessage.status == PENDING
-        )
-        return await self._session.scalar(statement)

@@ -1,4 +1,4 @@
-"""app.config: the YAML business config and its human-readable errors."""
+"""config.business: the YAML business config and its human-readable errors."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.config import Config, ConfigError, Level, load_config, parse_config
+from config.business import Config, ConfigError, Level, load_config, parse_config
 from domain.hours import Shift
 
 REPO = Path(__file__).resolve().parents[2]
@@ -301,7 +301,7 @@ def test_config_error_is_one_readable_block_without_a_traceback() -> None:
         assert noise not in message
     # What a CLI prints for `raise ... from None`: only the ConfigError itself.
     printed = "".join(traceback.format_exception_only(error))
-    assert printed == f"app.config.ConfigError: {message}\n"
+    assert printed == f"config.business.ConfigError: {message}\n"
     chained = "".join(traceback.format_exception(error))
     assert "During handling of the above exception" not in chained
     assert "ValidationError" not in chained

@@ -1,4 +1,4 @@
-"""app.logs: secrets never reach a log line; phones and e-mails are masked."""
+"""config.logs: secrets never reach a log line; phones and e-mails are masked."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.logs import ScrubFilter, scrub
+from config.logs import ScrubFilter, scrub
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"  # 35 characters after the colon
 

@@ -1,4 +1,4 @@
-"""app.texts: the message catalogue, HTML escaping of placeholders, overrides, language."""
+"""texts: the message catalogue, HTML escaping of placeholders, overrides, language."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from app.texts import DEFAULTS, LANGUAGES, Safe, Texts, language_of, validate_overrides
+from texts import DEFAULTS, LANGUAGES, Safe, Texts, language_of, validate_overrides
 
 
 def fields(template: str) -> set[str]:

@@ -10,8 +10,8 @@ import socket
 import uuid
 from pathlib import Path
 
-from storage.db import is_transient
 from usecases.claims import ClaimKeeper, Holder
+from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class HeartbeatLoop:
             try:
                 await self._keeper.beat()
             except Exception as exc:
-                if is_transient(exc):
+                if is_outage(exc):
                     log.warning("heartbeat: database unavailable (%s)", type(exc).__name__)
                 else:
                     log.exception("heartbeat failed")

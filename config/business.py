@@ -339,7 +339,7 @@ class Config(Strict):
     @field_validator("texts")
     @classmethod
     def _known_texts(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-        from app.texts import validate_overrides
+        from texts import validate_overrides
 
         validate_overrides(value)
         return value

@@ -7,7 +7,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 
-from bot.middlewares import ReliableUpdates
+from bot.middlewares import KnownUpdates
 from handlers.telegram import customer, head, reports, staff
 from usecases.context import AppContext
 
@@ -20,7 +20,7 @@ def create_bot(token: str, api_base: str) -> Bot:
 def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dispatcher:
     dispatcher = Dispatcher(storage=storage) if storage is not None else Dispatcher()
     dispatcher["ctx"] = ctx
-    dispatcher.update.outer_middleware(ReliableUpdates(ctx))
+    dispatcher.update.outer_middleware(KnownUpdates())
     # Order is behaviour: staff routers come before the customer catch-all.
     routers = (staff.invites, head.router, reports.router, staff.router, customer.router)
     for router in routers:

@@ -58,14 +58,6 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @property
-    def telegram_enabled(self) -> bool:
-        return self.telegram_bot_token is not None
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     # Site forms (POST /intake/form): on when FORMS_TOKEN is set.
     forms_token: SecretStr | None = None
     # Submissions a minute from one address; more get 429.

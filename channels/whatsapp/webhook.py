@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from channels.forms.webhook import read_capped
+from channels.web import json_error
 from channels.whatsapp.normalise import BadEvent, parse_webhook
-from handlers.http.errors import json_error
-from handlers.http.forms import read_capped
-from storage.db import is_transient
 from usecases.capture import capture, keep_dead_letter
 from usecases.contacts import record_delivery_status
 from usecases.context import AppContext
+from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class WhatsAppWebhook:
                 elif not known:
                     log.debug("whatsapp: status for a message we did not send")
         except Exception as exc:
-            if is_transient(exc):
+            if is_outage(exc):
                 log.warning("whatsapp: database unavailable; Meta will redeliver")
                 return json_error(503, "database unavailable, redeliver later")
             log.exception("whatsapp: webhook could not be handled; kept in dead_letters")

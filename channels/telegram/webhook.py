@@ -13,15 +13,12 @@ import logging
 from dataclasses import dataclass
 
 from aiogram import Bot
-from aiogram.types import Update
 from aiohttp import web
-from pydantic import ValidationError
 
-from channels.telegram.normalise import repair_raw_update
-from handlers.http.errors import json_error
-from storage.db import is_transient
+from channels.web import json_error
 from usecases.context import AppContext
 from usecases.inbox import store_inbound
+from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +40,22 @@ class TelegramWebhook:
             return json_error(400, "body is not JSON")
         if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
             return json_error(400, "body is not a Telegram update (no integer update_id)")
+        update_id = raw["update_id"]
         try:
-            update = Update.model_validate(repair_raw_update(raw), context={"bot": self.bot})
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            log.warning("webhook update %s rejected: %s: %s", raw["update_id"], where, first["msg"])
-            return json_error(400, f"malformed update: {where}: {first['msg']}")
-        try:
-            # The repaired body as it came (not a re-serialisation): cheaper, and nothing
-            # Telegram sent is dropped, even fields this aiogram does not know yet.
+            # Stored as it came, not parsed by aiogram here: an update its models reject is
+            # kept and fails in the inbox worker, with its error, instead of being refused
+            # (Telegram would redeliver a refused update for ever).
             payload = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
-            await store_inbound(self.ctx, "telegram", str(update.update_id), payload)
+            try:
+                payload.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: keep it escaped
+                payload = json.dumps(raw, separators=(",", ":"))
+            await store_inbound(self.ctx, "telegram", str(update_id), payload)
         except Exception as exc:
-            if is_transient(exc):
+            if is_outage(exc):
                 log.warning(
                     "webhook update %s: database unavailable, asking for redelivery",
-                    update.update_id,
+                    update_id,
                 )
                 return json_error(503, "database unavailable, redeliver later")
             raise

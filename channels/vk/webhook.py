@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from channels.forms.webhook import read_capped
 from channels.vk.normalise import (
     BadEvent,
     Skip,
@@ -25,11 +26,10 @@ from channels.vk.normalise import (
     parse_event,
     user_of,
 )
-from handlers.http.errors import json_error
-from handlers.http.forms import read_capped
-from storage.db import is_transient
+from channels.web import json_error
 from usecases.capture import apply_edit, capture, keep_dead_letter, set_blocked
 from usecases.context import AppContext
+from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class VkCallback:
         try:
             await self._dispatch(event)
         except Exception as exc:
-            if is_transient(exc):
+            if is_outage(exc):
                 log.warning("vk: database unavailable; VK will redeliver %s", event.type)
                 return json_error(503, "database unavailable, redeliver later")
             log.exception("vk: %s event could not be handled; kept in dead_letters", event.type)

@@ -10,8 +10,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from storage.db import is_transient
 from usecases.context import AppContext
+from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)
@@ -53,7 +53,7 @@ class InboxWorker:
                 try:
                     await self._processors[channel](payload)
                 except Exception as exc:
-                    if is_transient(exc):
+                    if is_outage(exc):
                         raise
                     log.exception("inbound %s #%s failed; kept as failed", channel, row_id)
                     await self._set(row_id, "failed", f"{type(exc).__name__}: {exc}")

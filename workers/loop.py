@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from storage.db import is_transient
+from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 30.0
@@ -38,7 +38,7 @@ class WokenLoop:
                 handled = await self._round()
                 backoff = 0.5
             except Exception as exc:
-                if is_transient(exc):
+                if is_outage(exc):
                     log.warning(
                         "%s: database unavailable (%s); retry in %.1fs",
                         self.name,

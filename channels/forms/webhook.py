@@ -24,10 +24,10 @@ from channels.forms.normalise import (
     is_connection_test,
 )
 from channels.forms.ratelimit import RateLimiter
-from handlers.http.errors import json_error
-from storage.db import is_transient
+from channels.web import json_error
 from usecases.capture import capture, keep_dead_letter
 from usecases.context import AppContext
+from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ class FormIntake:
         try:
             result = await capture(self.ctx, inbound)
         except Exception as exc:
-            if is_transient(exc):
+            if is_outage(exc):
                 log.warning("form: database unavailable: %s", type(exc).__name__)
                 return json_error(503, "database unavailable, try again later")
             log.exception("form from %s could not be captured; kept in dead_letters", address)
