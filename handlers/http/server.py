@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.http import api, dashboard, health, reports_api, telegram_webhook
+from handlers.http.door import door_middleware
 from handlers.http.errors import error_middleware
 from usecases.context import AppContext
 
@@ -21,7 +22,7 @@ def create_app(
     dashboard_secret: str | None = None,
 ) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, api.api_auth_middleware(api_token)],
+        middlewares=[error_middleware, door_middleware, api.api_auth_middleware(api_token)],
         client_max_size=MAX_BODY,
     )
     app[api.CTX] = ctx

@@ -18,6 +18,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from channels.telegram.normalise import repair_raw_update
+from handlers.http import door
 from handlers.http.errors import json_error
 from storage.db import is_transient
 from usecases.context import AppContext
@@ -38,9 +39,10 @@ class TelegramWebhook:
             if not hmac.compare_digest(given, self.secret):
                 return json_error(401, "wrong secret token")
         try:
-            raw = json.loads(await request.read())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return json_error(400, "body is not JSON")
+            raw = door.loads(await request.read())
+        except ValueError as problem:
+            reason = str(problem) if isinstance(problem, door.BodyRefused) else ""
+            return json_error(400, reason or "body is not JSON")
         if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
             return json_error(400, "body is not a Telegram update (no integer update_id)")
         try:

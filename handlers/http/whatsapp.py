@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from channels.whatsapp.normalise import BadEvent, parse_webhook
+from handlers.http import door
 from handlers.http.errors import json_error
 from handlers.http.forms import read_capped
 from storage.db import is_transient
@@ -65,9 +65,13 @@ class WhatsAppWebhook:
             log.warning("whatsapp: webhook with a wrong signature refused")
             return json_error(403, "wrong signature")
         try:
-            hook = parse_webhook(json.loads(body), region=self.ctx.config.company.default_region)
+            hook = parse_webhook(door.loads(body), region=self.ctx.config.company.default_region)
         except (ValueError, UnicodeDecodeError) as problem:
-            reason = str(problem) if isinstance(problem, BadEvent) else "body is not JSON"
+            reason = (
+                str(problem)
+                if isinstance(problem, BadEvent | door.BodyRefused)
+                else "body is not JSON"
+            )
             log.info("whatsapp: webhook refused: %s", reason)
             return json_error(400, reason)
         for reason in hook.skipped:
