@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from handlers.http import params
 from handlers.http.api import CTX
 from handlers.http.errors import json_error
 from usecases.report_csv import report_csv
@@ -41,9 +42,10 @@ async def _query(request: web.Request) -> tuple[Any, int | None]:
     raw = query.get("manager_id")
     if raw in (None, ""):
         return period, None
-    if not raw.isdigit():
-        raise BadQuery("manager_id: expected a whole number")
-    manager_id = int(raw)
+    try:
+        manager_id = params.parse_id(raw, "manager_id")
+    except params.BadParameter as problem:
+        raise BadQuery(str(problem)) from None
     async with request.app[CTX].db.uow() as uow:
         if await uow.managers.get(manager_id) is None:
             raise web.HTTPNotFound(reason=f"manager {manager_id} not found")
