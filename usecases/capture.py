@@ -189,7 +189,7 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
             suspected=True,
         )
 
-    if new_lead and identity.blocked_at is None:
+    if new_lead and identity.blocked_at is None and inbound.acknowledge:
         language = language_of(identity.language or contact.language)
         name = contact.display_name or identity.display_name or ""
         when = when_to_expect(ctx, now, language)
@@ -205,7 +205,8 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
             text = ctx.texts.get("ack_new_lead", language, name=name, when=when)
         else:
             text = ctx.texts.get("ack_new_lead_with_phone", language, name=name, when=when)
-        payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
+        # auto_submitted: mail says so in a header (RFC 3834), so no robot answers it.
+        payload: dict[str, object] = {"text": text, "parse_mode": "HTML", "auto_submitted": True}
         if ask_phone:
             payload["keyboard"] = phone_keyboard(ctx.texts, language)
         await uow.outbox.add(
