@@ -8,7 +8,14 @@ from collections.abc import Iterable
 
 _PHONE = re.compile(r"(?<![\w/\-:.])\+?\d[\d\- ()]{8,}\d(?![\w:])")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+# The look-behind lets a match start only where a run of address characters starts: without
+# it every position of a long run was tried again, which took seconds for a 160 KB word.
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})"
+)
+# Any one value put into a log line is cut to this many characters, and the line too.
+MAX_FIELD = 2000
+MAX_LINE = 16_000
 _BOT_TOKEN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}")
 
 
@@ -28,13 +35,28 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     return _PHONE.sub(_mask_phone, text)
 
 
+def _cap(text: str, limit: int = MAX_FIELD) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…[{len(text)} chars]"
+
+
+def _capped_args(args: object) -> object:
+    if isinstance(args, tuple):
+        return tuple(_cap(arg) if isinstance(arg, str) else arg for arg in args)
+    if isinstance(args, dict):
+        return {key: _cap(arg) if isinstance(arg, str) else arg for key, arg in args.items()}
+    return args
+
+
 class ScrubFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         self._secrets = [secret for secret in secrets if secret]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        record.args = _capped_args(record.args)
+        message = _cap(record.getMessage(), MAX_LINE)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         record.msg = scrub(message, self._secrets)

@@ -57,6 +57,8 @@ class InboundMessage:
     extra: dict[str, Any] = field(default_factory=dict)
     # False when the customer is already filing a complaint by command.
     detect_complaint: bool = True
+    # False for list or bulk mail: captured, but never answered automatically.
+    acknowledge: bool = True
 
 
 @dataclass(frozen=True)

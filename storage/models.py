@@ -359,6 +359,8 @@ class InboundUpdate(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
+    # A failed payload is retried, with backoff, not before this time.
+    next_attempt_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
 
 

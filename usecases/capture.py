@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -112,7 +113,14 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
         identity.username = sender.username or identity.username
         identity.language = sender.language or identity.language
         identity.chat_id = sender.chat_id
-    identity.last_inbound_at = now
+    # When the customer wrote, by the platform's own timestamp (WhatsApp's 24-hour window
+    # counts from it), not when the webhook arrived; never in the future, never backwards.
+    sent_at = inbound.sent_at
+    if sent_at is not None and sent_at.tzinfo is None:
+        sent_at = sent_at.replace(tzinfo=UTC)
+    wrote_at = min(sent_at, now) if sent_at else now
+    if identity.last_inbound_at is None or wrote_at > identity.last_inbound_at:
+        identity.last_inbound_at = wrote_at
     # A Telegram user cannot write to a bot he blocks, so a message means he is reachable.
     identity.blocked_at = None
     _update_contact(contact, inbound, now)
@@ -189,7 +197,7 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
             suspected=True,
         )
 
-    if new_lead and identity.blocked_at is None:
+    if new_lead and identity.blocked_at is None and inbound.acknowledge:
         language = language_of(identity.language or contact.language)
         name = contact.display_name or identity.display_name or ""
         when = when_to_expect(ctx, now, language)
@@ -205,7 +213,8 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
             text = ctx.texts.get("ack_new_lead", language, name=name, when=when)
         else:
             text = ctx.texts.get("ack_new_lead_with_phone", language, name=name, when=when)
-        payload: dict[str, object] = {"text": text, "parse_mode": "HTML"}
+        # auto_submitted: mail says so in a header (RFC 3834), so no robot answers it.
+        payload: dict[str, object] = {"text": text, "parse_mode": "HTML", "auto_submitted": True}
         if ask_phone:
             payload["keyboard"] = phone_keyboard(ctx.texts, language)
         await uow.outbox.add(

@@ -1,6 +1,7 @@
 """Processes the durable inbox: oldest first, one payload at a time, so that a customer's
 messages are handled in the order he sent them. A payload that fails for any reason but
-an outage is kept as failed, with its error; an outage leaves it for the next round."""
+an outage is retried with backoff a few times, or kept as failed at once when a retry
+cannot help (usecases.inbound_retry); an outage leaves it for the next round."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from usecases.context import AppContext
+from usecases.inbound_retry import after_failure
 from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
@@ -46,8 +48,11 @@ class InboxWorker:
             )
             await uow.commit()
         done: list[int] = []
+        # Failed rows are settled one by one (retry later or failed) and must not be
+        # handed back as pending with the rest: that re-ran them in a hot loop.
+        settled: set[int] = set()
         try:
-            for row_id, channel, payload in rows:
+            for row_id, channel, payload, attempts in rows:
                 if self._stopping.is_set():
                     break
                 try:
@@ -55,20 +60,43 @@ class InboxWorker:
                 except Exception as exc:
                     if is_outage(exc):
                         raise
-                    log.exception("inbound %s #%s failed; kept as failed", channel, row_id)
-                    await self._set(row_id, "failed", f"{type(exc).__name__}: {exc}")
+                    await self._failed(row_id, channel, attempts, exc)
+                    settled.add(row_id)
                     continue
                 done.append(row_id)
         finally:
             # What was processed is marked even when an outage stops the batch; the rest
             # goes back to pending for the next round.
-            await self._close_batch(done, [row[0] for row in rows if row[0] not in done])
+            rest = [row[0] for row in rows if row[0] not in done and row[0] not in settled]
+            await self._close_batch(done, rest)
         return len(rows)
 
-    async def _set(self, row_id: int, status: str, error: str | None = None) -> None:
+    async def _failed(self, row_id: int, channel: str, attempts: int, exc: Exception) -> None:
+        outcome = after_failure(exc, attempts, self._ctx.clock.now())
         async with self._ctx.db.uow() as uow:
-            await uow.inbox.set_status(row_id, status, error)
+            if outcome.next_attempt_at is None:
+                await uow.inbox.set_status(row_id, "failed", outcome.error)
+            else:
+                await uow.inbox.retry_later(row_id, outcome.next_attempt_at, outcome.error)
             await uow.commit()
+        # One line per attempt, the traceback only for the last: a bounded log.
+        if outcome.next_attempt_at is None:
+            log.error(
+                "inbound %s #%s failed (attempt %s); kept as failed",
+                channel,
+                row_id,
+                attempts,
+                exc_info=exc,
+            )
+        else:
+            log.warning(
+                "inbound %s #%s failed (attempt %s): %s; retry at %s",
+                channel,
+                row_id,
+                attempts,
+                outcome.error,
+                outcome.next_attempt_at.isoformat(),
+            )
 
     async def _close_batch(self, done: list[int], rest: list[int]) -> None:
         with contextlib.suppress(Exception):

@@ -99,4 +99,5 @@ def inbound_from_mail(
         sent_at=parsed.sent_at,
         source=CHANNEL,
         extra=extra,
+        acknowledge=not parsed.bulk,
     )

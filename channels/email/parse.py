@@ -68,6 +68,8 @@ class ParsedMail:
     attachments: list[Attachment] = field(default_factory=list)
     sent_at: datetime | None = None
     auto_generated: bool = False
+    # List or bulk mail (List-Id, Precedence: bulk|list|junk): never acknowledged.
+    bulk: bool = False
     defects: list[str] = field(default_factory=list)
     digest: str = ""
 
@@ -219,9 +221,19 @@ def _payload_bytes(part: Message) -> bytes:
     return b""
 
 
+def is_bulk(message: Message) -> bool:
+    if message.get("List-Id") is not None or message.get("List-Unsubscribe") is not None:
+        return True
+    precedence = header_text(message.get("Precedence")).strip().lower()
+    return precedence in ("bulk", "list", "junk")
+
+
 def _is_auto_generated(message: Message, address: str | None, raw_from: str) -> bool:
-    auto = header_text(message.get("Auto-Submitted")).lower()
-    if auto and auto != "no":
+    auto = header_text(message.get("Auto-Submitted")).strip().lower()
+    if auto and not auto.startswith("no"):
+        return True
+    # A bounce comes with the null reverse path (RFC 5321 4.5.5).
+    if header_text(message.get("Return-Path")).strip().replace(" ", "") == "<>":
         return True
     if message.get("X-Autoreply") or message.get("X-Autorespond"):
         return True
@@ -330,6 +342,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     parsed.references = _ids(_raw_header(message, "References"))
     parsed.sent_at = _date(message)
     parsed.auto_generated = _is_auto_generated(message, parsed.from_address, parsed.raw_from)
+    parsed.bulk = is_bulk(message)
     try:
         _body(message, parsed)
     except Exception as exc:

@@ -95,6 +95,8 @@ class EmailSender:
             message["In-Reply-To"] = f"<{thread.last_message_id}>"
             chain = thread.references[-MAX_REFERENCES:]
             message["References"] = " ".join(f"<{item}>" for item in chain)
+        if payload.get("auto_submitted"):
+            message["Auto-Submitted"] = "auto-replied"
         message.set_content(body or " ")
         return message
 

@@ -7,6 +7,8 @@ A plain HTML form may name a `_redirect` URL to land on a thank-you page.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import hmac
 import json
 import logging
@@ -15,6 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
+from channels import door
 from channels.forms.normalise import (
     BadForm,
     Skip,
@@ -52,11 +55,24 @@ async def read_capped(request: web.Request, limit: int) -> bytes | web.Response:
     return body
 
 
-def _decode(body: bytes) -> str:
+def _decode(body: bytes, charset: str | None = None) -> str:
+    """The declared charset when it is known, else UTF-8 with a cp1251 fallback."""
+    if charset:
+        with contextlib.suppress(LookupError):
+            return body.decode(charset, errors="replace")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         return body.decode("cp1251", errors="replace")
+
+
+def _charset(request: web.Request) -> str:
+    """The charset that percent-escapes of a form body stand for."""
+    declared = request.charset
+    if declared:
+        with contextlib.suppress(LookupError):
+            return codecs.lookup(declared).name
+    return "utf-8"
 
 
 def _given_token(request: web.Request) -> str | None:
@@ -188,21 +204,27 @@ class FormIntake:
         body = await read_capped(request, MAX_FORM_BODY)
         if isinstance(body, web.Response):
             raise _TooLarge(MAX_FORM_BODY)
-        text = _decode(body).strip()
+        text = _decode(body, request.charset).strip()
         if not text:
             raise BadForm("the body is empty")
         if content_type == "application/json" or (
             content_type not in ("application/x-www-form-urlencoded",) and text[0] in "{["
         ):
             try:
-                data = json.loads(text)
+                data = door.loads(text)
             except ValueError:
                 raise BadForm("the body is not valid JSON") from None
             return fields_from_json(data)
         if "=" not in text:
             raise BadForm("expected JSON or form-encoded fields (name=value&…)")
         try:
-            pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=1000)
+            pairs = parse_qsl(
+                text,
+                keep_blank_values=True,
+                max_num_fields=1000,
+                encoding=_charset(request),
+                errors="replace",
+            )
         except ValueError as exc:
             raise BadForm(f"malformed form body: {exc}") from None
         return fields_from_pairs(pairs)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from aiogram import Bot
 from aiohttp import web
 
+from channels import door
 from channels.web import json_error
 from usecases.context import AppContext
 from usecases.inbox import store_inbound
@@ -35,9 +36,10 @@ class TelegramWebhook:
             if not hmac.compare_digest(given, self.secret):
                 return json_error(401, "wrong secret token")
         try:
-            raw = json.loads(await request.read())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return json_error(400, "body is not JSON")
+            raw = door.loads(await request.read())
+        except ValueError as problem:
+            reason = str(problem) if isinstance(problem, door.BodyRefused) else ""
+            return json_error(400, reason or "body is not JSON")
         if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
             return json_error(400, "body is not a Telegram update (no integer update_id)")
         update_id = raw["update_id"]

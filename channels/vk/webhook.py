@@ -8,13 +8,13 @@ secret VK sends in each event is checked before anything is done.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
+from channels import door
 from channels.forms.webhook import read_capped
 from channels.vk.normalise import (
     BadEvent,
@@ -51,9 +51,13 @@ class VkCallback:
         if isinstance(body, web.Response):
             return body
         try:
-            event = parse_event(json.loads(body))
+            event = parse_event(door.loads(body))
         except (ValueError, UnicodeDecodeError) as problem:
-            reason = str(problem) if isinstance(problem, BadEvent) else "body is not JSON"
+            reason = (
+                str(problem)
+                if isinstance(problem, BadEvent | door.BodyRefused)
+                else "body is not JSON"
+            )
             log.info("vk: event refused: %s", reason)
             return json_error(400, reason)
         if self.group_id is not None and event.group_id != self.group_id:

@@ -120,7 +120,8 @@ def _message(
         raise _Skip("message without an id")
     sender = str(sender).strip()
     kind = _text(message.get("type")) or "unknown"
-    if kind in ("reaction", "system", "ephemeral"):
+    # A reaction, like any type not read here, is kept as unsupported (not skipped).
+    if kind in ("system", "ephemeral"):
         raise _Skip(f"{kind} message")
     text, attachments, extra = _content(kind, message, value_error)
     referral = message.get("referral")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 
 from aiohttp import web
 
+from channels import door
 from channels.forms.webhook import read_capped
 from channels.web import json_error
 from channels.whatsapp.normalise import BadEvent, parse_webhook
@@ -65,9 +65,13 @@ class WhatsAppWebhook:
             log.warning("whatsapp: webhook with a wrong signature refused")
             return json_error(403, "wrong signature")
         try:
-            hook = parse_webhook(json.loads(body), region=self.ctx.config.company.default_region)
+            hook = parse_webhook(door.loads(body), region=self.ctx.config.company.default_region)
         except (ValueError, UnicodeDecodeError) as problem:
-            reason = str(problem) if isinstance(problem, BadEvent) else "body is not JSON"
+            reason = (
+                str(problem)
+                if isinstance(problem, BadEvent | door.BodyRefused)
+                else "body is not JSON"
+            )
             log.info("whatsapp: webhook refused: %s", reason)
             return json_error(400, reason)
         for reason in hook.skipped:

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from channels.web import json_error
 from domain.pipeline import LeadStatus
+from handlers.http import params
 from handlers.http.errors import Handler
 from usecases.complaints import list_complaints
 from usecases.context import AppContext
@@ -37,8 +38,7 @@ def api_auth_middleware(token: str | None) -> object:
     return middleware
 
 
-class BadParameter(ValueError):
-    pass
+BadParameter = params.BadParameter
 
 
 def _parse_since(value: str) -> datetime:
@@ -72,8 +72,8 @@ async def get_leads(request: web.Request) -> web.Response:
             allowed = ", ".join(item.value for item in LeadStatus)
             raise BadParameter(f"status: expected one of {allowed}")
         channel = query.get("channel")
-        if channel is not None and not (0 < len(channel) <= 32):
-            raise BadParameter("channel: expected a channel name")
+        if channel is not None:
+            channel = params.parse_channel(channel)
         since = _parse_since(query["since"]) if "since" in query else None
         limit = _parse_int(query, "limit", 50, 1, MAX_LIMIT)
         offset = _parse_int(query, "offset", 0, 0, 10**9)
@@ -87,9 +87,9 @@ async def get_leads(request: web.Request) -> web.Response:
 
 async def get_lead(request: web.Request) -> web.Response:
     try:
-        lead_id = int(request.match_info["lead_id"])
-    except ValueError:
-        return json_error(400, "lead id: expected a whole number")
+        lead_id = params.parse_id(request.match_info["lead_id"], "lead id")
+    except BadParameter as problem:
+        return json_error(400, str(problem))
     details = await lead_details(request.app[CTX], lead_id)
     if details is None:
         return json_error(404, f"lead {lead_id} not found")

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from channels.web import json_error
+from handlers.http import params
 from handlers.http.api import CTX
 from usecases.queries import manager_exists
 from usecases.report_csv import report_csv
@@ -42,9 +43,10 @@ async def _query(request: web.Request) -> tuple[Any, int | None]:
     raw = query.get("manager_id")
     if raw in (None, ""):
         return period, None
-    if not raw.isdigit():
-        raise BadQuery("manager_id: expected a whole number")
-    manager_id = int(raw)
+    try:
+        manager_id = params.parse_id(raw, "manager_id")
+    except params.BadParameter as problem:
+        raise BadQuery(str(problem)) from None
     if not await manager_exists(request.app[CTX], manager_id):
         raise web.HTTPNotFound(reason=f"manager {manager_id} not found")
     return period, manager_id

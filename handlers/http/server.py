@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from channels.door import door_middleware
 from channels.telegram import webhook as telegram_webhook
 from handlers.http import api, dashboard, health, reports_api
 from handlers.http.errors import error_middleware
@@ -22,7 +23,7 @@ def create_app(
     dashboard_secret: str | None = None,
 ) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, api.api_auth_middleware(api_token)],
+        middlewares=[error_middleware, door_middleware, api.api_auth_middleware(api_token)],
         client_max_size=MAX_BODY,
     )
     app[api.CTX] = ctx

@@ -11,6 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 
+from bot.answers import answer_callback
 from channels.telegram.normalise import CHANNEL, Skip, edit_from_message, inbound_from_message
 from domain.contacts import mask_phone
 from texts import language_of
@@ -88,11 +89,11 @@ async def on_complaint_text(
 async def on_survey_score(callback: CallbackQuery, ctx: AppContext, state: FSMContext) -> None:
     parts = (callback.data or "").split(":")
     if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
-        await callback.answer()
+        await answer_callback(callback)
         return
     survey_id, score = int(parts[1]), int(parts[2])
     answer = await answer_survey(ctx, survey_id, CHANNEL, str(callback.from_user.id), score)
-    await callback.answer()
+    await answer_callback(callback)
     if not answer.accepted:
         return
     key = "survey_sorry" if answer.complaint_id else "survey_thanks"
@@ -122,7 +123,7 @@ async def on_survey_comment(
 @router.callback_query()
 async def on_other_button(callback: CallbackQuery) -> None:
     """A customer pressing a staff button (forwarded, forged) changes nothing."""
-    await callback.answer()
+    await answer_callback(callback)
 
 
 @router.message()

@@ -9,6 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.answers import answer_callback
 from bot.callbacks import LeadAction
 from bot.filters import StaffFilter
 from usecases import assignment, work
@@ -64,10 +65,12 @@ async def _say(ctx: AppContext, user_id: int, key: str, **params: object) -> Non
 
 async def _answer(callback: CallbackQuery, ctx: AppContext, verdict: Verdict) -> None:
     if verdict is Verdict.DONE:
-        await callback.answer()
+        await answer_callback(callback)
         return
     language = await staff_language(ctx, callback.from_user.id)
-    await callback.answer(str(ctx.texts.get(VERDICT_TEXT[verdict], language)), show_alert=False)
+    await answer_callback(
+        callback, str(ctx.texts.get(VERDICT_TEXT[verdict], language)), show_alert=False
+    )
 
 
 @router.callback_query(LeadAction.filter())

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,11 +24,16 @@ class InboxRepo:
 
     async def claim(
         self, channels: list[str], now: datetime, limit: int, lease: timedelta, holder: str
-    ) -> list[tuple[int, str, str]]:
-        """Oldest pending payloads, taken for processing; (id, channel, payload)."""
+    ) -> list[tuple[int, str, str, int]]:
+        """Oldest due pending payloads, taken for processing; (id, channel, payload,
+        attempts including this one). A payload waiting out its backoff is not due."""
         due = (
             select(InboundUpdate.id)
-            .where(InboundUpdate.status == "pending", InboundUpdate.channel.in_(channels))
+            .where(
+                InboundUpdate.status == "pending",
+                InboundUpdate.channel.in_(channels),
+                or_(InboundUpdate.next_attempt_at.is_(None), InboundUpdate.next_attempt_at <= now),
+            )
             .order_by(InboundUpdate.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -42,10 +47,15 @@ class InboxRepo:
                 claimed_by=holder,
                 attempts=InboundUpdate.attempts + 1,
             )
-            .returning(InboundUpdate.id, InboundUpdate.channel, InboundUpdate.payload)
+            .returning(
+                InboundUpdate.id,
+                InboundUpdate.channel,
+                InboundUpdate.payload,
+                InboundUpdate.attempts,
+            )
         )
         rows = (await self._session.execute(statement)).all()
-        return sorted((row[0], row[1], row[2]) for row in rows)
+        return sorted((row[0], row[1], row[2], row[3]) for row in rows)
 
     async def release_expired(self, now: datetime) -> int:
         """Payloads whose lease ran out go back to the queue. The holder's heartbeat
@@ -67,6 +77,14 @@ class InboxRepo:
             update(InboundUpdate)
             .where(InboundUpdate.id == row_id)
             .values(status=status, error=error, lease_until=None)
+        )
+
+    async def retry_later(self, row_id: int, at: datetime, error: str) -> None:
+        """Back to the queue, not due before `at`; the error is kept meanwhile."""
+        await self._session.execute(
+            update(InboundUpdate)
+            .where(InboundUpdate.id == row_id)
+            .values(status="pending", error=error, lease_until=None, next_attempt_at=at)
         )
 
     async def prune_done(self, before: datetime) -> int:
