@@ -219,3 +219,26 @@ async def test_polling_an_update_the_models_reject_fails_alone_and_the_rest_flow
     # The batch was confirmed: the three updates queued before the start came in one call.
     polls = [call for call in emulator.calls if call.method == "getUpdates"]
     assert polls[0].response and len(polls[0].response["result"]) == 3
+
+
+async def test_a_customer_typing_any_staff_command_gets_the_staff_only_answer(
+    database_url: str, emulator: TelegramEmulator, config: Config
+) -> None:
+    from handlers.telegram.customer import STAFF_COMMANDS
+    from texts import Texts
+
+    assert {"report", "complaints", "merge", "leads", "team"} <= set(STAFF_COMMANDS)
+    customer = 2_500
+    settings = make_settings(database_url, emulator.base_url)
+    async with running_service(settings, config) as service:
+        for command in STAFF_COMMANDS:
+            emulator.add_update(emulator.make_text_update(customer, f"/{command} 1"))
+        await emulator.wait_for_sent(len(STAFF_COMMANDS), timeout=20)
+        await inbox_drained(service)
+        async with service.ctx.db.session_factory() as session:
+            captured = await session.scalar(select(func.count(Message.id)))
+            leads = await session.scalar(select(func.count(Lead.id)))
+    expected = str(Texts().get("customer_only", "ru"))
+    answers = [call.params["text"] for call in emulator.sent_messages(customer)]
+    assert answers == [expected] * len(STAFF_COMMANDS)
+    assert (captured, leads) == (0, 0), "a staff command was captured as a lead message"

@@ -14,6 +14,8 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 from bot.answers import answer_callback
 from channels.telegram.normalise import CHANNEL, Skip, edit_from_message, inbound_from_message
 from domain.contacts import mask_phone
+from handlers.telegram import head, reports, staff
+from handlers.telegram.commands import commands_of
 from texts import language_of
 from usecases.capture import Outcome, answer_customer, apply_edit, capture, set_blocked
 from usecases.complaints import open_from_customer
@@ -25,18 +27,9 @@ log = logging.getLogger(__name__)
 router = Router(name="customer")
 
 
-STAFF_COMMANDS = (
-    "leads",
-    "lead",
-    "today",
-    "team",
-    "invite",
-    "pause",
-    "resume",
-    "deactivate",
-    "activate",
-    "cancel",
-)
+# Everything the staff routers answer (they come first in the dispatcher); a customer
+# typing one of these gets the polite answer instead of a captured message.
+STAFF_COMMANDS = commands_of(staff.invites, head.router, reports.router, staff.router)
 
 
 @router.message(Command(*STAFF_COMMANDS), F.chat.type == "private")
