@@ -10,7 +10,7 @@ endif
 
 CONFIG := $(if $(wildcard leadkeeper.yaml),leadkeeper.yaml,leadkeeper.example.yaml)
 
-.PHONY: run test lint bench venv clean
+.PHONY: run test lint lint-imports bench venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+lint-imports: $(STAMP)
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.capture

@@ -12,11 +12,11 @@ import aiohttp
 import pytest
 from aiogram import Bot
 from aiohttp.test_utils import TestClient, TestServer
-from handlers.http.telegram_webhook import TelegramWebhook
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels.door import MAX_DEPTH, BodyRefused, json_depth, loads
+from channels.telegram.webhook import TelegramWebhook
 from config.business import Config
 from handlers.http.server import create_app
 from storage.models import Contact, Message

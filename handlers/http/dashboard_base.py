@@ -1,0 +1,182 @@
+"""What every dashboard page shares: app keys, rendering, sessions, redirects."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from handlers.http.api import CTX
+from handlers.http.dashboard_auth import DashboardAuth, Session, same_origin
+from texts import dashboard_text
+from usecases.context import AppContext
+
+AUTH = web.AppKey("dashboard_auth", DashboardAuth)
+TEMPLATES = web.AppKey("dashboard_templates", jinja2.Environment)
+SESSION = web.RequestKey("dashboard_session", Session)
+FORM = web.RequestKey("dashboard_form", MultiDictProxy)  # type: ignore[type-arg]
+LANG_COOKIE = "lk_lang"
+LANGUAGES = ("ru", "en")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_HEADERS = {
+    # No scripts at all; styles inline in the page; forms only post back here.
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class BadInput(ValueError):
+    pass
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def language_of(request: web.Request) -> str:
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    accepted = request.headers.get("Accept-Language", "")
+    return "en" if accepted.lower().startswith("en") else "ru"
+
+
+def _ctx(request: web.Request) -> AppContext:
+    return request.app[CTX]
+
+
+def _secure(response: web.StreamResponse) -> web.StreamResponse:
+    for name, value in _HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
+    ctx = _ctx(request)
+    language = language_of(request)
+    zone = ZoneInfo(ctx.config.company.timezone)
+    auth = request.app.get(AUTH)
+    session: Session | None = request.get(SESSION)
+
+    def when(moment: datetime | str | None) -> str:
+        if moment is None:
+            return "—"
+        if isinstance(moment, str):
+            moment = datetime.fromisoformat(moment)
+        return f"{moment.astimezone(zone):%d.%m.%Y %H:%M}"
+
+    def span(seconds: float | None) -> str:
+        if seconds is None:
+            return "—"
+        minutes = round(seconds / 60)
+        if minutes < 120:
+            return f"{minutes} {'мин' if language == 'ru' else 'min'}"
+        return f"{seconds / 3600:.1f} {'ч' if language == 'ru' else 'h'}"
+
+    def percent(value: float | None) -> str:
+        return "—" if value is None else f"{value:.0%}"
+
+    context = {
+        "lang": language,
+        "t": functools.partial(dashboard_text, language),
+        "stage": lambda status: str(ctx.texts.get(f"stage_{status}", language)),
+        "when": when,
+        "span": span,
+        "percent": percent,
+        "csrf": auth.csrf_token(session) if auth is not None and session is not None else "",
+        "signed_in": bool(session and session.signed_in),
+        "path": request.path_qs,
+        "lang_link": lambda to: (
+            "/dashboard/lang/" + to + "?" + urlencode({"next": request.path_qs})
+        ),
+        **values,
+    }
+    body = request.app[TEMPLATES].get_template(template).render(context)
+    response = web.Response(text=body, content_type="text/html", charset="utf-8", status=status)
+    _secure(response)
+    return response
+
+
+def message_page(request: web.Request, status: int, key: str, **params: Any) -> web.Response:
+    text = dashboard_text(language_of(request), key, **params)
+    return render(request, "message.html", status=status, message=text)
+
+
+def redirect(location: str) -> web.Response:
+    response = web.Response(status=303, headers={"Location": location})
+    _secure(response)
+    return response
+
+
+def _local_path(value: str | None) -> str:
+    """Only a path on this dashboard: never an open redirect to another site."""
+    if (
+        value
+        and value.startswith("/dashboard")
+        and not value.startswith("//")
+        and "\\" not in value
+    ):
+        return value
+    return "/dashboard/leads"
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+def signed_in(handler: Handler) -> Handler:
+    """Pages for signed-in users only; a POST must also carry the session's CSRF token."""
+
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        auth = request.app.get(AUTH)
+        if auth is None:
+            return message_page(request, 503, "off")
+        session = auth.session_of(request)
+        if session is None or not session.signed_in:
+            if request.method == "GET":
+                return redirect("/dashboard/login?" + urlencode({"next": request.path_qs}))
+            return message_page(request, 403, "csrf_failed")
+        request[SESSION] = session
+        if request.method == "POST":
+            form = await request.post()
+            if not same_origin(request) or not auth.csrf_ok(session, _field(form, "csrf")):
+                return message_page(request, 403, "csrf_failed")
+            request[FORM] = form
+        return await handler(request)
+
+    return guarded
+
+
+def _field(form: Any, name: str) -> str | None:
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"{name}: expected YYYY-MM-DD") from None
+
+
+def _whole(value: str | None, name: str, low: int, high: int) -> int | None:
+    if value in (None, ""):
+        return None
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise BadInput(f"{name}: expected a whole number {low}..{high}")
+    return int(value)

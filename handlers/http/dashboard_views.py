@@ -1,0 +1,160 @@
+"""Dashboard pages for complaints, the team and reports."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from domain.reporting.serialise import report_json
+from handlers.http.dashboard_base import (
+    FORM,
+    BadInput,
+    _ctx,
+    _field,
+    _secure,
+    _whole,
+    language_of,
+    message_page,
+    redirect,
+    render,
+    signed_in,
+)
+from handlers.http.reports_api import csv_response
+from texts import DASHBOARD_TEXTS, dashboard_text
+from usecases import complaints as complaint_cases
+from usecases.assignment import Verdict
+from usecases.charts import chart_png
+from usecases.dashboard import (
+    staff_choices,
+    team_page,
+)
+from usecases.report_csv import report_csv
+from usecases.report_load import PeriodError, load_report, period_of
+
+
+async def complaints(request: web.Request) -> web.StreamResponse:
+    open_only = request.query.get("all") != "1"
+    items = await complaint_cases.list_complaints(_ctx(request), open_only)
+    language = language_of(request)
+    for item in items:
+        key = f"complaint_status_{item['status']}"
+        known = key in DASHBOARD_TEXTS[language]
+        item["status_label"] = dashboard_text(language, key) if known else item["status"]
+    staff = await staff_choices(_ctx(request))
+    notice = None
+    done, number = request.query.get("done"), request.query.get("id", "")
+    if done in ("resolved_done", "assigned_done", "stale") and number.isdigit():
+        notice = dashboard_text(language_of(request), done, id=number)
+    return render(
+        request,
+        "complaints.html",
+        items=items,
+        staff=staff,
+        names=dict(staff),
+        open_only=open_only,
+        notice=notice,
+    )
+
+
+def _complaint_id(request: web.Request) -> int | None:
+    raw = request.match_info["complaint_id"]
+    return int(raw) if raw.isdigit() and int(raw) < 2**31 else None
+
+
+def _after(complaint_id: int, verdict: Verdict, done: str) -> web.Response:
+    outcome = done if verdict is Verdict.DONE else "stale"
+    return redirect(f"/dashboard/complaints?done={outcome}&id={complaint_id}")
+
+
+@signed_in
+async def assign_complaint(request: web.Request) -> web.StreamResponse:
+    complaint_id = _complaint_id(request)
+    owner = _field(request[FORM], "owner") or ""
+    if complaint_id is None or not owner.isdigit():
+        return message_page(request, 400, "bad_request", reason="complaint and owner: numbers")
+    verdict = await complaint_cases.assign_complaint(_ctx(request), complaint_id, int(owner), None)
+    return _after(complaint_id, verdict, "assigned_done")
+
+
+@signed_in
+async def resolve_complaint(request: web.Request) -> web.StreamResponse:
+    complaint_id = _complaint_id(request)
+    resolution = (_field(request[FORM], "resolution") or "").strip()
+    if complaint_id is None:
+        return message_page(request, 400, "bad_request", reason="complaint id: a number")
+    if not resolution or len(resolution) > 2000:
+        reason = dashboard_text(language_of(request), "resolution_needed")
+        return message_page(request, 400, "bad_request", reason=reason)
+    verdict = await complaint_cases.resolve_complaint(_ctx(request), complaint_id, None, resolution)
+    return _after(complaint_id, verdict, "resolved_done")
+
+
+# ---------------------------------------------------------------- team and reports
+
+
+@signed_in
+async def team(request: web.Request) -> web.StreamResponse:
+    return render(request, "team.html", team=await team_page(_ctx(request)))
+
+
+def _report_query(request: web.Request) -> tuple[Any, int | None]:
+    query = request.query
+    try:
+        period = period_of(
+            _ctx(request), query.get("period") or None, query.get("from"), query.get("to")
+        )
+    except PeriodError as problem:
+        raise BadInput(f"period: {problem}") from None
+    return period, _whole(query.get("manager"), "manager", 1, 2**31)
+
+
+@signed_in
+async def reports(request: web.Request) -> web.StreamResponse:
+    try:
+        period, manager_id = _report_query(request)
+    except BadInput as problem:
+        return message_page(request, 400, "bad_request", reason=str(problem))
+    ctx = _ctx(request)
+    report = await load_report(ctx, period, manager_id=manager_id)
+    query = urlencode({k: v for k, v in request.query.items() if v})
+    return render(
+        request,
+        "reports.html",
+        report=report_json(report, ctx.config.company.timezone),
+        period=period,
+        manager_id=manager_id,
+        staff=await staff_choices(ctx),
+        chosen=request.query.get("period") or ("dates" if request.query.get("from") else "today"),
+        manager_names={m_id: name for m_id, name in await staff_choices(ctx)},
+        chart_link="/dashboard/reports/chart.png?" + query,
+        csv_link="/dashboard/reports.csv?" + query,
+    )
+
+
+@signed_in
+async def report_chart(request: web.Request) -> web.StreamResponse:
+    try:
+        period, manager_id = _report_query(request)
+    except BadInput as problem:
+        return message_page(request, 400, "bad_request", reason=str(problem))
+    ctx = _ctx(request)
+    report = await load_report(ctx, period, manager_id=manager_id)
+    png = await asyncio.to_thread(chart_png, report, ctx.texts, language_of(request))
+    return _secure(web.Response(body=png, content_type="image/png"))
+
+
+@signed_in
+async def report_export(request: web.Request) -> web.StreamResponse:
+    try:
+        period, manager_id = _report_query(request)
+    except BadInput as problem:
+        return message_page(request, 400, "bad_request", reason=str(problem))
+    report = await load_report(_ctx(request), period, manager_id=manager_id)
+    name = f"report-{period.first_day}-{period.last_day}.csv"
+    return _secure(csv_response(report_csv(report), name))
+
+
+# ---------------------------------------------------------------- wiring
