@@ -11,6 +11,9 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+# Re-exported: callers read the language rule from here as well as from domain.
+from domain.language import language_of as language_of
+
 LANGUAGES = ("ru", "en")
 
 DEFAULTS: dict[str, dict[str, str]] = {
@@ -372,11 +375,6 @@ class Safe(str):
 
 def _escape(value: Any) -> str:
     return value if isinstance(value, Safe) else html.escape(str(value), quote=False)
-
-
-def language_of(code: str | None) -> str:
-    """Russian unless the user's client says English."""
-    return "en" if code and code.lower().startswith("en") else "ru"
 
 
 def _fields(template: str) -> set[str]:

@@ -20,6 +20,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from app.texts import DASHBOARD_TEXTS, dashboard_text
+from domain.language import language_of
 from domain.pipeline import LeadStatus
 from domain.reporting.serialise import report_json
 from handlers.http.api import CTX
@@ -68,12 +69,11 @@ class BadInput(ValueError):
 # ---------------------------------------------------------------- rendering
 
 
-def language_of(request: web.Request) -> str:
+def request_language(request: web.Request) -> str:
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    accepted = request.headers.get("Accept-Language", "")
-    return "en" if accepted.lower().startswith("en") else "ru"
+    return language_of(request.headers.get("Accept-Language", ""))
 
 
 def _ctx(request: web.Request) -> AppContext:
@@ -88,7 +88,7 @@ def _secure(response: web.StreamResponse) -> web.StreamResponse:
 
 def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
     ctx = _ctx(request)
-    language = language_of(request)
+    language = request_language(request)
     zone = ZoneInfo(ctx.config.company.timezone)
     auth = request.app.get(AUTH)
     session: Session | None = request.get(SESSION)
@@ -133,7 +133,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
 
 
 def message_page(request: web.Request, status: int, key: str, **params: Any) -> web.Response:
-    text = dashboard_text(language_of(request), key, **params)
+    text = dashboard_text(request_language(request), key, **params)
     return render(request, "message.html", status=status, message=text)
 
 
@@ -338,7 +338,7 @@ async def lead(request: web.Request) -> web.StreamResponse:
 async def complaints(request: web.Request) -> web.StreamResponse:
     open_only = request.query.get("all") != "1"
     items = await complaint_cases.list_complaints(_ctx(request), open_only)
-    language = language_of(request)
+    language = request_language(request)
     for item in items:
         key = f"complaint_status_{item['status']}"
         known = key in DASHBOARD_TEXTS[language]
@@ -347,7 +347,7 @@ async def complaints(request: web.Request) -> web.StreamResponse:
     notice = None
     done, number = request.query.get("done"), request.query.get("id", "")
     if done in ("resolved_done", "assigned_done", "stale") and number.isdigit():
-        notice = dashboard_text(language_of(request), done, id=number)
+        notice = dashboard_text(request_language(request), done, id=number)
     return render(
         request,
         "complaints.html",
@@ -386,7 +386,7 @@ async def resolve_complaint(request: web.Request) -> web.StreamResponse:
     if complaint_id is None:
         return message_page(request, 400, "bad_request", reason="complaint id: a number")
     if not resolution or len(resolution) > 2000:
-        reason = dashboard_text(language_of(request), "resolution_needed")
+        reason = dashboard_text(request_language(request), "resolution_needed")
         return message_page(request, 400, "bad_request", reason=reason)
     verdict = await complaint_cases.resolve_complaint(_ctx(request), complaint_id, None, resolution)
     return _after(complaint_id, verdict, "resolved_done")
@@ -442,7 +442,7 @@ async def report_chart(request: web.Request) -> web.StreamResponse:
         return message_page(request, 400, "bad_request", reason=str(problem))
     ctx = _ctx(request)
     report = await load_report(ctx, period, manager_id=manager_id)
-    png = await asyncio.to_thread(chart_png, report, ctx.texts, language_of(request))
+    png = await asyncio.to_thread(chart_png, report, ctx.texts, request_language(request))
     return _secure(web.Response(body=png, content_type="image/png"))
 
 
