@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 from app.texts import language_of
 from channels.telegram.normalise import CHANNEL, Skip, edit_from_message, inbound_from_message
 from domain.contacts import mask_phone
+from handlers.telegram.staff_commands import STAFF_COMMANDS
 from usecases.capture import Outcome, answer_customer, apply_edit, capture, set_blocked
 from usecases.complaints import open_from_customer
 from usecases.context import AppContext
@@ -22,20 +23,6 @@ from usecases.surveys import add_survey_comment, answer_survey
 
 log = logging.getLogger(__name__)
 router = Router(name="customer")
-
-
-STAFF_COMMANDS = (
-    "leads",
-    "lead",
-    "today",
-    "team",
-    "invite",
-    "pause",
-    "resume",
-    "deactivate",
-    "activate",
-    "cancel",
-)
 
 
 @router.message(Command(*STAFF_COMMANDS), F.chat.type == "private")
