@@ -2,47 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from domain.pipeline import CLOSED_STATUSES, OPEN_STATUSES, LeadStatus
 from domain.reasons import is_real_reason
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
 from usecases import cards
+from usecases.acting import acting_on
 from usecases.assignment import Verdict, distribute_waiting, refresh_timer
 from usecases.context import AppContext
 from usecases.followups import on_lead_event
-from usecases.staffing import may_act, tell_heads
-
-
-@dataclass(frozen=True)
-class Acting:
-    verdict: Verdict
-    lead: Lead | None = None
-    manager: Manager | None = None
-
-
-async def _acting(uow: UnitOfWork, lead_id: int, telegram_id: int) -> Acting:
-    lead = await uow.leads.get_for_update(lead_id)
-    manager = await uow.managers.by_telegram_id(telegram_id)
-    if lead is None or not lead.is_open:
-        return Acting(Verdict.STALE)
-    if not may_act(manager, lead):
-        return Acting(Verdict.NOT_YOURS)
-    if manager is not None and manager.role != "head" and lead.manager_id != manager.id:
-        # Offered but not accepted yet: accept first.
-        return Acting(Verdict.STALE)
-    return Acting(Verdict.DONE, lead, manager)
+from usecases.staffing import tell_heads
 
 
 async def reply(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> Verdict:
     """The manager's words go to the customer on the channel the lead came from."""
     async with ctx.db.uow() as uow:
-        acting = await _acting(uow, lead_id, telegram_id)
-        if acting.verdict is not Verdict.DONE:
-            return acting.verdict
+        acting = await acting_on(uow, lead_id, telegram_id)
+        if isinstance(acting, Verdict):
+            return acting
         lead, manager = acting.lead, acting.manager
-        assert lead is not None and manager is not None
         now = ctx.clock.now()
         identity = await uow.identities.reply_address(lead.contact_id, lead.channel)
         if identity is None:
@@ -90,11 +68,10 @@ async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int, stage: str
     if stage not in {status.value for status in OPEN_STATUSES} or stage == LeadStatus.NEW:
         return Verdict.STALE
     async with ctx.db.uow() as uow:
-        acting = await _acting(uow, lead_id, telegram_id)
-        if acting.verdict is not Verdict.DONE:
-            return acting.verdict
+        acting = await acting_on(uow, lead_id, telegram_id)
+        if isinstance(acting, Verdict):
+            return acting
         lead, manager = acting.lead, acting.manager
-        assert lead is not None and manager is not None
         if lead.status == stage:
             return Verdict.STALE
         now = ctx.clock.now()
@@ -151,11 +128,10 @@ async def close(
     if outcome not in {status.value for status in CLOSED_STATUSES}:
         return Verdict.STALE
     async with ctx.db.uow() as uow:
-        acting = await _acting(uow, lead_id, telegram_id)
-        if acting.verdict is not Verdict.DONE:
-            return acting.verdict
+        acting = await acting_on(uow, lead_id, telegram_id)
+        if isinstance(acting, Verdict):
+            return acting
         lead, manager = acting.lead, acting.manager
-        assert lead is not None and manager is not None
         now = ctx.clock.now()
         lead.status = outcome
         lead.is_open = False
@@ -220,10 +196,9 @@ async def close(
 
 async def comment(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> Verdict:
     async with ctx.db.uow() as uow:
-        acting = await _acting(uow, lead_id, telegram_id)
-        if acting.verdict is not Verdict.DONE:
-            return acting.verdict
-        assert acting.lead is not None and acting.manager is not None
+        acting = await acting_on(uow, lead_id, telegram_id)
+        if isinstance(acting, Verdict):
+            return acting
         uow.events.add(
             acting.lead.id,
             "comment",

@@ -13,6 +13,7 @@ from bot.callbacks import LeadAction
 from bot.filters import StaffFilter
 from domain.language import language_of
 from usecases import assignment, work
+from usecases.acting import acting_on
 from usecases.assignment import Verdict
 from usecases.cards import reason_buttons
 from usecases.complaints import (
@@ -118,15 +119,8 @@ async def on_lead_button(
 
 async def _can_act(ctx: AppContext, lead_id: int, user_id: int, need_offer: bool) -> Verdict:
     async with ctx.db.uow() as uow:
-        lead = await uow.leads.get(lead_id)
-        manager = await uow.managers.by_telegram_id(user_id)
-    if lead is None or not lead.is_open or manager is None:
-        return Verdict.STALE
-    if need_offer:
-        return Verdict.DONE if lead.offered_manager_id == manager.id else Verdict.STALE
-    if manager.role == "head" or lead.manager_id == manager.id:
-        return Verdict.DONE
-    return Verdict.NOT_YOURS if lead.offered_manager_id != manager.id else Verdict.STALE
+        acting = await acting_on(uow, lead_id, user_id, for_update=False, need_offer=need_offer)
+    return acting if isinstance(acting, Verdict) else Verdict.DONE
 
 
 async def _start_dialog(
