@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from app.config import DistributionMode
+from domain import lead_transitions as transitions
 from domain.assignment import Candidate, choose_manager
 from domain.sla import LeadClock, due_timers
 from storage.models import Lead, Manager
@@ -186,17 +187,16 @@ async def _hand_over(
     ctx: AppContext, uow: UnitOfWork, lead: Lead, manager: Manager, now: datetime
 ) -> None:
     manager.last_offered_at = now
-    lead.queued_at = None
     if ctx.config.distribution.mode is DistributionMode.ROTATION:
-        lead.manager_id = manager.id
-        lead.assigned_at = lead.accepted_at = now
+        transitions.apply(lead, transitions.assigned_by_rotation(manager.id, now))
         uow.events.add(
             lead.id, "assigned", now, data={"manager_id": manager.id, "mode": "rotation"}
         )
         await send_card(ctx, uow, lead, manager, offer=False)
         return
-    lead.offered_manager_id = manager.id
-    lead.offer_expires_at = now + ctx.config.sla.accept_timeout
+    transitions.apply(
+        lead, transitions.offered(manager.id, now, now + ctx.config.sla.accept_timeout)
+    )
     uow.offers.add(lead.id, manager.id, now, lead.offer_expires_at)
     uow.events.add(
         lead.id, "offered", now, data={"manager_id": manager.id, "pass": lead.pass_count}
@@ -248,10 +248,7 @@ async def accept(ctx: AppContext, lead_id: int, telegram_id: int) -> Verdict:
             )
         if not lead.is_open or (lead.offer_expires_at and lead.offer_expires_at <= now):
             return Verdict.STALE
-        lead.manager_id = manager.id
-        lead.assigned_at = lead.accepted_at = now
-        lead.offered_manager_id = None
-        lead.offer_expires_at = None
+        transitions.apply(lead, transitions.accepted(manager.id, now))
         await uow.offers.close_pending(lead.id, "accepted", now)
         uow.events.add(
             lead.id, "accepted", now, actor=f"manager:{manager.id}", manager_id=manager.id
@@ -287,9 +284,7 @@ async def _pass_on(
     manager: Manager,
     reason: str | None = None,
 ) -> None:
-    lead.offered_manager_id = None
-    lead.offer_expires_at = None
-    lead.pass_count += 1
+    transitions.apply(lead, transitions.offer_passed(lead.pass_count))
     uow.events.add(
         lead.id,
         why,
@@ -344,12 +339,7 @@ async def head_assign(
             return Verdict.STALE
         await uow.offers.close_pending(lead.id, "withdrawn", now)
         previous = lead.manager_id
-        lead.manager_id = target.id
-        lead.assigned_at = lead.accepted_at = now
-        lead.offered_manager_id = None
-        lead.offer_expires_at = None
-        lead.needs_head = False
-        lead.queued_at = None
+        transitions.apply(lead, transitions.reassigned(target.id, now))
         uow.events.add(
             lead.id,
             "reassigned",

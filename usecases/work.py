@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from domain import lead_transitions as transitions
 from domain.pipeline import CLOSED_STATUSES, OPEN_STATUSES, LeadStatus
 from domain.reasons import is_real_reason
 from storage.models import Lead, Manager
@@ -133,15 +134,7 @@ async def close(
             return acting
         lead, manager = acting.lead, acting.manager
         now = ctx.clock.now()
-        lead.status = outcome
-        lead.is_open = False
-        lead.closed_at = now
-        lead.stage_entered_at = now
-        lead.next_timer_at = None
-        lead.offered_manager_id = None
-        lead.offer_expires_at = None
-        if outcome != LeadStatus.WON:
-            lead.loss_reason = reason if reason not in (None, "", "other") else (comment or reason)
+        transitions.apply(lead, transitions.closed(outcome, now, reason=reason, comment=comment))
         if outcome != LeadStatus.DISQUALIFIED:
             await on_lead_event(ctx, uow, lead, "won" if outcome == LeadStatus.WON else "lost")
         uow.events.add(
