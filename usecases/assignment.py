@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from app.config import DistributionMode
+from domain import escalation as escalations
 from domain import lead_transitions as transitions
 from domain.assignment import Candidate, choose_manager
 from domain.sla import LeadClock, due_timers
@@ -14,8 +15,9 @@ from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
 from usecases import cards
 from usecases.context import AppContext
+from usecases.escalations import claim, escalate, tell
 from usecases.replies import format_span
-from usecases.staffing import ROLE_HEAD, candidates, class_of, may_act, tell_heads, tell_staff
+from usecases.staffing import ROLE_HEAD, candidates, class_of, may_act, tell_staff
 
 log = logging.getLogger(__name__)
 
@@ -92,22 +94,19 @@ async def _eligible_names(
 async def escalate_no_taker(ctx: AppContext, uow: UnitOfWork, lead: Lead) -> None:
     now = ctx.clock.now()
     lead.needs_head = True
-    if not await uow.alerts.add(lead.id, "no_taker", "no_taker", now):
+    escalation = escalations.no_taker(lead.id, lead.pass_count)
+    if not await claim(ctx, uow, escalation):
         return
     pool = await candidates(uow, now)
     names = await _eligible_names(uow, pool, class_of(ctx, lead).min_level)
-    uow.events.add(
-        lead.id, "escalated", now, data={"reason": "no_taker", "passes": lead.pass_count}
-    )
-    await tell_heads(
+    await tell(
         ctx,
         uow,
+        escalation,
         lambda language: cards.payload(
             ctx.texts.get("head_no_taker", language, lead_id=lead.id, passes=lead.pass_count),
             cards.head_buttons(ctx.texts, language, lead.id, names),
         ),
-        purpose="escalation",
-        lead_id=lead.id,
     )
 
 
@@ -171,15 +170,13 @@ async def _queue(
     uow.events.add(lead.id, "queued", now)
     if tell:
         waiting = await uow.leads.count_queued() + 1
-        await tell_heads(
+        await escalate(
             ctx,
             uow,
+            escalations.queue_started(lead.id),
             lambda language: cards.payload(
                 ctx.texts.get("head_queue", language, lead_id=lead.id, waiting=waiting)
             ),
-            purpose="escalation",
-            lead_id=lead.id,
-            dedupe_key=f"queue:{lead.id}",
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from domain import escalation as escalations
 from domain import lead_transitions as transitions
 from domain.pipeline import CLOSED_STATUSES, OPEN_STATUSES, LeadStatus
 from domain.reasons import is_real_reason
@@ -11,8 +12,8 @@ from usecases import cards
 from usecases.acting import acting_on
 from usecases.assignment import Verdict, distribute_waiting, refresh_timer
 from usecases.context import AppContext
+from usecases.escalations import escalate
 from usecases.followups import on_lead_event
-from usecases.staffing import tell_heads
 
 
 async def reply(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> Verdict:
@@ -146,25 +147,22 @@ async def close(
             data={"outcome": outcome, "reason": reason, "comment": comment},
         )
         if outcome != LeadStatus.WON and not is_real_reason(reason, comment):
-            if await uow.alerts.add(lead.id, "no_reason", "no_reason", now):
-                shown = comment or reason or "—"
-                await tell_heads(
-                    ctx,
-                    uow,
-                    lambda language: cards.payload(
-                        ctx.texts.get(
-                            "head_no_reason",
-                            language,
-                            lead_id=lead.id,
-                            stage=cards.stage_name(ctx.texts, language, outcome),
-                            reason=shown,
-                            manager=manager.name,
-                        )
-                    ),
-                    purpose="escalation",
-                    lead_id=lead.id,
-                )
-                uow.events.add(lead.id, "escalated", now, data={"reason": "no_reason"})
+            shown = comment or reason or "—"
+            await escalate(
+                ctx,
+                uow,
+                escalations.no_reason(lead.id),
+                lambda language: cards.payload(
+                    ctx.texts.get(
+                        "head_no_reason",
+                        language,
+                        lead_id=lead.id,
+                        stage=cards.stage_name(ctx.texts, language, outcome),
+                        reason=shown,
+                        manager=manager.name,
+                    )
+                ),
+            )
         await uow.outbox.add(
             channel="telegram",
             chat_id=str(manager.telegram_id),
