@@ -40,6 +40,7 @@ from usecases.dashboard import (
 )
 from usecases.report_csv import report_csv
 from usecases.report_load import PeriodError, load_report, period_of
+from usecases.spans import format_seconds
 
 AUTH = web.AppKey("dashboard_auth", DashboardAuth)
 TEMPLATES = web.AppKey("dashboard_templates", jinja2.Environment)
@@ -101,12 +102,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
         return f"{moment.astimezone(zone):%d.%m.%Y %H:%M}"
 
     def span(seconds: float | None) -> str:
-        if seconds is None:
-            return "—"
-        minutes = round(seconds / 60)
-        if minutes < 120:
-            return f"{minutes} {'мин' if language == 'ru' else 'min'}"
-        return f"{seconds / 3600:.1f} {'ч' if language == 'ru' else 'h'}"
+        return format_seconds(ctx.texts, seconds, language)
 
     def percent(value: float | None) -> str:
         return "—" if value is None else f"{value:.0%}"
