@@ -32,14 +32,32 @@ def parse_duration(value: object) -> timedelta:
     raise ValueError(f"expected a duration such as 45s, 30m, 2h or 3d, got {value!r}")
 
 
+def _largest_unit(seconds: int, units: str) -> tuple[int, str]:
+    """The one rule for spelling a span: the largest of `units` that divides it exactly."""
+    for unit in units:
+        size = _UNITS[unit]
+        if seconds and seconds % size == 0:
+            return seconds // size, unit
+    return seconds, "s"
+
+
 def format_duration(delta: timedelta) -> str:
     """The shortest exact YAML spelling of a duration (inverse of parse_duration)."""
     total = delta.total_seconds()
     if total != int(total):
         return f"{total:g}s"
-    seconds = int(total)
-    for unit in ("d", "h", "m"):
-        size = _UNITS[unit]
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    count, unit = _largest_unit(int(total), "dhm")
+    return f"{count}{unit}"
+
+
+def span_units(delta: timedelta) -> tuple[int, str]:
+    """A span as people read it: whole minutes (rounded half to even, at least one), in
+    the largest of d/h/m that divides it exactly — format_duration's rule at minute
+    resolution. (90 min stays "90 min"; 120 min is "2 h"; 1440 min is "1 d".)"""
+    minutes = max(1, round(delta.total_seconds() / 60))
+    return _largest_unit(minutes * 60, "dhm")
+
+
+def to_minutes(seconds: float) -> float:
+    """Seconds as (fractional) minutes, for drawing spans on a minutes axis."""
+    return seconds / 60

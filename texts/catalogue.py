@@ -11,6 +11,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+from domain.language import language_of as language_of
 from texts.bot_en import EN
 from texts.bot_ru import RU
 
@@ -25,11 +26,6 @@ class Safe(str):
 
 def _escape(value: Any) -> str:
     return value if isinstance(value, Safe) else html.escape(str(value), quote=False)
-
-
-def language_of(code: str | None) -> str:
-    """Russian unless the user's client says English."""
-    return "en" if code and code.lower().startswith("en") else "ru"
 
 
 def _fields(template: str) -> set[str]:

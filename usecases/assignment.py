@@ -7,14 +7,17 @@ from datetime import datetime
 from enum import StrEnum
 
 from config.business import DistributionMode
+from domain import escalation as escalations
+from domain import lead_transitions as transitions
 from domain.assignment import Candidate, choose_manager
 from domain.sla import LeadClock, due_timers
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
 from usecases import cards
 from usecases.context import AppContext
+from usecases.escalations import claim, escalate, tell
 from usecases.replies import format_span
-from usecases.staffing import ROLE_HEAD, candidates, class_of, may_act, tell_heads, tell_staff
+from usecases.staffing import ROLE_HEAD, candidates, class_of, may_act, tell_staff
 
 log = logging.getLogger(__name__)
 
@@ -91,22 +94,19 @@ async def _eligible_names(
 async def escalate_no_taker(ctx: AppContext, uow: UnitOfWork, lead: Lead) -> None:
     now = ctx.clock.now()
     lead.needs_head = True
-    if not await uow.alerts.add(lead.id, "no_taker", "no_taker", now):
+    escalation = escalations.no_taker(lead.id, lead.pass_count)
+    if not await claim(ctx, uow, escalation):
         return
     pool = await candidates(uow, now)
     names = await _eligible_names(uow, pool, class_of(ctx, lead).min_level)
-    uow.events.add(
-        lead.id, "escalated", now, data={"reason": "no_taker", "passes": lead.pass_count}
-    )
-    await tell_heads(
+    await tell(
         ctx,
         uow,
+        escalation,
         lambda language: cards.payload(
             ctx.texts.get("head_no_taker", language, lead_id=lead.id, passes=lead.pass_count),
             cards.head_buttons(ctx.texts, language, lead.id, names),
         ),
-        purpose="escalation",
-        lead_id=lead.id,
     )
 
 
@@ -170,15 +170,13 @@ async def _queue(
     uow.events.add(lead.id, "queued", now)
     if tell:
         waiting = await uow.leads.count_queued() + 1
-        await tell_heads(
+        await escalate(
             ctx,
             uow,
+            escalations.queue_started(lead.id),
             lambda language: cards.payload(
                 ctx.texts.get("head_queue", language, lead_id=lead.id, waiting=waiting)
             ),
-            purpose="escalation",
-            lead_id=lead.id,
-            dedupe_key=f"queue:{lead.id}",
         )
 
 
@@ -186,17 +184,16 @@ async def _hand_over(
     ctx: AppContext, uow: UnitOfWork, lead: Lead, manager: Manager, now: datetime
 ) -> None:
     manager.last_offered_at = now
-    lead.queued_at = None
     if ctx.config.distribution.mode is DistributionMode.ROTATION:
-        lead.manager_id = manager.id
-        lead.assigned_at = lead.accepted_at = now
+        transitions.apply(lead, transitions.assigned_by_rotation(manager.id, now))
         uow.events.add(
             lead.id, "assigned", now, data={"manager_id": manager.id, "mode": "rotation"}
         )
         await send_card(ctx, uow, lead, manager, offer=False)
         return
-    lead.offered_manager_id = manager.id
-    lead.offer_expires_at = now + ctx.config.sla.accept_timeout
+    transitions.apply(
+        lead, transitions.offered(manager.id, now, now + ctx.config.sla.accept_timeout)
+    )
     uow.offers.add(lead.id, manager.id, now, lead.offer_expires_at)
     uow.events.add(
         lead.id, "offered", now, data={"manager_id": manager.id, "pass": lead.pass_count}
@@ -248,10 +245,7 @@ async def accept(ctx: AppContext, lead_id: int, telegram_id: int) -> Verdict:
             )
         if not lead.is_open or (lead.offer_expires_at and lead.offer_expires_at <= now):
             return Verdict.STALE
-        lead.manager_id = manager.id
-        lead.assigned_at = lead.accepted_at = now
-        lead.offered_manager_id = None
-        lead.offer_expires_at = None
+        transitions.apply(lead, transitions.accepted(manager.id, now))
         await uow.offers.close_pending(lead.id, "accepted", now)
         uow.events.add(
             lead.id, "accepted", now, actor=f"manager:{manager.id}", manager_id=manager.id
@@ -287,9 +281,7 @@ async def _pass_on(
     manager: Manager,
     reason: str | None = None,
 ) -> None:
-    lead.offered_manager_id = None
-    lead.offer_expires_at = None
-    lead.pass_count += 1
+    transitions.apply(lead, transitions.offer_passed(lead.pass_count))
     uow.events.add(
         lead.id,
         why,
@@ -344,12 +336,7 @@ async def head_assign(
             return Verdict.STALE
         await uow.offers.close_pending(lead.id, "withdrawn", now)
         previous = lead.manager_id
-        lead.manager_id = target.id
-        lead.assigned_at = lead.accepted_at = now
-        lead.offered_manager_id = None
-        lead.offer_expires_at = None
-        lead.needs_head = False
-        lead.queued_at = None
+        transitions.apply(lead, transitions.reassigned(target.id, now))
         uow.events.add(
             lead.id,
             "reassigned",

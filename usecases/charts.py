@@ -8,6 +8,7 @@ import html
 import io
 from typing import TYPE_CHECKING, Literal
 
+from domain.durations import to_minutes
 from domain.reporting.report import Report, manager_order
 from texts import Texts
 
@@ -68,10 +69,11 @@ def _response(ax: Axes, report: Report, texts: Texts, language: str) -> None:
             continue
         stats = report.managers[manager].first_response
         if stats.median is not None and stats.p90 is not None:
-            rows.append((report.name(manager), stats.median / 60, stats.p90 / 60))
+            rows.append((report.name(manager), to_minutes(stats.median), to_minutes(stats.p90)))
     team = report.team.first_response
     if report.scope_manager_id is None and team.median is not None and team.p90 is not None:
-        rows.append((_label(texts, language, "chart_team"), team.median / 60, team.p90 / 60))
+        name = _label(texts, language, "chart_team")
+        rows.append((name, to_minutes(team.median), to_minutes(team.p90)))
     ax.set_title(_label(texts, language, "chart_response"))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

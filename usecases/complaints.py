@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from domain import escalation as escalations
 from storage.models import Complaint
 from storage.uow import UnitOfWork
 from texts import language_of
 from usecases import cards
 from usecases.assignment import Verdict
 from usecases.context import AppContext
+from usecases.escalations import escalate
 from usecases.staffing import ROLE_HEAD, tell_heads, tell_staff
 
 OPEN = ("new", "in_progress")
@@ -314,16 +316,15 @@ async def escalate_overdue(ctx: AppContext) -> int:
         for complaint in overdue:
             complaint.escalated_at = now
             uow.complaints.record(complaint.id, "escalated", "system", now)
-            await tell_heads(
+            await escalate(
                 ctx,
                 uow,
+                escalations.complaint_overdue(complaint.id),
                 lambda language, c=complaint: cards.payload(
                     ctx.texts.get(
                         "complaint_overdue", language, complaint_id=c.id, text=c.text[:300]
                     )
                 ),
-                purpose="escalation",
-                dedupe_key=f"complaint-overdue:{complaint.id}",
             )
         await uow.commit()
     if overdue:

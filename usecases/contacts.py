@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from domain.pipeline import LeadStatus
+from domain import lead_transitions as transitions
 from storage.models import Contact, Lead
 from storage.repos.channels import MailboxPosition
 from storage.uow import UnitOfWork
@@ -80,16 +80,7 @@ async def _current(uow: UnitOfWork, contact: Contact) -> Contact:
 
 def _fold(lead: Lead, into: Lead, now: datetime) -> None:
     """The merged contact's open lead closes; its messages already moved to `into`."""
-    lead.is_open = False
-    lead.status = LeadStatus.DISQUALIFIED.value
-    lead.loss_reason = f"merged into lead #{into.id}"
-    lead.closed_at = now
-    lead.stage_entered_at = now
-    lead.next_timer_at = None
-    lead.offered_manager_id = None
-    lead.offer_expires_at = None
-    lead.queued_at = None
-    lead.needs_head = False
+    transitions.apply(lead, transitions.folded(into.id, now))
 
 
 async def merge_contacts(

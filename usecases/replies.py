@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from texts import Texts
 from usecases.context import AppContext
+from usecases.spans import format_span as format_span  # read from here too
 
 _WEEKDAYS = {
     "ru": ("пн", "вт", "ср", "чт", "пт", "сб", "вс"),
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 }
-
-
-def format_span(texts: Texts, delta: timedelta, language: str) -> str:
-    minutes = max(1, round(delta.total_seconds() / 60))
-    if minutes % 1440 == 0:
-        return texts.get("days", language, n=minutes // 1440)
-    if minutes % 60 == 0:
-        return texts.get("hours", language, n=minutes // 60)
-    return texts.get("minutes", language, n=minutes)
 
 
 def when_to_expect(ctx: AppContext, now: datetime, language: str) -> str:

@@ -4,19 +4,11 @@ never word the same number differently."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from domain.reporting.periods import Period
 from domain.reporting.report import Report, Section, manager_order
 from domain.reporting.statistics import Stats
 from texts import Safe, Texts
-from usecases.replies import format_span
-
-
-def _span(texts: Texts, seconds: float | None, language: str) -> str:
-    if seconds is None:
-        return "—"
-    return format_span(texts, timedelta(seconds=seconds), language)
+from usecases.spans import format_seconds as _span
 
 
 def _percent(value: float | None) -> str:

@@ -11,11 +11,11 @@ from typing import Any
 from domain.assignment import Candidate
 from domain.classify import Classification
 from domain.hours import WorkingHours, week_from_json
+from domain.lead_access import ROLE_HEAD
+from domain.lead_access import may_act as may_act  # the rule, read from here too
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
 from usecases.context import AppContext
-
-ROLE_HEAD = "head"
 
 
 def hours_of(manager: Manager) -> WorkingHours:
@@ -59,15 +59,6 @@ def class_of(ctx: AppContext, lead: Lead) -> Classification:
     from domain.classify import classify
 
     return classify(ctx.config.class_rules(), "")
-
-
-def may_act(manager: Manager | None, lead: Lead) -> bool:
-    """A manager acts on leads offered or assigned to him; a head on any."""
-    if manager is None or not manager.active:
-        return False
-    if manager.role == ROLE_HEAD:
-        return True
-    return manager.id in (lead.manager_id, lead.offered_manager_id)
 
 
 async def tell_staff(

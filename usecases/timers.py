@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from domain import escalation as escalations
+from domain.escalation import Escalation
 from domain.sla import due_timers
 from storage.models import Lead
 from storage.uow import UnitOfWork
@@ -9,8 +13,9 @@ from texts import Safe
 from usecases import cards
 from usecases.assignment import _eligible_names, lead_clock
 from usecases.context import AppContext
+from usecases.escalations import claim, tell
 from usecases.replies import format_span
-from usecases.staffing import candidates, class_of, tell_heads, tell_staff
+from usecases.staffing import candidates, class_of, tell_staff
 
 
 async def check_timers(ctx: AppContext, limit: int = 200) -> int:
@@ -23,10 +28,15 @@ async def check_timers(ctx: AppContext, limit: int = 200) -> int:
             fired = await uow.alerts.keys(lead.id)
             due, later = due_timers(lead_clock(ctx, lead), policy, now, fired)
             for timer in due:
+                if timer.escalate:
+                    escalation = escalations.sla_timer(lead.id, timer.key, timer.kind)
+                    if await _escalate(ctx, uow, lead, escalation):
+                        fired_count += 1
+                    continue
                 if not await uow.alerts.add(lead.id, timer.key, timer.kind, now):
                     continue
                 fired_count += 1
-                await _fire(ctx, uow, lead, timer.kind, timer.escalate)
+                await _remind(ctx, uow, lead, timer.kind)
             lead.next_timer_at = later
         await uow.commit()
     if fired_count:
@@ -34,33 +44,41 @@ async def check_timers(ctx: AppContext, limit: int = 200) -> int:
     return fired_count
 
 
-async def _fire(ctx: AppContext, uow: UnitOfWork, lead: Lead, kind: str, escalate: bool) -> None:
+def _since(lead: Lead, kind: str) -> tuple[bool, datetime]:
+    stage_kind = kind.startswith("stage")
+    return stage_kind, lead.stage_entered_at if stage_kind else lead.created_at
+
+
+async def _remind(ctx: AppContext, uow: UnitOfWork, lead: Lead, kind: str) -> None:
     now = ctx.clock.now()
     manager = await uow.managers.get(lead.manager_id or lead.offered_manager_id or 0)
-    stage_kind = kind.startswith("stage")
-    since = lead.stage_entered_at if stage_kind else lead.created_at
-    uow.events.add(lead.id, "escalated" if escalate else "reminded", now, data={"timer": kind})
-    if not escalate:
-        if manager is None:
-            return
-        language = manager.language
-        key = "remind_stage" if stage_kind else "remind_first_response"
-        text = ctx.texts.get(
-            key,
-            language,
-            lead_id=lead.id,
-            age=format_span(ctx.texts, now - since, language),
-            stage=cards.stage_name(ctx.texts, language, lead.status),
-        )
-        buttons = (
-            cards.work_buttons(ctx.texts, language, lead.id, lead.status)
-            if lead.manager_id
-            else None
-        )
-        await tell_staff(
-            ctx, uow, manager, cards.payload(text, buttons), purpose="reminder", lead_id=lead.id
-        )
+    stage_kind, since = _since(lead, kind)
+    uow.events.add(lead.id, "reminded", now, data={"timer": kind})
+    if manager is None:
         return
+    language = manager.language
+    key = "remind_stage" if stage_kind else "remind_first_response"
+    text = ctx.texts.get(
+        key,
+        language,
+        lead_id=lead.id,
+        age=format_span(ctx.texts, now - since, language),
+        stage=cards.stage_name(ctx.texts, language, lead.status),
+    )
+    buttons = (
+        cards.work_buttons(ctx.texts, language, lead.id, lead.status) if lead.manager_id else None
+    )
+    await tell_staff(
+        ctx, uow, manager, cards.payload(text, buttons), purpose="reminder", lead_id=lead.id
+    )
+
+
+async def _escalate(ctx: AppContext, uow: UnitOfWork, lead: Lead, escalation: Escalation) -> bool:
+    if not await claim(ctx, uow, escalation):
+        return False
+    now = ctx.clock.now()
+    manager = await uow.managers.get(lead.manager_id or lead.offered_manager_id or 0)
+    stage_kind, since = _since(lead, escalation.kind)
     pool = await candidates(uow, now)
     names = await _eligible_names(uow, pool, class_of(ctx, lead).min_level)
 
@@ -83,4 +101,5 @@ async def _fire(ctx: AppContext, uow: UnitOfWork, lead: Lead, kind: str, escalat
             )
         return cards.payload(text, cards.head_buttons(ctx.texts, language, lead.id, names))
 
-    await tell_heads(ctx, uow, build, purpose="escalation", lead_id=lead.id)
+    await tell(ctx, uow, escalation, build)
+    return True

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from domain import escalation as escalations
+from domain import lead_transitions as transitions
 from domain.pipeline import CLOSED_STATUSES, OPEN_STATUSES, LeadStatus
 from domain.reasons import is_real_reason
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
 from usecases import cards
+from usecases.acting import acting_on
 from usecases.assignment import Verdict, distribute_waiting, refresh_timer
 from usecases.context import AppContext
+from usecases.escalations import escalate
 from usecases.followups import on_lead_event
-from usecases.staffing import may_act, tell_heads
-
-
-@dataclass(frozen=True)
-class Acting:
-    verdict: Verdict
-    lead: Lead | None = None
-    manager: Manager | None = None
-
-
-async def _acting(uow: UnitOfWork, lead_id: int, telegram_id: int) -> Acting:
-    lead = await uow.leads.get_for_update(lead_id)
-    manager = await uow.managers.by_telegram_id(telegram_id)
-    if lead is None or not lead.is_open:
-        return Acting(Verdict.STALE)
-    if not may_act(manager, lead):
-        return Acting(Verdict.NOT_YOURS)
-    if manager is not None and manager.role != "head" and lead.manager_id != manager.id:
-        # Offered but not accepted yet: accept first.
-        return Acting(Verdict.STALE)
-    return Acting(Verdict.DONE, lead, manager)
 
 
 async def check_acting(
@@ -41,28 +22,19 @@ async def check_acting(
     """May this person start working on this lead now (a dialog, a reason picker)?
     With `need_offer`: is the lead offered to him? Also the lead's channel."""
     async with ctx.db.uow() as uow:
-        if not need_offer:
-            acting = await _acting(uow, lead_id, telegram_id)
-            return acting.verdict, acting.lead.channel if acting.lead else ""
-        lead = await uow.leads.get(lead_id)
-        manager = await uow.managers.by_telegram_id(telegram_id)
-    offered = (
-        lead is not None
-        and lead.is_open
-        and manager is not None
-        and lead.offered_manager_id == manager.id
-    )
-    return (Verdict.DONE if offered else Verdict.STALE), lead.channel if lead else ""
+        acting = await acting_on(uow, lead_id, telegram_id, for_update=False, need_offer=need_offer)
+    if isinstance(acting, Verdict):
+        return acting, ""
+    return Verdict.DONE, acting.lead.channel
 
 
 async def reply(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> Verdict:
     """The manager's words go to the customer on the channel the lead came from."""
     async with ctx.db.uow() as uow:
-        acting = await _acting(uow, lead_id, telegram_id)
-        if acting.verdict is not Verdict.DONE:
-            return acting.verdict
+        acting = await acting_on(uow, lead_id, telegram_id)
+        if isinstance(acting, Verdict):
+            return acting
         lead, manager = acting.lead, acting.manager
-        assert lead is not None and manager is not None
         now = ctx.clock.now()
         identity = await uow.identities.reply_address(lead.contact_id, lead.channel)
         if identity is None:
@@ -110,11 +82,10 @@ async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int, stage: str
     if stage not in {status.value for status in OPEN_STATUSES} or stage == LeadStatus.NEW:
         return Verdict.STALE
     async with ctx.db.uow() as uow:
-        acting = await _acting(uow, lead_id, telegram_id)
-        if acting.verdict is not Verdict.DONE:
-            return acting.verdict
+        acting = await acting_on(uow, lead_id, telegram_id)
+        if isinstance(acting, Verdict):
+            return acting
         lead, manager = acting.lead, acting.manager
-        assert lead is not None and manager is not None
         if lead.status == stage:
             return Verdict.STALE
         now = ctx.clock.now()
@@ -171,21 +142,12 @@ async def close(
     if outcome not in {status.value for status in CLOSED_STATUSES}:
         return Verdict.STALE
     async with ctx.db.uow() as uow:
-        acting = await _acting(uow, lead_id, telegram_id)
-        if acting.verdict is not Verdict.DONE:
-            return acting.verdict
+        acting = await acting_on(uow, lead_id, telegram_id)
+        if isinstance(acting, Verdict):
+            return acting
         lead, manager = acting.lead, acting.manager
-        assert lead is not None and manager is not None
         now = ctx.clock.now()
-        lead.status = outcome
-        lead.is_open = False
-        lead.closed_at = now
-        lead.stage_entered_at = now
-        lead.next_timer_at = None
-        lead.offered_manager_id = None
-        lead.offer_expires_at = None
-        if outcome != LeadStatus.WON:
-            lead.loss_reason = reason if reason not in (None, "", "other") else (comment or reason)
+        transitions.apply(lead, transitions.closed(outcome, now, reason=reason, comment=comment))
         if outcome != LeadStatus.DISQUALIFIED:
             await on_lead_event(ctx, uow, lead, "won" if outcome == LeadStatus.WON else "lost")
         uow.events.add(
@@ -197,25 +159,22 @@ async def close(
             data={"outcome": outcome, "reason": reason, "comment": comment},
         )
         if outcome != LeadStatus.WON and not is_real_reason(reason, comment):
-            if await uow.alerts.add(lead.id, "no_reason", "no_reason", now):
-                shown = comment or reason or "—"
-                await tell_heads(
-                    ctx,
-                    uow,
-                    lambda language: cards.payload(
-                        ctx.texts.get(
-                            "head_no_reason",
-                            language,
-                            lead_id=lead.id,
-                            stage=cards.stage_name(ctx.texts, language, outcome),
-                            reason=shown,
-                            manager=manager.name,
-                        )
-                    ),
-                    purpose="escalation",
-                    lead_id=lead.id,
-                )
-                uow.events.add(lead.id, "escalated", now, data={"reason": "no_reason"})
+            shown = comment or reason or "—"
+            await escalate(
+                ctx,
+                uow,
+                escalations.no_reason(lead.id),
+                lambda language: cards.payload(
+                    ctx.texts.get(
+                        "head_no_reason",
+                        language,
+                        lead_id=lead.id,
+                        stage=cards.stage_name(ctx.texts, language, outcome),
+                        reason=shown,
+                        manager=manager.name,
+                    )
+                ),
+            )
         await uow.outbox.add(
             channel="telegram",
             chat_id=str(manager.telegram_id),
@@ -240,10 +199,9 @@ async def close(
 
 async def comment(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> Verdict:
     async with ctx.db.uow() as uow:
-        acting = await _acting(uow, lead_id, telegram_id)
-        if acting.verdict is not Verdict.DONE:
-            return acting.verdict
-        assert acting.lead is not None and acting.manager is not None
+        acting = await acting_on(uow, lead_id, telegram_id)
+        if isinstance(acting, Verdict):
+            return acting
         uow.events.add(
             acting.lead.id,
             "comment",

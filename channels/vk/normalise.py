@@ -68,7 +68,7 @@ def message_of(event: VkEvent) -> dict[str, Any]:
     return inner if isinstance(inner, dict) else event.object
 
 
-def language_of(event: VkEvent) -> str | None:
+def client_language(event: VkEvent) -> str | None:
     info = event.object.get("client_info")
     if isinstance(info, dict) and isinstance(info.get("lang_id"), int):
         return _LANGUAGES.get(info["lang_id"])
@@ -230,7 +230,7 @@ def inbound_from_event(
             external_id=str(sender_id),
             chat_id=str(peer_id),
             display_name=name,
-            language=language_of(event),
+            language=client_language(event),
         ),
         external_message_id=message_key(message, event),
         text=text,

@@ -13,10 +13,12 @@ import jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from domain.language import language_of
 from handlers.http.api import CTX
 from handlers.http.dashboard_auth import DashboardAuth, Session, same_origin
 from texts import dashboard_text
 from usecases.context import AppContext
+from usecases.spans import format_seconds
 
 AUTH = web.AppKey("dashboard_auth", DashboardAuth)
 TEMPLATES = web.AppKey("dashboard_templates", jinja2.Environment)
@@ -46,12 +48,11 @@ class BadInput(ValueError):
 # ---------------------------------------------------------------- rendering
 
 
-def language_of(request: web.Request) -> str:
+def request_language(request: web.Request) -> str:
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    accepted = request.headers.get("Accept-Language", "")
-    return "en" if accepted.lower().startswith("en") else "ru"
+    return language_of(request.headers.get("Accept-Language", ""))
 
 
 def _ctx(request: web.Request) -> AppContext:
@@ -66,7 +67,7 @@ def _secure(response: web.StreamResponse) -> web.StreamResponse:
 
 def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
     ctx = _ctx(request)
-    language = language_of(request)
+    language = request_language(request)
     zone = ZoneInfo(ctx.config.company.timezone)
     auth = request.app.get(AUTH)
     session: Session | None = request.get(SESSION)
@@ -79,12 +80,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
         return f"{moment.astimezone(zone):%d.%m.%Y %H:%M}"
 
     def span(seconds: float | None) -> str:
-        if seconds is None:
-            return "—"
-        minutes = round(seconds / 60)
-        if minutes < 120:
-            return f"{minutes} {'мин' if language == 'ru' else 'min'}"
-        return f"{seconds / 3600:.1f} {'ч' if language == 'ru' else 'h'}"
+        return format_seconds(ctx.texts, seconds, language)
 
     def percent(value: float | None) -> str:
         return "—" if value is None else f"{value:.0%}"
@@ -111,7 +107,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
 
 
 def message_page(request: web.Request, status: int, key: str, **params: Any) -> web.Response:
-    text = dashboard_text(language_of(request), key, **params)
+    text = dashboard_text(request_language(request), key, **params)
     return render(request, "message.html", status=status, message=text)
 
 

@@ -16,10 +16,10 @@ from handlers.http.dashboard_base import (
     _field,
     _secure,
     _whole,
-    language_of,
     message_page,
     redirect,
     render,
+    request_language,
     signed_in,
 )
 from handlers.http.reports_api import csv_response
@@ -38,7 +38,7 @@ from usecases.report_load import PeriodError, load_report, period_of
 async def complaints(request: web.Request) -> web.StreamResponse:
     open_only = request.query.get("all") != "1"
     items = await complaint_cases.list_complaints(_ctx(request), open_only)
-    language = language_of(request)
+    language = request_language(request)
     for item in items:
         key = f"complaint_status_{item['status']}"
         known = key in DASHBOARD_TEXTS[language]
@@ -47,7 +47,7 @@ async def complaints(request: web.Request) -> web.StreamResponse:
     notice = None
     done, number = request.query.get("done"), request.query.get("id", "")
     if done in ("resolved_done", "assigned_done", "stale") and number.isdigit():
-        notice = dashboard_text(language_of(request), done, id=number)
+        notice = dashboard_text(request_language(request), done, id=number)
     return render(
         request,
         "complaints.html",
@@ -86,7 +86,7 @@ async def resolve_complaint(request: web.Request) -> web.StreamResponse:
     if complaint_id is None:
         return message_page(request, 400, "bad_request", reason="complaint id: a number")
     if not resolution or len(resolution) > 2000:
-        reason = dashboard_text(language_of(request), "resolution_needed")
+        reason = dashboard_text(request_language(request), "resolution_needed")
         return message_page(request, 400, "bad_request", reason=reason)
     verdict = await complaint_cases.resolve_complaint(_ctx(request), complaint_id, None, resolution)
     return _after(complaint_id, verdict, "resolved_done")
@@ -142,7 +142,7 @@ async def report_chart(request: web.Request) -> web.StreamResponse:
         return message_page(request, 400, "bad_request", reason=str(problem))
     ctx = _ctx(request)
     report = await load_report(ctx, period, manager_id=manager_id)
-    png = await asyncio.to_thread(chart_png, report, ctx.texts, language_of(request))
+    png = await asyncio.to_thread(chart_png, report, ctx.texts, request_language(request))
     return _secure(web.Response(body=png, content_type="image/png"))
 
 

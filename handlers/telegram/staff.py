@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.answers import answer_callback
 from bot.callbacks import LeadAction
 from bot.filters import StaffFilter
+from domain.language import language_of
 from usecases import assignment, work
 from usecases.assignment import Verdict
 from usecases.cards import reason_buttons
@@ -50,7 +51,7 @@ VERDICT_TEXT = {Verdict.STALE: "stale", Verdict.NOT_YOURS: "not_yours"}
 async def open_invite(message: Message, command: CommandObject, ctx: AppContext) -> None:
     user = message.from_user
     assert user is not None and command.args is not None
-    language = "en" if (user.language_code or "").startswith("en") else "ru"
+    language = language_of(user.language_code)
     joined = await accept_invite(
         ctx, command.args.removeprefix("inv_"), user.id, user.full_name, language
     )

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.durations import format_duration, parse_duration
+from domain.durations import format_duration, parse_duration, span_units
 
 
 @pytest.mark.parametrize(
@@ -119,3 +119,36 @@ def test_parse_then_format_never_grows(unit: str, amount: int) -> None:
 def test_format_duration_keeps_fractional_seconds() -> None:
     delta = parse_duration("1.5s")
     assert parse_duration(format_duration(delta)) == delta
+
+
+@pytest.mark.parametrize(
+    ("delta", "expected"),
+    [
+        (timedelta(seconds=0), (1, "m")),  # never "0 min"
+        (timedelta(seconds=29), (1, "m")),
+        (timedelta(seconds=90), (2, "m")),  # rounded half to even: 1.5 → 2
+        (timedelta(minutes=30), (30, "m")),
+        (timedelta(minutes=90), (90, "m")),
+        (timedelta(minutes=60), (1, "h")),
+        (timedelta(minutes=150), (150, "m")),
+        (timedelta(hours=3), (3, "h")),
+        (timedelta(days=2), (2, "d")),
+        (timedelta(hours=36), (36, "h")),
+    ],
+)
+def test_span_units_whole_minutes_in_the_largest_exact_unit(
+    delta: timedelta, expected: tuple[int, str]
+) -> None:
+    assert span_units(delta) == expected
+
+
+def test_one_span_formatter_for_chat_reports_and_dashboard() -> None:
+    from texts import Texts
+    from usecases.replies import format_span as chat_span
+    from usecases.spans import format_seconds, format_span
+
+    texts = Texts()
+    assert chat_span is format_span
+    assert format_span(texts, timedelta(minutes=30), "ru") == "30 мин"
+    assert format_seconds(texts, 7200, "en") == "2 h"
+    assert format_seconds(texts, None, "en") == "—"
