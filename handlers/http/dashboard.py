@@ -179,10 +179,6 @@ async def lead(request: web.Request) -> web.StreamResponse:
     return render(request, "lead.html", lead=details)
 
 
-# ---------------------------------------------------------------- complaints
-
-
-@signed_in
 def add_routes(app: web.Application, *, password: str | None, secret: str | None) -> None:
     """The dashboard's pages; without a password they say it is off, and show nothing."""
     if password:

@@ -34,7 +34,10 @@ from usecases.dashboard import (
 from usecases.report_csv import report_csv
 from usecases.report_load import PeriodError, load_report, period_of
 
+# ---------------------------------------------------------------- complaints
 
+
+@signed_in
 async def complaints(request: web.Request) -> web.StreamResponse:
     open_only = request.query.get("all") != "1"
     items = await complaint_cases.list_complaints(_ctx(request), open_only)
