@@ -15,9 +15,6 @@ class ComplaintRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, complaint_id: int) -> Complaint | None:
-        return await self._session.get(Complaint, complaint_id)
-
     async def get_for_update(self, complaint_id: int) -> Complaint | None:
         statement = select(Complaint).where(Complaint.id == complaint_id).with_for_update()
         return (await self._session.scalars(statement)).first()

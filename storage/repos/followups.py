@@ -53,10 +53,6 @@ class StepRepo:
             .values(status="failed", note=note, done_at=now)
         )
 
-    async def for_lead(self, lead_id: int) -> list[FollowupStep]:
-        statement = select(FollowupStep).where(FollowupStep.lead_id == lead_id)
-        return list(await self._session.scalars(statement.order_by(FollowupStep.id)))
-
     async def marketing_sent_since(self, contact_id: int, since: datetime) -> int:
         statement = select(func.count(OutboxMessage.id)).where(
             OutboxMessage.contact_id == contact_id,

@@ -76,10 +76,6 @@ class OfferRepo:
         statement = select(LeadOffer.manager_id).where(LeadOffer.lead_id == lead_id)
         return set(await self._session.scalars(statement))
 
-    async def for_lead(self, lead_id: int) -> list[LeadOffer]:
-        statement = select(LeadOffer).where(LeadOffer.lead_id == lead_id).order_by(LeadOffer.id)
-        return list(await self._session.scalars(statement))
-
 
 class AlertRepo:
     def __init__(self, session: AsyncSession) -> None:
@@ -97,10 +93,6 @@ class AlertRepo:
     async def keys(self, lead_id: int) -> set[str]:
         statement = select(LeadAlert.key).where(LeadAlert.lead_id == lead_id)
         return set(await self._session.scalars(statement))
-
-    async def for_lead(self, lead_id: int) -> list[LeadAlert]:
-        statement = select(LeadAlert).where(LeadAlert.lead_id == lead_id).order_by(LeadAlert.id)
-        return list(await self._session.scalars(statement))
 
 
 class InviteRepo:
