@@ -199,7 +199,10 @@ async def test_outside_the_window_only_the_template_goes_or_the_manager_is_told(
                 for r in await rows(service, OutboxMessage)
                 if r.channel == "telegram" and r.dedupe_key and "template_only" in r.dedupe_key
             ]
-            return bool(notices)
+            # The notice is queued by the sender before its failure is recorded: wait
+            # for both.
+            replies = [r for r in await rows(service, OutboxMessage) if r.purpose == "reply"]
+            return bool(notices) and replies[-1].status == "failed"
 
         await wait_until(told)
         replies = [r for r in await rows(service, OutboxMessage) if r.purpose == "reply"]

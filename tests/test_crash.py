@@ -72,7 +72,8 @@ async def all_acknowledged(db: Db, emulator: TelegramEmulator, messages: int) ->
 async def test_sigkill_mid_burst_loses_nothing_and_takes_back_claims_at_once(
     database_url: str, tmp_path: Path
 ) -> None:
-    config = write_config(tmp_path / "leadkeeper.yaml", heads=[HEAD], managers=MANAGERS)
+    # Customers only (no managers): what goes out is acknowledgements, each chat its own.
+    config = write_config(tmp_path / "leadkeeper.yaml", heads=[HEAD])
     db = Db(database_url)
     async with TelegramEmulator(token=TOKEN) as emulator:
         for index in range(BURST):
@@ -148,7 +149,8 @@ async def test_sigkill_mid_burst_loses_nothing_and_takes_back_claims_at_once(
 async def test_sigterm_hands_back_its_claims_and_a_successor_sends_them_at_once(
     database_url: str, tmp_path: Path
 ) -> None:
-    config = write_config(tmp_path / "leadkeeper.yaml", heads=[HEAD], managers=MANAGERS)
+    # Customers only (no managers): what goes out is acknowledgements, each chat its own.
+    config = write_config(tmp_path / "leadkeeper.yaml", heads=[HEAD])
     db = Db(database_url)
     async with TelegramEmulator(token=TOKEN) as emulator:
         for index in range(USERS):

@@ -1,14 +1,15 @@
 """Query and path parameters validated as values, before they reach the database: an id
-is a positive whole number that fits a 64-bit column (so `99999999999999999999999` is a
-400, not an OverflowError 500), a channel one of those the service knows."""
+is a positive whole number that fits the id columns (lead, manager and contact ids are
+32-bit INTEGER on PostgreSQL, so `99999999999999999999999` or 2⁶³−1 is a 400, not a
+500), a channel one of those the service knows."""
 
 from __future__ import annotations
 
 import re
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1
 # Plain ASCII digits only: int() would also take " 12", "1_000" and "١٢".
-_DIGITS = re.compile(r"[0-9]{1,19}")
+_DIGITS = re.compile(r"[0-9]{1,10}")
 CHANNELS = ("telegram", "vk", "whatsapp", "email", "form")
 
 
