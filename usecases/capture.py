@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from config.business import Config
+from domain.buttons import LeadButton, lead_button
 from domain.classify import classify
 from domain.complaint_words import ComplaintDetector
 from domain.inbound import InboundEdit, InboundMessage
@@ -20,7 +21,6 @@ from domain.pipeline import LeadStatus
 from storage.uow import ConflictError, UnitOfWork
 from texts import language_of
 from usecases.assignment import distribute_waiting, refresh_timer
-from usecases.cards import button_data
 from usecases.complaints import open_complaint
 from usecases.context import AppContext
 from usecases.followups import on_lead_event
@@ -291,7 +291,7 @@ async def _relay_to_manager(
         [
             {
                 "text": str(ctx.texts.get("btn_reply", language)),
-                "callback_data": button_data("rep", lead.id),
+                "callback_data": lead_button(LeadButton.REPLY, lead.id),
             }
         ]
     ]

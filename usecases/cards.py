@@ -1,7 +1,6 @@
 """What staff see in Telegram: lead cards and pings with their buttons (outbox payloads).
 
-Button data is `lead:<action>:<lead id>:<argument>`, the layout of aiogram's
-CallbackData with prefix "lead" (bot/callbacks.py reads it back).
+Button data is written by domain/buttons.py (bot/callbacks.py reads it back).
 """
 
 from __future__ import annotations
@@ -9,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from domain.buttons import LeadButton, lead_button
 from domain.pipeline import LeadStatus
 from texts import Safe, Texts
 from usecases.replies import format_span
@@ -21,22 +21,18 @@ FORWARD = {
 }
 
 
-def button_data(action: str, lead_id: int, argument: str = "") -> str:
-    return f"lead:{action}:{lead_id}:{argument}"
-
-
 def _button(
     texts: Texts,
     language: str,
     key: str,
-    action: str,
+    action: LeadButton,
     lead_id: int,
     argument: str = "",
     **params: Any,
 ) -> dict[str, str]:
     return {
         "text": str(texts.get(key, language, **params)),
-        "callback_data": button_data(action, lead_id, argument),
+        "callback_data": lead_button(action, lead_id, argument),
     }
 
 
@@ -77,8 +73,8 @@ def card_text(
 def offer_buttons(texts: Texts, language: str, lead_id: int) -> list[list[dict[str, str]]]:
     return [
         [
-            _button(texts, language, "btn_accept", "acc", lead_id),
-            _button(texts, language, "btn_decline", "dec", lead_id),
+            _button(texts, language, "btn_accept", LeadButton.ACCEPT, lead_id),
+            _button(texts, language, "btn_decline", LeadButton.DECLINE, lead_id),
         ]
     ]
 
@@ -88,9 +84,9 @@ def work_buttons(
 ) -> list[list[dict[str, str]]]:
     rows = [
         [
-            _button(texts, language, "btn_reply", "rep", lead_id),
-            _button(texts, language, "btn_comment", "com", lead_id),
-            _button(texts, language, "btn_complaint", "cmpl", lead_id),
+            _button(texts, language, "btn_reply", LeadButton.REPLY, lead_id),
+            _button(texts, language, "btn_comment", LeadButton.COMMENT, lead_id),
+            _button(texts, language, "btn_complaint", LeadButton.COMPLAIN, lead_id),
         ]
     ]
     forward = FORWARD.get(status, [])
@@ -101,7 +97,7 @@ def work_buttons(
                     texts,
                     language,
                     "btn_stage",
-                    "stg",
+                    LeadButton.MOVE_STAGE,
                     lead_id,
                     stage,
                     stage=stage_name(texts, language, stage),
@@ -111,9 +107,9 @@ def work_buttons(
         )
     rows.append(
         [
-            _button(texts, language, "btn_won", "won", lead_id),
-            _button(texts, language, "btn_lost", "lost", lead_id),
-            _button(texts, language, "btn_disqualify", "dq", lead_id),
+            _button(texts, language, "btn_won", LeadButton.WON, lead_id),
+            _button(texts, language, "btn_lost", LeadButton.LOST, lead_id),
+            _button(texts, language, "btn_disqualify", LeadButton.DISQUALIFY, lead_id),
         ]
     )
     return rows
@@ -123,19 +119,47 @@ def reason_buttons(
     texts: Texts, language: str, lead_id: int, outcome: str, reasons: list[str]
 ) -> list[list[dict[str, str]]]:
     rows = [
-        [{"text": reason, "callback_data": button_data("rsn", lead_id, f"{outcome}.{index}")}]
+        [
+            {
+                "text": reason,
+                "callback_data": lead_button(
+                    LeadButton.CHOOSE_REASON, lead_id, f"{outcome}.{index}"
+                ),
+            }
+        ]
         for index, reason in enumerate(reasons)
     ]
-    rows.append([_button(texts, language, "btn_reason_other", "rsn", lead_id, f"{outcome}.x")])
+    rows.append(
+        [
+            _button(
+                texts,
+                language,
+                "btn_reason_other",
+                LeadButton.CHOOSE_REASON,
+                lead_id,
+                f"{outcome}.x",
+            )
+        ]
+    )
     return rows
 
 
 def head_buttons(
     texts: Texts, language: str, lead_id: int, managers: list[tuple[int, str]]
 ) -> list[list[dict[str, str]]]:
-    rows = [[_button(texts, language, "btn_take", "take", lead_id)]]
+    rows = [[_button(texts, language, "btn_take", LeadButton.TAKE, lead_id)]]
     rows.extend(
-        [_button(texts, language, "btn_assign_to", "asg", lead_id, str(manager_id), name=name)]
+        [
+            _button(
+                texts,
+                language,
+                "btn_assign_to",
+                LeadButton.ASSIGN_TO,
+                lead_id,
+                str(manager_id),
+                name=name,
+            )
+        ]
         for manager_id, name in managers[:6]
     )
     return rows

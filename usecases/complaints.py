@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from domain import escalation as escalations
+from domain.buttons import ComplaintButton, complaint_button
 from storage.models import Complaint
 from storage.uow import UnitOfWork
 from texts import language_of
@@ -29,11 +30,11 @@ def complaint_buttons(
             [
                 {
                     "text": str(ctx.texts.get("btn_confirm", language)),
-                    "callback_data": f"cmp:ok:{complaint.id}:",
+                    "callback_data": complaint_button(ComplaintButton.CONFIRM, complaint.id),
                 },
                 {
                     "text": str(ctx.texts.get("btn_reject", language)),
-                    "callback_data": f"cmp:rej:{complaint.id}:",
+                    "callback_data": complaint_button(ComplaintButton.REJECT, complaint.id),
                 },
             ]
         )
@@ -41,7 +42,7 @@ def complaint_buttons(
         [
             {
                 "text": str(ctx.texts.get("btn_take", language)),
-                "callback_data": f"cmp:take:{complaint.id}:",
+                "callback_data": complaint_button(ComplaintButton.TAKE, complaint.id),
             }
         ]
     )
@@ -49,7 +50,9 @@ def complaint_buttons(
         [
             {
                 "text": str(ctx.texts.get("btn_assign_to", language, name=name)),
-                "callback_data": f"cmp:asg:{complaint.id}:{manager_id}",
+                "callback_data": complaint_button(
+                    ComplaintButton.ASSIGN_TO, complaint.id, str(manager_id)
+                ),
             }
         ]
         for manager_id, name in managers[:6]
@@ -216,7 +219,9 @@ async def assign_complaint(
                     [
                         {
                             "text": str(ctx.texts.get("btn_resolve", owner.language)),
-                            "callback_data": f"cmp:res:{complaint.id}:",
+                            "callback_data": complaint_button(
+                                ComplaintButton.RESOLVE, complaint.id
+                            ),
                         }
                     ]
                 ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from domain.buttons import survey_button
 from texts import language_of
 from usecases.complaints import open_complaint
 from usecases.context import AppContext
@@ -16,7 +17,7 @@ def survey_payload(
     lang = language_of(language)
     buttons = [
         [
-            {"text": "⭐" * score, "callback_data": f"srv:{survey_id}:{score}"}
+            {"text": "⭐" * score, "callback_data": survey_button(survey_id, score)}
             for score in range(1, 6)
         ]
     ]

@@ -12,6 +12,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 
 from bot.answers import answer_callback
+from bot.callbacks import SurveyScore
 from channels.telegram.normalise import CHANNEL, Skip, edit_from_message, inbound_from_message
 from domain.contacts import mask_phone
 from handlers.telegram import head, reports, staff
@@ -78,13 +79,11 @@ async def on_complaint_text(
     await open_from_customer(ctx, CHANNEL, str(message.from_user.id), message.text or "")
 
 
-@router.callback_query(F.data.startswith("srv:"))
-async def on_survey_score(callback: CallbackQuery, ctx: AppContext, state: FSMContext) -> None:
-    parts = (callback.data or "").split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
-        await answer_callback(callback)
-        return
-    survey_id, score = int(parts[1]), int(parts[2])
+@router.callback_query(SurveyScore.filter())
+async def on_survey_score(
+    callback: CallbackQuery, callback_data: SurveyScore, ctx: AppContext, state: FSMContext
+) -> None:
+    survey_id, score = callback_data.survey_id, callback_data.score
     answer = await answer_survey(ctx, survey_id, CHANNEL, str(callback.from_user.id), score)
     await answer_callback(callback)
     if not answer.accepted:

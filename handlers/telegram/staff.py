@@ -10,8 +10,9 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.answers import answer_callback
-from bot.callbacks import LeadAction
+from bot.callbacks import ComplaintAction, LeadAction
 from bot.filters import StaffFilter
+from domain.buttons import ComplaintButton, LeadButton
 from domain.language import language_of
 from usecases import assignment, work
 from usecases.assignment import Verdict
@@ -80,11 +81,11 @@ async def on_lead_button(
 ) -> None:
     user_id = callback.from_user.id
     lead_id, action, argument = callback_data.lead_id, callback_data.action, callback_data.argument
-    if action == "acc":
+    if action is LeadButton.ACCEPT:
         verdict = await assignment.accept(ctx, lead_id, user_id)
         if verdict is Verdict.DONE:
             await _say(ctx, user_id, "accepted", lead_id=lead_id)
-    elif action == "dec":
+    elif action is LeadButton.DECLINE:
         verdict = await _start_dialog(
             ctx,
             state,
@@ -94,25 +95,27 @@ async def on_lead_button(
             "ask_decline_reason",
             need_offer=True,
         )
-    elif action == "rep":
+    elif action is LeadButton.REPLY:
         verdict = await _start_dialog(ctx, state, Dialog.reply, lead_id, user_id, "ask_reply")
-    elif action == "com":
+    elif action is LeadButton.COMMENT:
         verdict = await _start_dialog(ctx, state, Dialog.comment, lead_id, user_id, "ask_comment")
-    elif action == "cmpl":
+    elif action is LeadButton.COMPLAIN:
         verdict = await _start_dialog(
             ctx, state, Dialog.complaint, lead_id, user_id, "ask_complaint_staff"
         )
-    elif action == "stg":
+    elif action is LeadButton.MOVE_STAGE:
         verdict = await work.move_stage(ctx, lead_id, user_id, argument)
-    elif action == "won":
+    elif action is LeadButton.WON:
         verdict = await work.close(ctx, lead_id, user_id, "won")
-    elif action in ("lost", "dq"):
-        verdict = await _ask_reason(ctx, lead_id, user_id, "l" if action == "lost" else "d")
-    elif action == "rsn":
+    elif action in (LeadButton.LOST, LeadButton.DISQUALIFY):
+        verdict = await _ask_reason(
+            ctx, lead_id, user_id, "l" if action is LeadButton.LOST else "d"
+        )
+    elif action is LeadButton.CHOOSE_REASON:
         verdict = await _reason_chosen(ctx, state, lead_id, user_id, argument)
-    elif action == "take":
+    elif action is LeadButton.TAKE:
         verdict = await assignment.head_assign(ctx, lead_id, user_id, None)
-    elif action == "asg" and argument.isdigit():
+    elif action is LeadButton.ASSIGN_TO and argument.isdigit():
         verdict = await assignment.head_assign(ctx, lead_id, user_id, int(argument))
     else:
         verdict = Verdict.STALE
@@ -238,23 +241,24 @@ async def complaint_text(message: Message, ctx: AppContext, state: FSMContext) -
     )
 
 
-@router.callback_query(F.data.startswith("cmp:"))
-async def on_complaint_button(callback: CallbackQuery, ctx: AppContext, state: FSMContext) -> None:
-    parts = (callback.data or "").split(":")
-    if len(parts) != 4 or not parts[2].isdigit():
-        await _answer(callback, ctx, Verdict.STALE)
-        return
-    action, complaint_id, argument = parts[1], int(parts[2]), parts[3]
+@router.callback_query(ComplaintAction.filter())
+async def on_complaint_button(
+    callback: CallbackQuery, callback_data: ComplaintAction, ctx: AppContext, state: FSMContext
+) -> None:
+    action, complaint_id = callback_data.action, callback_data.complaint_id
+    argument = callback_data.argument
     user_id = callback.from_user.id
-    if action == "take":
+    if action is ComplaintButton.TAKE:
         verdict = await assign_complaint(ctx, complaint_id, None, None, actor_telegram_id=user_id)
-    elif action == "asg" and argument.isdigit():
+    elif action is ComplaintButton.ASSIGN_TO and argument.isdigit():
         verdict = await assign_complaint(
             ctx, complaint_id, int(argument), None, actor_telegram_id=user_id
         )
-    elif action in ("ok", "rej"):
-        verdict = await confirm_suspected(ctx, complaint_id, user_id, confirmed=action == "ok")
-    elif action == "res":
+    elif action in (ComplaintButton.CONFIRM, ComplaintButton.REJECT):
+        verdict = await confirm_suspected(
+            ctx, complaint_id, user_id, confirmed=action is ComplaintButton.CONFIRM
+        )
+    elif action is ComplaintButton.RESOLVE:
         await state.set_state(Dialog.resolution)
         await state.update_data(complaint_id=complaint_id)
         await _say(ctx, user_id, "ask_resolution", complaint_id=complaint_id)
