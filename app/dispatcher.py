@@ -1,20 +1,13 @@
-"""The aiogram side assembled in one place: routers in order, middlewares, the bot."""
+"""The aiogram side assembled in one place: routers in order and middlewares."""
 
 from __future__ import annotations
 
-from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
+from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 
 from bot.middlewares import KnownUpdates
 from handlers.telegram import customer, head, reports, staff
 from usecases.context import AppContext
-
-
-def create_bot(token: str, api_base: str) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
-    return Bot(token, session=session)
 
 
 def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Dispatcher:
@@ -29,7 +22,3 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
         router._parent_router = None
     dispatcher.include_routers(*routers)
     return dispatcher
-
-
-def used_update_types(dispatcher: Dispatcher) -> list[str]:
-    return sorted(set(dispatcher.resolve_used_update_types()) | {"my_chat_member"})

@@ -1,10 +1,9 @@
-"""The running service: HTTP server, Telegram (polling or webhook), outbox worker and the
-scheduler that wakes timed work, started and stopped in order."""
+"""The running service: HTTP server, the channels (Telegram among them), the inbox and
+outbox workers and the scheduler that wakes timed work, started and stopped in order."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import signal
 from collections.abc import Callable
@@ -12,21 +11,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
-from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.types import Update
-from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import SecretStr
 
-from app.dispatcher import create_bot, create_dispatcher, used_update_types
+from app.dispatcher import create_dispatcher
+from channels.plugin import ChannelPlugin
 from channels.registry import build_channels
-from channels.telegram.normalise import repair_raw_update
-from channels.telegram.sender import TelegramSender
-from channels.telegram.webhook import TelegramWebhook
-from config.business import Config, ConfigError
-from config.settings import Settings, TelegramMode
+from config.business import Config
+from config.settings import Settings
 from domain.clock import Clock, SystemClock
 from followups.digest import run_digest
 from followups.timed_work import run_timed_work
@@ -45,7 +39,6 @@ from usecases.team import reconcile_team
 from workers.heartbeat import HeartbeatLoop, process_alive, this_process
 from workers.inbox import InboxWorker
 from workers.loop import WokenLoop
-from workers.telegram_polling import TelegramPolling
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +67,9 @@ class Service:
         self.stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
-        self._bot: Bot | None = None
-        self._dispatcher: Dispatcher | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self.port: int | None = None
-        self._plugins: list = []
+        self._plugins: list[ChannelPlugin] = []
         self._claims: ClaimKeeper | None = None
 
     async def start(self) -> None:
@@ -112,49 +103,28 @@ class Service:
         )
         # Loading the morphology dictionaries takes a second; not on the first customer.
         await asyncio.to_thread(warm_up_detector, self.config)
-        senders: dict[str, ChannelSender] = {}
-        webhook = None
-        telegram_state = "off"
-        if settings.telegram_bot_token is not None:
-            try:
-                self._bot = create_bot(
-                    settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base
-                )
-            except TokenValidationError:
-                raise ConfigError(
-                    "TELEGRAM_BOT_TOKEN is not a bot token (expected 123456:ABC..., "
-                    "as BotFather gives it)"
-                ) from None
-            self._dispatcher = create_dispatcher(self.ctx, self._fsm_storage())
-            senders["telegram"] = TelegramSender(
-                self._bot,
-                settings.telegram_chat_interval,
-                request_timeout=settings.telegram_request_timeout,
-            )
-            telegram_state = settings.telegram_mode.value
-            if settings.telegram_mode is TelegramMode.WEBHOOK:
-                secret = settings.telegram_webhook_secret
-                webhook = TelegramWebhook(
-                    self._bot, self.ctx, secret.get_secret_value() if secret else None
-                )
-        else:
-            log.warning(
-                "Telegram is off: set TELEGRAM_BOT_TOKEN (from @BotFather) in .env or the "
-                "environment to turn it on"
-            )
-
-        self._plugins = build_channels(settings, self.ctx)
-        for plugin in self._plugins:
-            if plugin.sender is not None:
-                senders[plugin.name] = plugin.sender
+        self._plugins = build_channels(
+            settings, self.ctx, lambda: create_dispatcher(self.ctx, self._fsm_storage())
+        )
+        senders: dict[str, ChannelSender] = {
+            plugin.name: plugin.sender for plugin in self._plugins if plugin.sender is not None
+        }
+        processors = {
+            plugin.name: plugin.process for plugin in self._plugins if plugin.process is not None
+        }
+        rates = {
+            plugin.name: plugin.send_rate
+            for plugin in self._plugins
+            if plugin.send_rate is not None
+        }
+        telegram = next((p for p in self._plugins if p.name == "telegram"), None)
 
         if self.role in (Role.ALL, Role.WEB):
             api_token = settings.api_token.get_secret_value() if settings.api_token else None
             app = create_app(
                 self.ctx,
                 api_token=api_token,
-                webhook=webhook,
-                telegram_state=telegram_state,
+                telegram_state=telegram.state if telegram is not None else "off",
                 dashboard_password=_secret(settings.dashboard_password),
                 dashboard_secret=_secret(settings.dashboard_secret),
             )
@@ -182,10 +152,10 @@ class Service:
                 max_instances=1,
                 coalesce=True,
             )
-            if self._bot is not None and self._dispatcher is not None:
+            if processors:
                 inbox = InboxWorker(
                     self.ctx,
-                    {"telegram": self._process_telegram},
+                    processors,
                     holder,
                     lease=timedelta(seconds=settings.inbox_lease),
                     stopping=self.stopping,
@@ -198,14 +168,15 @@ class Service:
                 delivery = OutboxDelivery(
                     self.ctx,
                     senders,
-                    rates={"telegram": settings.telegram_send_rate},
+                    rates=rates,
                     lease=timedelta(seconds=settings.outbox_lease),
                     holder=holder,
                     stopping=self.stopping,
                 )
                 self._loop(WokenLoop("outbox", delivery.run_once), wakers)
             self.ctx.wake = lambda topic: wakers[topic]() if topic in wakers else None
-            if "telegram" in senders:
+            # The digest goes to heads in Telegram.
+            if telegram is not None:
                 self._scheduler.add_job(
                     run_digest,
                     "interval",
@@ -220,16 +191,14 @@ class Service:
                 for index, task in enumerate(plugin.tasks):
                     self._spawn(task(self.stopping), f"{plugin.name}-{index}")
 
-        if self._bot is not None and self._dispatcher is not None:
-            try:
-                await self._set_menu()
-            except Exception as exc:  # the menu is a nicety; Telegram being away is not fatal
-                log.warning("could not set the bot menu: %s", exc)
-            if settings.telegram_mode is TelegramMode.WEBHOOK:
-                if self.role in (Role.ALL, Role.WEB):
-                    await self._register_webhook()
-            elif self.role in (Role.ALL, Role.WORKER):
-                self._spawn(self._poll(), "polling")
+        for plugin in self._plugins:
+            if plugin.on_start is not None:
+                try:
+                    await plugin.on_start()
+                except Exception as exc:  # a nicety (the bot menu): the channel being away
+                    log.warning("%s: start-up step failed: %s", plugin.name, exc)
+            if plugin.on_web_start is not None and self.role in (Role.ALL, Role.WEB):
+                await plugin.on_web_start()
 
     def _loop(self, loop: WokenLoop, wakers: dict[str, Callable[[], None]]) -> None:
         assert self._scheduler is not None
@@ -244,13 +213,6 @@ class Service:
             coalesce=True,
         )
 
-    async def _process_telegram(self, payload: str) -> None:
-        """An update from the inbox, through the dispatcher, this time to its handlers."""
-        assert self._bot is not None and self._dispatcher is not None
-        raw = repair_raw_update(json.loads(payload))
-        update = Update.model_validate(raw, context={"bot": self._bot})
-        await self._dispatcher.feed_update(self._bot, update)
-
     def _fsm_storage(self) -> BaseStorage | None:
         """Redis when configured, so a manager's dialog survives landing on another process."""
         if self.settings.redis_url is None:
@@ -258,48 +220,6 @@ class Service:
         from aiogram.fsm.storage.redis import RedisStorage
 
         return RedisStorage.from_url(self.settings.redis_url.get_secret_value())
-
-    async def _set_menu(self) -> None:
-        """The customer's menu: start, complaint, unsubscribe (Russian and English)."""
-        assert self._bot is not None
-        from aiogram.types import BotCommand
-
-        for language in ("ru", "en"):
-            texts = self.ctx.texts
-            commands = [
-                BotCommand(command=name, description=str(texts.get(f"menu_{name}", language)))
-                for name in ("start", "complaint", "stop")
-            ]
-            await self._bot.set_my_commands(
-                commands, language_code=None if language == "ru" else language
-            )
-
-    async def _register_webhook(self) -> None:
-        assert self._bot is not None and self._dispatcher is not None
-        url = self.settings.telegram_webhook_url
-        if not url:
-            raise ConfigError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_URL")
-        secret = self.settings.telegram_webhook_secret
-        await self._bot.set_webhook(
-            url,
-            secret_token=secret.get_secret_value() if secret else None,
-            allowed_updates=used_update_types(self._dispatcher),
-        )
-        log.info("Telegram webhook registered")
-
-    async def _poll(self) -> None:
-        assert self._bot is not None and self._dispatcher is not None
-        # getUpdates is refused while a webhook is set; polling mode means no webhook.
-        await self._bot.delete_webhook(drop_pending_updates=False)
-        token = self.settings.telegram_bot_token
-        assert token is not None
-        polling = TelegramPolling(
-            self.ctx,
-            self.settings.telegram_api_base,
-            token.get_secret_value(),
-            used_update_types(self._dispatcher),
-        )
-        await polling.run(self.stopping)
 
     def _spawn(self, coroutine: object, name: str) -> None:
         task = asyncio.ensure_future(coroutine)  # type: ignore[arg-type]
@@ -331,10 +251,6 @@ class Service:
                 await self._claims.give_back_own()
             except Exception as exc:
                 log.warning("could not hand back the claims (%s); others take them over", exc)
-        if self._dispatcher is not None:
-            await self._dispatcher.storage.close()
-        if self._bot is not None:
-            await self._bot.session.close()
         for plugin in self._plugins:
             if plugin.close is not None:
                 await plugin.close()

@@ -12,9 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.dispatcher import create_bot
 from bench.capture import reset_postgres
 from bench.common import PG_URL
+from channels.telegram.plugin import create_bot
 from channels.telegram.sender import TelegramSender
 from config.business import parse_config
 from config.settings import Settings

@@ -1,5 +1,7 @@
-"""What a channel plugs in: HTTP routes (webhooks), a sender for the outbox, and
-background tasks (e.g. an IMAP poller) that run in worker processes."""
+"""What a channel plugs in: HTTP routes (webhooks), a sender for the outbox, a processor
+for the payloads its webhooks or pollers stored in the inbox, background tasks (e.g. an
+IMAP poller or Telegram's long polling) that run in worker processes, and start/stop hooks.
+Telegram is plugged in like every other channel."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from aiohttp import web
 from usecases.ports import ChannelSender
 
 Task = Callable[[asyncio.Event], Awaitable[None]]  # runs until the event is set
+Hook = Callable[[], Awaitable[None]]
 
 
 @dataclass
@@ -19,7 +22,17 @@ class ChannelPlugin:
     name: str
     sender: ChannelSender | None = None
     add_routes: Callable[[web.Application], None] | None = None
+    # Turns one payload stored in the inbox into work; the inbox worker calls it.
+    process: Callable[[str], Awaitable[None]] | None = None
+    # Outbox sends per second across the whole channel (None: only the sender's own pace).
+    send_rate: float | None = None
     # Background work for worker processes; each gets the service's `stopping` event.
     tasks: list[Task] = field(default_factory=list)
+    # Every process, after the rest is up; a failure is logged, not fatal (e.g. a bot menu).
+    on_start: Hook | None = None
+    # Processes that serve HTTP, once they listen (e.g. registering a webhook URL).
+    on_web_start: Hook | None = None
     # Called on shutdown (close HTTP sessions, connections).
-    close: Callable[[], Awaitable[None]] | None = None
+    close: Hook | None = None
+    # What /healthz says about the channel ("polling", "webhook", "on").
+    state: str = "on"

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from aiogram import Dispatcher
+
 from channels.email import plugin as email
 from channels.forms import plugin as forms
 from channels.plugin import ChannelPlugin
+from channels.telegram import plugin as telegram
 from channels.vk import plugin as vk
 from channels.whatsapp import plugin as whatsapp
 from config.settings import Settings
 from usecases.context import AppContext
 
 
-def build_channels(settings: Settings, ctx: AppContext) -> list[ChannelPlugin]:
-    """Every non-Telegram channel that is configured (Telegram is wired in app.runtime)."""
+def build_channels(
+    settings: Settings, ctx: AppContext, make_dispatcher: Callable[[], Dispatcher]
+) -> list[ChannelPlugin]:
+    """Every channel that is configured; `make_dispatcher` gives Telegram its routers."""
     plugins: list[ChannelPlugin] = []
     mail = email.build(settings, ctx)
     if mail is not None:
         plugins.append(mail)
     # A form is answered by e-mail, through the same SMTP settings.
     form = forms.build(settings, ctx, mail.sender if mail is not None else None)
-    for plugin in (form, vk.build(settings, ctx), whatsapp.build(settings, ctx)):
-        if plugin is not None:
-            plugins.append(plugin)
+    others = (
+        telegram.build(settings, ctx, make_dispatcher),
+        form,
+        vk.build(settings, ctx),
+        whatsapp.build(settings, ctx),
+    )
+    plugins.extend(plugin for plugin in others if plugin is not None)
     return plugins

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.dispatcher import create_bot
+from channels.telegram.plugin import create_bot
 from channels.telegram.sender import TelegramSender
 from config.business import Config
 from domain.clock import SystemClock

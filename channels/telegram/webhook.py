@@ -12,7 +12,6 @@ import json
 import logging
 from dataclasses import dataclass
 
-from aiogram import Bot
 from aiohttp import web
 
 from channels import door
@@ -26,7 +25,6 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TelegramWebhook:
-    bot: Bot
     ctx: AppContext
     secret: str | None
 

@@ -1,11 +1,11 @@
-"""The one aiohttp application: webhooks, the JSON API and (later) the dashboard."""
+"""The one aiohttp application: health, the JSON API and the dashboard; the channels add
+their webhook routes to it (channels/*/plugin.py)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from channels.door import door_middleware
-from channels.telegram import webhook as telegram_webhook
 from handlers.http import api, dashboard, health, reports_api
 from handlers.http.errors import error_middleware
 from usecases.context import AppContext
@@ -17,7 +17,6 @@ def create_app(
     ctx: AppContext,
     *,
     api_token: str | None,
-    webhook: telegram_webhook.TelegramWebhook | None = None,
     telegram_state: str = "off",
     dashboard_password: str | None = None,
     dashboard_secret: str | None = None,
@@ -32,6 +31,4 @@ def create_app(
     api.add_routes(app)
     reports_api.add_routes(app)
     dashboard.add_routes(app, password=dashboard_password, secret=dashboard_secret)
-    if webhook is not None:
-        telegram_webhook.add_routes(app, webhook)
     return app
