@@ -27,7 +27,7 @@ from channels.forms.normalise import (
     is_connection_test,
 )
 from channels.forms.ratelimit import RateLimiter
-from channels.web import json_error
+from channels.web import json_error, read_capped
 from usecases.capture import capture, keep_dead_letter
 from usecases.context import AppContext
 from usecases.outage import is_outage
@@ -38,21 +38,6 @@ MAX_FORM_BODY = 64 * 1024
 # Multipart forms may carry files; they are not kept, but the body may be larger.
 MAX_MULTIPART_BODY = 1024 * 1024
 TOKEN_HEADER = "X-Leadkeeper-Token"
-
-
-async def read_capped(request: web.Request, limit: int) -> bytes | web.Response:
-    """The raw body, or a 413 answer when it is larger than `limit` bytes."""
-    too_large = request.content_length is not None and request.content_length > limit
-    body = b""
-    if not too_large:
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            too_large = True
-    if too_large or len(body) > limit:
-        log.info("%s %s: body over %s bytes refused", request.method, request.path, limit)
-        return json_error(413, f"request body too large (at most {limit} bytes)")
-    return body
 
 
 def _decode(body: bytes, charset: str | None = None) -> str:

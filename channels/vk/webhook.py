@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from channels import door
-from channels.forms.webhook import read_capped
 from channels.vk.normalise import (
     BadEvent,
     Skip,
@@ -26,7 +25,7 @@ from channels.vk.normalise import (
     parse_event,
     user_of,
 )
-from channels.web import json_error
+from channels.web import json_error, read_capped
 from usecases.capture import apply_edit, capture, keep_dead_letter, set_blocked
 from usecases.context import AppContext
 from usecases.outage import is_outage

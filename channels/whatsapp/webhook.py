@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from channels import door
-from channels.forms.webhook import read_capped
-from channels.web import json_error
+from channels.web import json_error, read_capped
 from channels.whatsapp.normalise import BadEvent, parse_webhook
 from usecases.capture import capture, keep_dead_letter
 from usecases.contacts import record_delivery_status

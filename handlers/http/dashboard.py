@@ -23,16 +23,16 @@ from handlers.http.dashboard_base import (
     SESSION,
     TEMPLATES,
     BadInput,
-    _ctx,
-    _date,
-    _field,
-    _local_path,
-    _secure,
-    _whole,
+    app_context,
+    form_field,
+    local_path,
     message_page,
+    parse_date,
     redirect,
     render,
     signed_in,
+    whole_number,
+    with_security_headers,
 )
 from handlers.http.dashboard_views import (
     assign_complaint,
@@ -58,10 +58,10 @@ async def login_form(request: web.Request) -> web.StreamResponse:
         return message_page(request, 503, "off")
     session = auth.session_of(request)
     if session is not None and session.signed_in:
-        return redirect(_local_path(request.query.get("next")))
+        return redirect(local_path(request.query.get("next")))
     fresh = session or auth.new_session(signed_in=False)
     request[SESSION] = fresh
-    response = render(request, "login.html", next=_local_path(request.query.get("next")))
+    response = render(request, "login.html", next=local_path(request.query.get("next")))
     if session is None:
         auth.set_cookie(request, response, fresh)
     return response
@@ -73,15 +73,15 @@ async def login(request: web.Request) -> web.StreamResponse:
         return message_page(request, 503, "off")
     session = auth.session_of(request)
     form = await request.post()
-    if not same_origin(request) or not auth.csrf_ok(session, _field(form, "csrf")):
+    if not same_origin(request) or not auth.csrf_ok(session, form_field(form, "csrf")):
         return message_page(request, 403, "csrf_failed")
     assert session is not None
     request[SESSION] = session
     address = request.remote or "?"
-    target = _local_path(_field(form, "next"))
+    target = local_path(form_field(form, "next"))
     if auth.too_many_failures(address):
         return render(request, "login.html", status=429, error="too_many", next=target)
-    password = _field(form, "password") or ""
+    password = form_field(form, "password") or ""
     # scrypt is slow on purpose: off the event loop.
     if not await asyncio.to_thread(auth.password_matches, password):
         auth.failed(address)
@@ -102,7 +102,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 async def choose_language(request: web.Request) -> web.StreamResponse:
     language = request.match_info["language"]
-    response = redirect(_local_path(request.query.get("next")))
+    response = redirect(local_path(request.query.get("next")))
     if language in LANGUAGES:
         response.set_cookie(
             LANG_COOKIE, language, max_age=365 * 86400, path="/dashboard", samesite="Lax"
@@ -130,12 +130,12 @@ def _lead_filter(query: Any) -> LeadFilter:
     return LeadFilter(
         status=status,
         channel=channel,
-        manager_id=_whole(query.get("manager"), "manager", 1, 2**31),
+        manager_id=whole_number(query.get("manager"), "manager", 1, 2**31),
         text=text,
-        first_day=_date(query.get("from"), "from"),
-        last_day=_date(query.get("to"), "to"),
+        first_day=parse_date(query.get("from"), "from"),
+        last_day=parse_date(query.get("to"), "to"),
         open_only=query.get("open") == "1",
-        page=_whole(query.get("page"), "page", 1, 10**6) or 1,
+        page=whole_number(query.get("page"), "page", 1, 10**6) or 1,
     )
 
 
@@ -145,7 +145,7 @@ async def leads(request: web.Request) -> web.StreamResponse:
         filters = _lead_filter(request.query)
     except BadInput as problem:
         return message_page(request, 400, "bad_request", reason=str(problem))
-    data = await leads_page(_ctx(request), filters)
+    data = await leads_page(app_context(request), filters)
     query = {k: v for k, v in request.query.items() if k != "page" and v}
     return render(
         request,
@@ -165,7 +165,9 @@ async def leads_export(request: web.Request) -> web.StreamResponse:
         filters = _lead_filter(request.query)
     except BadInput as problem:
         return message_page(request, 400, "bad_request", reason=str(problem))
-    return _secure(csv_response(await leads_csv(_ctx(request), filters), "leads.csv"))
+    return with_security_headers(
+        csv_response(await leads_csv(app_context(request), filters), "leads.csv")
+    )
 
 
 @signed_in
@@ -173,7 +175,7 @@ async def lead(request: web.Request) -> web.StreamResponse:
     raw = request.match_info["lead_id"]
     if not raw.isdigit() or int(raw) > 2**62:
         return message_page(request, 400, "bad_request", reason="lead id: a whole number")
-    details = await lead_page(_ctx(request), int(raw))
+    details = await lead_page(app_context(request), int(raw))
     if details is None:
         return message_page(request, 404, "not_found")
     return render(request, "lead.html", lead=details)

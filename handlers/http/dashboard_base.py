@@ -55,18 +55,18 @@ def request_language(request: web.Request) -> str:
     return language_of(request.headers.get("Accept-Language", ""))
 
 
-def _ctx(request: web.Request) -> AppContext:
+def app_context(request: web.Request) -> AppContext:
     return request.app[CTX]
 
 
-def _secure(response: web.StreamResponse) -> web.StreamResponse:
+def with_security_headers(response: web.StreamResponse) -> web.StreamResponse:
     for name, value in _HEADERS.items():
         response.headers.setdefault(name, value)
     return response
 
 
 def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
-    ctx = _ctx(request)
+    ctx = app_context(request)
     language = request_language(request)
     zone = ZoneInfo(ctx.config.company.timezone)
     auth = request.app.get(AUTH)
@@ -102,7 +102,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
     }
     body = request.app[TEMPLATES].get_template(template).render(context)
     response = web.Response(text=body, content_type="text/html", charset="utf-8", status=status)
-    _secure(response)
+    with_security_headers(response)
     return response
 
 
@@ -113,11 +113,11 @@ def message_page(request: web.Request, status: int, key: str, **params: Any) -> 
 
 def redirect(location: str) -> web.Response:
     response = web.Response(status=303, headers={"Location": location})
-    _secure(response)
+    with_security_headers(response)
     return response
 
 
-def _local_path(value: str | None) -> str:
+def local_path(value: str | None) -> str:
     """Only a path on this dashboard: never an open redirect to another site."""
     if (
         value
@@ -148,7 +148,7 @@ def signed_in(handler: Handler) -> Handler:
         request[SESSION] = session
         if request.method == "POST":
             form = await request.post()
-            if not same_origin(request) or not auth.csrf_ok(session, _field(form, "csrf")):
+            if not same_origin(request) or not auth.csrf_ok(session, form_field(form, "csrf")):
                 return message_page(request, 403, "csrf_failed")
             request[FORM] = form
         return await handler(request)
@@ -156,12 +156,12 @@ def signed_in(handler: Handler) -> Handler:
     return guarded
 
 
-def _field(form: Any, name: str) -> str | None:
+def form_field(form: Any, name: str) -> str | None:
     value = form.get(name)
     return value if isinstance(value, str) else None
 
 
-def _date(value: str | None, name: str) -> date | None:
+def parse_date(value: str | None, name: str) -> date | None:
     if not value:
         return None
     try:
@@ -170,7 +170,7 @@ def _date(value: str | None, name: str) -> date | None:
         raise BadInput(f"{name}: expected YYYY-MM-DD") from None
 
 
-def _whole(value: str | None, name: str, low: int, high: int) -> int | None:
+def whole_number(value: str | None, name: str, low: int, high: int) -> int | None:
     if value in (None, ""):
         return None
     if not value.isdigit() or not low <= int(value) <= high:

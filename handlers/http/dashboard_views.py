@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,15 +14,16 @@ from domain.reporting.serialise import report_json
 from handlers.http.dashboard_base import (
     FORM,
     BadInput,
-    _ctx,
-    _field,
-    _secure,
-    _whole,
+    Handler,
+    app_context,
+    form_field,
     message_page,
     redirect,
     render,
     request_language,
     signed_in,
+    whole_number,
+    with_security_headers,
 )
 from handlers.http.reports_api import csv_response
 from texts import DASHBOARD_TEXTS, dashboard_text
@@ -40,13 +43,13 @@ from usecases.report_load import PeriodError, load_report, period_of
 @signed_in
 async def complaints(request: web.Request) -> web.StreamResponse:
     open_only = request.query.get("all") != "1"
-    items = await complaint_cases.list_complaints(_ctx(request), open_only)
+    items = await complaint_cases.list_complaints(app_context(request), open_only)
     language = request_language(request)
     for item in items:
         key = f"complaint_status_{item['status']}"
         known = key in DASHBOARD_TEXTS[language]
         item["status_label"] = dashboard_text(language, key) if known else item["status"]
-    staff = await staff_choices(_ctx(request))
+    staff = await staff_choices(app_context(request))
     notice = None
     done, number = request.query.get("done"), request.query.get("id", "")
     if done in ("resolved_done", "assigned_done", "stale") and number.isdigit():
@@ -75,23 +78,27 @@ def _after(complaint_id: int, verdict: Verdict, done: str) -> web.Response:
 @signed_in
 async def assign_complaint(request: web.Request) -> web.StreamResponse:
     complaint_id = _complaint_id(request)
-    owner = _field(request[FORM], "owner") or ""
+    owner = form_field(request[FORM], "owner") or ""
     if complaint_id is None or not owner.isdigit():
         return message_page(request, 400, "bad_request", reason="complaint and owner: numbers")
-    verdict = await complaint_cases.assign_complaint(_ctx(request), complaint_id, int(owner), None)
+    verdict = await complaint_cases.assign_complaint(
+        app_context(request), complaint_id, int(owner), None
+    )
     return _after(complaint_id, verdict, "assigned_done")
 
 
 @signed_in
 async def resolve_complaint(request: web.Request) -> web.StreamResponse:
     complaint_id = _complaint_id(request)
-    resolution = (_field(request[FORM], "resolution") or "").strip()
+    resolution = (form_field(request[FORM], "resolution") or "").strip()
     if complaint_id is None:
         return message_page(request, 400, "bad_request", reason="complaint id: a number")
     if not resolution or len(resolution) > 2000:
         reason = dashboard_text(request_language(request), "resolution_needed")
         return message_page(request, 400, "bad_request", reason=reason)
-    verdict = await complaint_cases.resolve_complaint(_ctx(request), complaint_id, None, resolution)
+    verdict = await complaint_cases.resolve_complaint(
+        app_context(request), complaint_id, None, resolution
+    )
     return _after(complaint_id, verdict, "resolved_done")
 
 
@@ -100,64 +107,75 @@ async def resolve_complaint(request: web.Request) -> web.StreamResponse:
 
 @signed_in
 async def team(request: web.Request) -> web.StreamResponse:
-    return render(request, "team.html", team=await team_page(_ctx(request)))
+    return render(request, "team.html", team=await team_page(app_context(request)))
 
 
 def _report_query(request: web.Request) -> tuple[Any, int | None]:
     query = request.query
     try:
         period = period_of(
-            _ctx(request), query.get("period") or None, query.get("from"), query.get("to")
+            app_context(request), query.get("period") or None, query.get("from"), query.get("to")
         )
     except PeriodError as problem:
         raise BadInput(f"period: {problem}") from None
-    return period, _whole(query.get("manager"), "manager", 1, 2**31)
+    return period, whole_number(query.get("manager"), "manager", 1, 2**31)
 
 
-@signed_in
-async def reports(request: web.Request) -> web.StreamResponse:
-    try:
-        period, manager_id = _report_query(request)
-    except BadInput as problem:
-        return message_page(request, 400, "bad_request", reason=str(problem))
-    ctx = _ctx(request)
-    report = await load_report(ctx, period, manager_id=manager_id)
+ReportView = Callable[[web.Request, Any, int | None, Any], Awaitable[web.StreamResponse]]
+
+
+def _report_view(view: ReportView) -> Handler:
+    """The report pages share their preamble: read period and manager, load the report."""
+
+    @signed_in
+    @functools.wraps(view)
+    async def handler(request: web.Request) -> web.StreamResponse:
+        try:
+            period, manager_id = _report_query(request)
+        except BadInput as problem:
+            return message_page(request, 400, "bad_request", reason=str(problem))
+        report = await load_report(app_context(request), period, manager_id=manager_id)
+        return await view(request, period, manager_id, report)
+
+    return handler
+
+
+@_report_view
+async def reports(
+    request: web.Request, period: Any, manager_id: int | None, report: Any
+) -> web.StreamResponse:
+    ctx = app_context(request)
     query = urlencode({k: v for k, v in request.query.items() if v})
+    staff = await staff_choices(ctx)
     return render(
         request,
         "reports.html",
         report=report_json(report, ctx.config.company.timezone),
         period=period,
         manager_id=manager_id,
-        staff=await staff_choices(ctx),
+        staff=staff,
         chosen=request.query.get("period") or ("dates" if request.query.get("from") else "today"),
-        manager_names={m_id: name for m_id, name in await staff_choices(ctx)},
+        manager_names=dict(staff),
         chart_link="/dashboard/reports/chart.png?" + query,
         csv_link="/dashboard/reports.csv?" + query,
     )
 
 
-@signed_in
-async def report_chart(request: web.Request) -> web.StreamResponse:
-    try:
-        period, manager_id = _report_query(request)
-    except BadInput as problem:
-        return message_page(request, 400, "bad_request", reason=str(problem))
-    ctx = _ctx(request)
-    report = await load_report(ctx, period, manager_id=manager_id)
+@_report_view
+async def report_chart(
+    request: web.Request, period: Any, manager_id: int | None, report: Any
+) -> web.StreamResponse:
+    ctx = app_context(request)
     png = await asyncio.to_thread(chart_png, report, ctx.texts, request_language(request))
-    return _secure(web.Response(body=png, content_type="image/png"))
+    return with_security_headers(web.Response(body=png, content_type="image/png"))
 
 
-@signed_in
-async def report_export(request: web.Request) -> web.StreamResponse:
-    try:
-        period, manager_id = _report_query(request)
-    except BadInput as problem:
-        return message_page(request, 400, "bad_request", reason=str(problem))
-    report = await load_report(_ctx(request), period, manager_id=manager_id)
+@_report_view
+async def report_export(
+    request: web.Request, period: Any, manager_id: int | None, report: Any
+) -> web.StreamResponse:
     name = f"report-{period.first_day}-{period.last_day}.csv"
-    return _secure(csv_response(report_csv(report), name))
+    return with_security_headers(csv_response(report_csv(report), name))
 
 
 # ---------------------------------------------------------------- wiring
