@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -118,3 +120,23 @@ def summary(values: list[float], scale: float = 1000.0) -> str:
 
 
 Clock = Callable[[], float]
+
+
+def rss_mb(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak) of this process image, from /proc, in MB."""
+    # Beside ru_maxrss, which Linux may carry over exec from the parent's high-water mark.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def report(**values: Any) -> None:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    values.update(
+        peak_mb=rss_mb("VmHWM"),
+        maxrss_mb=usage.ru_maxrss / 1024,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+    )
+    print(json.dumps(values), flush=True)

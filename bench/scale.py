@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import shutil
 import subprocess
 import tempfile
@@ -35,7 +34,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 from sqlalchemy.engine import make_url
 
@@ -47,56 +45,12 @@ from bench.common import (
     start_process,
     wait_healthy,
 )
+from bench.cpu import CpuSampler, children_ticks
+from bench.load import SECRET, python_load, update_body, wrk_load
 from tests.emulator.telegram import TelegramEmulator
 
 TOKEN = "123456:BENCH"
-SECRET = "bench-secret"
 DATABASE = "lk_bench_scale"
-CHATS = 1_000
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-WRK_SCRIPT = r"""
--- One new Telegram update per request (run with -t 1: one Lua state, one counter);
--- LK_BENCH_BASE keeps the ids of concurrent wrk instances apart.
-local counter = 0
-local base = tonumber(os.getenv("LK_BENCH_BASE") or "0")
-request = function()
-  counter = counter + 1
-  local id = base + counter
-  local chat = 500000000 + id % 1000
-  local body = string.format(
-    '{"update_id":%d,"message":{"message_id":%d,"date":1700000000,'
-    .. '"chat":{"id":%d,"type":"private","first_name":"Bench"},'
-    .. '"from":{"id":%d,"is_bot":false,"first_name":"Bench","language_code":"ru"},'
-    .. '"text":"Сколько стоит окно №%d?"}}', id, id, chat, chat, id)
-  return wrk.format("POST", "/telegram/webhook",
-    {["Content-Type"] = "application/json",
-     ["X-Telegram-Bot-Api-Secret-Token"] = "bench-secret"}, body)
-end
-done = function(summary, latency, requests)
-  io.write(string.format("LKRESULT %d %d %d %d %f %f\n",
-    summary.requests, summary.errors.status + summary.errors.connect
-      + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.duration, latency:percentile(50), latency:percentile(99), latency.max))
-end
-"""
-
-
-def update_body(update_id: int) -> str:
-    chat = 500_000_000 + update_id % CHATS
-    return json.dumps(
-        {
-            "update_id": update_id,
-            "message": {
-                "message_id": update_id,
-                "date": 1_700_000_000,
-                "chat": {"id": chat, "type": "private", "first_name": "Bench"},
-                "from": {"id": chat, "is_bot": False, "first_name": "Bench"},
-                "text": f"Сколько стоит окно №{update_id}?",
-            },
-        },
-        ensure_ascii=False,
-    )
 
 
 @dataclass
@@ -124,186 +78,6 @@ class Result:
             f"{self.rate:7.0f} msg/s  p50 {self.p50 * 1000:6.1f} ms  "
             f"p99 {self.p99 * 1000:6.1f} ms  errors {self.errors}{extra}  | CPU {cpu}"
         )
-
-
-# -- CPU accounting from /proc ----------------------------------------------------------------
-
-
-def _ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def _postgres_pids() -> list[int]:
-    """The server's shared processes (WAL writer, checkpointer, …) and the backends of the
-    benchmark's own database; backends of other databases (other work on the machine)
-    are left out, they count as "other"."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (entry / "comm").read_text().strip() not in ("postgres", "postmaster"):
-                continue
-            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().split()
-        except OSError:
-            continue
-        # A client backend's title: "postgres: [15/main:] <user> <database> <client> <state>",
-        # the client being "host(port)" or "[local]".
-        where = next(
-            (i for i, token in enumerate(title) if token.endswith(")") or token == "[local]"),
-            None,
-        )
-        if where is None or title[where - 1] == DATABASE:
-            pids.append(int(entry.name))
-    return pids
-
-
-def _children_ticks() -> int:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return int((usage.ru_utime + usage.ru_stime) * CLOCK_TICKS)
-
-
-def _machine_ticks() -> tuple[int, int, int]:
-    """(all, busy, interrupt) ticks of the whole machine, every core. Interrupt time
-    (irq + softirq) is mostly the kernel moving loopback TCP: no process is charged."""
-    values = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values), sum(values) - idle, values[5] + values[6]
-
-
-class CpuSampler:
-    """CPU shares of the web processes, the workers, PostgreSQL and the load generator,
-    as fractions of the whole machine (all cores) over the measured interval.
-
-    PostgreSQL backends come and go (a pool's overflow connections are closed after use),
-    so they are looked at ten times a second and each one's CPU is counted from when it
-    was first seen; the CPU of a backend that lived less than that is missed ("other")."""
-
-    def __init__(self, groups: dict[str, list[int]]) -> None:
-        self.groups = groups
-        self._first: dict[int, int] = {}
-        self._last: dict[int, int] = {}
-        self._task: asyncio.Task[None] | None = None
-
-    def _look_at_postgres(self, initial: bool) -> None:
-        for pid in _postgres_pids():
-            ticks = _ticks(pid)
-            if pid not in self._first:
-                self._first[pid] = ticks if initial else 0
-            self._last[pid] = max(ticks, self._last.get(pid, 0))
-
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(0.1)
-            self._look_at_postgres(initial=False)
-
-    def snapshot(self) -> dict[str, int]:
-        values = {name: sum(_ticks(pid) for pid in pids) for name, pids in self.groups.items()}
-        values["machine"], values["busy"], values["irq"] = _machine_ticks()
-        if self._task is None:
-            self._look_at_postgres(initial=True)
-            self._task = asyncio.ensure_future(self._watch())
-        else:
-            self._task.cancel()
-            self._look_at_postgres(initial=False)
-            values["postgres"] = sum(self._last[pid] - self._first[pid] for pid in self._last)
-        return values
-
-    @staticmethod
-    def shares(before: dict[str, int], after: dict[str, int]) -> dict[str, float]:
-        """Shares of the machine (1.0 = every core busy) per group, PostgreSQL, interrupts,
-        the rest ("other": other programs, kernel threads) and everything ("busy")."""
-        machine = max(1, after["machine"] - before["machine"])
-        result: dict[str, float] = {}
-        for name in after:
-            if name not in ("machine", "busy"):
-                result[name] = (after[name] - before.get(name, 0)) / machine
-        busy = (after["busy"] - before["busy"]) / machine
-        result["other"] = max(0.0, busy - sum(result.values()))
-        result["busy"] = busy
-        return result
-
-
-# -- load generators ------------------------------------------------------------------------
-
-
-async def python_load(
-    urls: list[str], connections: int, seconds: float, first_id: int
-) -> tuple[int, int, list[float], float]:
-    """Closed loop over `connections`; returns (answered, errors, latencies, seconds)."""
-    latencies: list[float] = []
-    errors = 0
-    counter = first_id
-    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
-    deadline = time.perf_counter() + seconds
-    connector = aiohttp.TCPConnector(limit=connections)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def client(index: int) -> None:
-            nonlocal errors, counter
-            url = urls[index % len(urls)]
-            while time.perf_counter() < deadline:
-                counter += 1
-                body = update_body(counter)
-                started = time.perf_counter()
-                try:
-                    async with session.post(url, data=body.encode(), headers=headers) as r:
-                        await r.read()
-                        ok = r.status == 200
-                except aiohttp.ClientError:
-                    ok = False
-                if ok:
-                    latencies.append(time.perf_counter() - started)
-                else:
-                    errors += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(client(index) for index in range(connections)))
-        elapsed = time.perf_counter() - started
-    return len(latencies), errors, latencies, elapsed
-
-
-async def wrk_load(
-    urls: list[str], connections: int, seconds: float, first_id: int, workdir: Path
-) -> tuple[int, int, float, float]:
-    """One wrk per web process, connections split between them; (answered, errors, p50,
-    p99 in seconds). p50 is the request-weighted mean of the medians, p99 the worst."""
-    script = workdir / "update.lua"
-    script.write_text(WRK_SCRIPT, encoding="utf-8")
-    per = max(1, connections // len(urls))
-    processes = []
-    for index, url in enumerate(urls):
-        env = {**os.environ, "LK_BENCH_BASE": str(first_id + index * 10_000_000_000)}
-        base = url.rsplit("/telegram/webhook", 1)[0]
-        processes.append(
-            await asyncio.create_subprocess_exec(
-                *("wrk", "-t", "1", "-c", str(per), "-d", f"{seconds:.0f}s"),
-                *("-s", str(script), "--timeout", "10s", base),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                env=env,
-            )
-        )
-    outputs = await asyncio.gather(*(p.communicate() for p in processes))
-    requests = errors = 0
-    weighted = 0.0
-    p99 = 0.0
-    for raw, _ in outputs:
-        output = raw.decode()
-        line = next((x for x in output.splitlines() if x.startswith("LKRESULT")), None)
-        if line is None:
-            raise RuntimeError(f"wrk said:\n{output}")
-        count, failed, _, median, high, _ = line.split()[1:]
-        requests += int(count) - int(failed)
-        errors += int(failed)
-        weighted += float(median) * int(count)
-        p99 = max(p99, float(high))
-    p50 = weighted / max(1, requests + errors) / 1e6
-    return requests, errors, p50, p99 / 1e6
 
 
 # -- one configuration ----------------------------------------------------------------------
@@ -380,10 +154,12 @@ async def measure(
                 await python_load(urls, connections, 3.0, 1)
             web_pids = [p.pid for p in processes[:webs]]
             worker_pids = [p.pid for p in processes[webs:]]
-            sampler = CpuSampler({"web": web_pids, "worker": worker_pids, "load": [os.getpid()]})
+            sampler = CpuSampler(
+                {"web": web_pids, "worker": worker_pids, "load": [os.getpid()]}, DATABASE
+            )
             processed_before = await count_messages(url)
             before = sampler.snapshot()
-            children_before = _children_ticks()
+            children_before = children_ticks()
             if use_wrk:
                 answered, errors, p50, p99 = await wrk_load(
                     urls, connections, seconds, 10**9, workdir
@@ -399,7 +175,7 @@ async def measure(
                 result.p99 = percentile(latencies, 0.99)
             after = sampler.snapshot()
             # wrk has exited and been waited for: its CPU is in the children's account.
-            after["load"] += _children_ticks() - children_before
+            after["load"] += children_ticks() - children_before
             result.requests, result.errors = answered, errors
             result.processed = await count_messages(url) - processed_before
             result.cpu = CpuSampler.shares(before, after)
@@ -460,7 +236,9 @@ async def measure_drain(workers: int, updates: int, workdir: Path) -> tuple[floa
         ]
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         connection = await asyncpg.connect(dsn)
-        sampler = CpuSampler({"worker": [p.pid for p in processes], "load": [os.getpid()]})
+        sampler = CpuSampler(
+            {"worker": [p.pid for p in processes], "load": [os.getpid()]}, DATABASE
+        )
         marks: dict[str, tuple[float, dict[str, int]]] = {}
         try:
             while True:
