@@ -51,11 +51,20 @@ def format_duration(delta: timedelta) -> str:
 
 
 def span_units(delta: timedelta) -> tuple[int, str]:
-    """A span as people read it: whole minutes (rounded half to even, at least one), in
-    the largest of d/h/m that divides it exactly — format_duration's rule at minute
-    resolution. (90 min stays "90 min"; 120 min is "2 h"; 1440 min is "1 d".)"""
-    minutes = max(1, round(delta.total_seconds() / 60))
+    """A span as people read it: whole seconds under a minute; above, whole minutes
+    (rounded half to even) in the largest of d/h/m that divides them exactly —
+    format_duration's rule at minute resolution. (20 s stays "20 s", 90 min stays
+    "90 min"; 120 min is "2 h"; 1440 min is "1 d".)"""
+    seconds = max(0, round(delta.total_seconds()))
+    if seconds < 60:
+        return seconds, "s"
+    minutes = round(delta.total_seconds() / 60)
     return _largest_unit(minutes * 60, "dhm")
+
+
+def is_fresh(delta: timedelta) -> bool:
+    """Younger than a minute: "just now" rather than a count of seconds."""
+    return delta.total_seconds() < 60
 
 
 def to_minutes(seconds: float) -> float:

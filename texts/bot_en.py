@@ -21,13 +21,16 @@ EN: dict[str, str] = {
     "unsupported": "Sorry, this kind of message is not supported. Please write in text.",
     "customer_only": "This command is for staff only. Write your question and we will answer.",
     "error_retry": "Sorry, we could not process your message. Please try again a bit later.",
+    "seconds": "{n} s",
+    "just_now": "just now",
+    "ago": "{span} ago",
     "minutes": "{n} min",
     "hours": "{n} h",
     "days": "{n} d",
     "card": (
         "<b>Lead #{lead_id}</b> · {lead_class} · {channel}\n"
         "Customer: {customer}\nSource: {source}\n{contacts}"
-        "Created: {age} ago\n\n“{first_message}”"
+        "Created: {age}\n\n“{first_message}”"
     ),
     "card_contacts": "Phone: {phone}\nE-mail: {email}\n",
     "offer_header": "🔔 A new lead for you. Accept within {timeout}.",

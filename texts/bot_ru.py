@@ -21,6 +21,9 @@ RU: dict[str, str] = {
     "unsupported": "Извините, этот тип сообщения не поддерживается. Напишите, пожалуйста, текстом.",
     "customer_only": "Эта команда доступна только сотрудникам. Напишите ваш вопрос — мы ответим.",
     "error_retry": "Извините, не удалось обработать сообщение. Попробуйте ещё раз чуть позже.",
+    "seconds": "{n} с",
+    "just_now": "только что",
+    "ago": "{span} назад",
     "minutes": "{n} мин",
     "hours": "{n} ч",
     "days": "{n} дн",
@@ -28,7 +31,7 @@ RU: dict[str, str] = {
     "card": (
         "<b>Лид #{lead_id}</b> · {lead_class} · {channel}\n"
         "Клиент: {customer}\nИсточник: {source}\n{contacts}"
-        "Создан: {age} назад\n\n«{first_message}»"
+        "Создан: {age}\n\n«{first_message}»"
     ),
     "card_contacts": "Телефон: {phone}\nE-mail: {email}\n",
     "offer_header": "🔔 Новый лид для вас. Примите в течение {timeout}.",

@@ -11,7 +11,7 @@ from typing import Any
 from domain.buttons import LeadButton, lead_button
 from domain.pipeline import LeadStatus
 from texts import Safe, Texts
-from usecases.replies import format_span
+from usecases.spans import format_age
 
 FORWARD = {
     LeadStatus.NEW.value: [LeadStatus.CONTACTED.value],
@@ -64,7 +64,7 @@ def card_text(
         customer=contact.display_name or contact.username or f"#{contact.id}",
         source=lead.source or "—",
         contacts=Safe(contacts),
-        age=format_span(texts, now - lead.created_at, language),
+        age=format_age(texts, now - lead.created_at, language),
         first_message=(first_message or "—")[:500],
     )
     return Safe(f"{header}\n\n{body}")

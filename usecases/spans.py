@@ -5,15 +5,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.durations import span_units
+from domain.durations import is_fresh, span_units
 from texts import Texts
 
-_TEXT_KEY = {"d": "days", "h": "hours", "m": "minutes"}
+_TEXT_KEY = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
 def format_span(texts: Texts, delta: timedelta, language: str) -> str:
     count, unit = span_units(delta)
     return texts.get(_TEXT_KEY[unit], language, n=count)
+
+
+def format_age(texts: Texts, delta: timedelta, language: str) -> str:
+    """How long ago something happened: "just now" under a minute, else "5 min ago"."""
+    if is_fresh(delta):
+        return texts.get("just_now", language)
+    return texts.get("ago", language, span=format_span(texts, delta, language))
 
 
 def format_seconds(texts: Texts, seconds: float | None, language: str) -> str:

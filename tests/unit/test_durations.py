@@ -124,8 +124,10 @@ def test_format_duration_keeps_fractional_seconds() -> None:
 @pytest.mark.parametrize(
     ("delta", "expected"),
     [
-        (timedelta(seconds=0), (1, "m")),  # never "0 min"
-        (timedelta(seconds=29), (1, "m")),
+        (timedelta(seconds=0), (0, "s")),
+        (timedelta(seconds=20), (20, "s")),  # a 20 s timeout is not "1 min"
+        (timedelta(seconds=59.4), (59, "s")),
+        (timedelta(seconds=59.6), (1, "m")),
         (timedelta(seconds=90), (2, "m")),  # rounded half to even: 1.5 → 2
         (timedelta(minutes=30), (30, "m")),
         (timedelta(minutes=90), (90, "m")),
@@ -136,7 +138,7 @@ def test_format_duration_keeps_fractional_seconds() -> None:
         (timedelta(hours=36), (36, "h")),
     ],
 )
-def test_span_units_whole_minutes_in_the_largest_exact_unit(
+def test_span_units_seconds_then_whole_minutes_in_the_largest_exact_unit(
     delta: timedelta, expected: tuple[int, str]
 ) -> None:
     assert span_units(delta) == expected
@@ -152,3 +154,14 @@ def test_one_span_formatter_for_chat_reports_and_dashboard() -> None:
     assert format_span(texts, timedelta(minutes=30), "ru") == "30 мин"
     assert format_seconds(texts, 7200, "en") == "2 h"
     assert format_seconds(texts, None, "en") == "—"
+
+
+def test_ages_under_a_minute_are_just_now() -> None:
+    from texts import Texts
+    from usecases.spans import format_age
+
+    texts = Texts()
+    assert format_age(texts, timedelta(seconds=3), "ru") == "только что"
+    assert format_age(texts, timedelta(seconds=3), "en") == "just now"
+    assert format_age(texts, timedelta(minutes=5), "ru") == "5 мин назад"
+    assert format_age(texts, timedelta(hours=2), "en") == "2 h ago"
