@@ -30,7 +30,7 @@ from config.settings import Settings, TelegramMode
 from domain.clock import Clock, SystemClock
 from followups.digest import run_digest
 from followups.timed_work import run_timed_work
-from handlers.http.server import create_app
+from handlers.http.server import RUNNER_OPTIONS, create_app
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.uow import Database
@@ -92,6 +92,7 @@ class Service:
             texts=Texts(self.config.texts),
         )
         await reconcile_team(self.ctx)
+        self._spawn(self.ctx.loop_lag.run(self.stopping), "loop-lag")
         self._claims = ClaimKeeper(
             self.ctx,
             this_process(self.role.value),
@@ -161,7 +162,9 @@ class Service:
             for plugin in self._plugins:
                 if plugin.add_routes is not None:
                     plugin.add_routes(app)
-            self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+            self._runner = web.AppRunner(
+                app, handle_signals=False, access_log=None, **RUNNER_OPTIONS
+            )
             await self._runner.setup()
             site = web.TCPSite(self._runner, settings.http_host, settings.http_port)
             await site.start()
