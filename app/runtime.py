@@ -92,7 +92,6 @@ class Service:
             texts=Texts(self.config.texts),
         )
         await reconcile_team(self.ctx)
-        self._spawn(self.ctx.loop_lag.run(self.stopping), "loop-lag")
         self._claims = ClaimKeeper(
             self.ctx,
             this_process(self.role.value),
@@ -233,6 +232,8 @@ class Service:
                     await self._register_webhook()
             elif self.role in (Role.ALL, Role.WORKER):
                 self._spawn(self._poll(), "polling")
+        # Measured from here on: start-up (migrations, dictionaries) is not serving lag.
+        self._spawn(self.ctx.loop_lag.run(self.stopping), "loop-lag")
 
     def _loop(self, loop: WokenLoop, wakers: dict[str, Callable[[], None]]) -> None:
         assert self._scheduler is not None
