@@ -1,10 +1,13 @@
-"""`leadkeeper run`, `leadkeeper db upgrade`, `leadkeeper config check`."""
+"""`leadkeeper run`, `leadkeeper db upgrade`, `leadkeeper config check`,
+`leadkeeper followups dispatch`, `leadkeeper inbox failed|retry`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr, ValidationError
@@ -12,6 +15,8 @@ from pydantic import SecretStr, ValidationError
 from config.business import Config, ConfigError, load_config
 from config.logs import setup_logging
 from config.settings import Settings
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -94,33 +99,92 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_followups_dispatch(args: argparse.Namespace) -> int:
-    """Queue every due follow-up step now (what the scheduler does every few seconds)."""
+async def _with_context(
+    settings: Settings, config: Config, work: Callable[[Any], Awaitable[T]]
+) -> T:
+    """Run `work(ctx)` against the configured database, outside the service."""
     from domain.clock import SystemClock
     from storage.db import create_engine, create_session_factory
     from storage.uow import Database
     from texts import Texts
     from usecases.context import AppContext
+
+    engine = create_engine(settings.database_url)
+    ctx = AppContext(
+        Database(create_session_factory(engine)), SystemClock(), config, Texts(config.texts)
+    )
+    try:
+        return await work(ctx)
+    finally:
+        await engine.dispose()
+
+
+def cmd_followups_dispatch(args: argparse.Namespace) -> int:
+    """Queue every due follow-up step now (what the scheduler does every few seconds)."""
     from usecases.followups import dispatch_due
 
     settings = _settings()
     setup_logging(settings.log_level, _secrets(settings))
     config = _load(settings)
 
-    async def dispatch() -> int:
-        engine = create_engine(settings.database_url)
-        ctx = AppContext(
-            Database(create_session_factory(engine)), SystemClock(), config, Texts(config.texts)
-        )
+    async def dispatch(ctx: Any) -> int:
         total = 0
-        try:
-            while handled := await dispatch_due(ctx, args.batch):
-                total += handled
-        finally:
-            await engine.dispose()
+        while handled := await dispatch_due(ctx, args.batch):
+            total += handled
         return total
 
-    print(f"handled {asyncio.run(dispatch())} due follow-up steps")
+    print(f"handled {asyncio.run(_with_context(settings, config, dispatch))} due follow-up steps")
+    return 0
+
+
+def _one_line(text: str, width: int) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def cmd_inbox_failed(args: argparse.Namespace) -> int:
+    """The inbound payloads kept as failed (dead letters), newest first."""
+    from usecases.inbox import failed_payloads
+
+    settings = _settings()
+    setup_logging(settings.log_level, _secrets(settings))
+    config = _load(settings)
+    rows = asyncio.run(
+        _with_context(settings, config, lambda ctx: failed_payloads(ctx, args.limit))
+    )
+    if not rows:
+        print("no failed inbound payloads")
+        return 0
+    print(f"{'ID':>8}  {'CHANNEL':<10} {'ATTEMPTS':>8}  {'FAILED AT (UTC)':<19}  ERROR")
+    for row in rows:
+        moment = (row.failed_at or row.received_at).strftime("%Y-%m-%d %H:%M:%S")
+        print(
+            f"{row.id:>8}  {row.channel:<10} {row.attempts:>8}  {moment:<19}  "
+            f"{_one_line(row.error, 120)}"
+        )
+    return 0
+
+
+def cmd_inbox_retry(args: argparse.Namespace) -> int:
+    """Queue failed payloads again; a running worker takes them within a second."""
+    from usecases.inbox import retry_failed
+
+    if not args.all and not args.ids:
+        print(
+            "leadkeeper: give the ids to retry (see `leadkeeper inbox failed`) or --all",
+            file=sys.stderr,
+        )
+        return 2
+    settings = _settings()
+    setup_logging(settings.log_level, _secrets(settings))
+    config = _load(settings)
+    ids = None if args.all else list(args.ids)
+    requeued = asyncio.run(_with_context(settings, config, lambda ctx: retry_failed(ctx, ids)))
+    print(f"queued again: {', '.join(map(str, requeued)) if requeued else 'nothing'}")
+    missing = sorted(set(ids or ()) - set(requeued))
+    if missing:
+        print(f"not failed (or unknown): {', '.join(map(str, missing))}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -144,6 +208,15 @@ def build_parser() -> argparse.ArgumentParser:
     dispatch = followups_commands.add_parser("dispatch", help="queue the due steps now")
     dispatch.add_argument("--batch", type=int, default=500)
     dispatch.set_defaults(handler=cmd_followups_dispatch)
+    inbox = commands.add_parser("inbox", help="inbound payloads that failed (dead letters)")
+    inbox_commands = inbox.add_subparsers(dest="inbox_command", required=True)
+    failed = inbox_commands.add_parser("failed", help="list the failed inbound payloads")
+    failed.add_argument("--limit", type=int, default=100)
+    failed.set_defaults(handler=cmd_inbox_failed)
+    retry = inbox_commands.add_parser("retry", help="queue failed payloads again")
+    retry.add_argument("ids", nargs="*", type=int, metavar="ID")
+    retry.add_argument("--all", action="store_true", help="every failed payload")
+    retry.set_defaults(handler=cmd_inbox_retry)
     return parser
 
 

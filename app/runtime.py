@@ -24,7 +24,7 @@ from config.settings import Settings
 from domain.clock import Clock, SystemClock
 from followups.digest import run_digest
 from followups.timed_work import run_timed_work
-from handlers.http.server import create_app
+from handlers.http.server import RUNNER_OPTIONS, create_app
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.uow import Database
@@ -131,7 +131,9 @@ class Service:
             for plugin in self._plugins:
                 if plugin.add_routes is not None:
                     plugin.add_routes(app)
-            self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+            self._runner = web.AppRunner(
+                app, handle_signals=False, access_log=None, **RUNNER_OPTIONS
+            )
             await self._runner.setup()
             site = web.TCPSite(self._runner, settings.http_host, settings.http_port)
             await site.start()
@@ -199,6 +201,8 @@ class Service:
                     log.warning("%s: start-up step failed: %s", plugin.name, exc)
             if plugin.on_web_start is not None and self.role in (Role.ALL, Role.WEB):
                 await plugin.on_web_start()
+        # Measured from here on: start-up (migrations, dictionaries) is not serving lag.
+        self._spawn(self.ctx.loop_lag.run(self.stopping), "loop-lag")
 
     def _loop(self, loop: WokenLoop, wakers: dict[str, Callable[[], None]]) -> None:
         assert self._scheduler is not None

@@ -1,7 +1,10 @@
 """One hardened door for every request body, before any handler sees it.
 
 For a POST/PUT/PATCH the middleware refuses, each with a 4xx and a short reason:
-a Content-Encoding other than identity (415: we do not inflate what a stranger packed),
+a Content-Encoding other than identity (415: we do not inflate what a stranger packed;
+the server runs with aiohttp's own inflating off, handlers.http.server.RUNNER_OPTIONS,
+so a body that lies about its encoding reaches this door instead of dropping the
+connection),
 a body over the application's size limit (413; the endpoints' own, smaller limits stay
 theirs), a JSON body that is not UTF-8 or is nested deeper than MAX_DEPTH (400, found by
 a cheap scan before any json.loads, so `[[[[…` is a 400 and not a RecursionError).

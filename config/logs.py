@@ -66,6 +66,21 @@ class ScrubFilter(logging.Filter):
         return True
 
 
+class MalformedRequestFilter(logging.Filter):
+    """aiohttp answers a request its parser cannot read (a 9 KB URL, a bad header) with a
+    400 and then logs a full traceback at ERROR: anyone could fill the log with those.
+    Such a record becomes one INFO line with the parser's reason."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and type(error).__module__ == "aiohttp.http_exceptions":
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            reason = " ".join(str(getattr(error, "message", error)).split())
+            record.msg, record.args = "malformed HTTP request refused (400): %s", (reason[:200],)
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -76,6 +91,9 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     # aiogram logs every update at INFO; ours says what matters.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(item, MalformedRequestFilter) for item in server.filters):
+        server.addFilter(MalformedRequestFilter())
     # The scheduler's executor logs two INFO lines for every one-second wake-up tick;
     # a job that fails is still logged (at ERROR).
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)

@@ -133,6 +133,11 @@ class Lead(Base):
     queued_at: Mapped[datetime | None]
     # Nobody took it after the last pass: it waits for the head's decision.
     needs_head: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Failures in a row of this lead's SLA timers and of its offer's expiry: each backs off
+    # (usecases.retry_policy) and is given up after a few, so one broken lead cannot hold
+    # back the others' timed work.
+    timer_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    offer_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LeadOffer(Base):

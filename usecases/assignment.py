@@ -16,7 +16,9 @@ from storage.uow import UnitOfWork
 from usecases import cards
 from usecases.context import AppContext
 from usecases.escalations import claim, escalate, tell
+from usecases.outage import is_outage
 from usecases.replies import format_span
+from usecases.retry_policy import lead_work_failed
 from usecases.staffing import ROLE_HEAD, candidates, class_of, may_act, tell_staff
 
 log = logging.getLogger(__name__)
@@ -300,23 +302,37 @@ async def expire_offers(ctx: AppContext) -> int:
         now = ctx.clock.now()
         leads = await uow.leads.expired_offers(now)
         for lead in leads:
-            manager = await uow.managers.get(lead.offered_manager_id or 0)
-            await uow.offers.close_pending(lead.id, "expired", now)
-            assert manager is not None
-            await _pass_on(ctx, uow, lead, now, "offer_expired", manager)
-            await tell_staff(
-                ctx,
-                uow,
-                manager,
-                cards.payload(ctx.texts.get("declined", manager.language, lead_id=lead.id)),
-                purpose="notice",
-                lead_id=lead.id,
-            )
+            lead_id = lead.id
+            try:
+                async with uow.savepoint():
+                    await _expire_offer(ctx, uow, lead, now)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                # Backs off, then gives up: one broken offer must not stop the others.
+                await lead_work_failed(uow, lead_id, "offer", exc, now)
         await uow.commit()
     if leads:
         await distribute_waiting(ctx)
         ctx.wake("outbox")
     return len(leads)
+
+
+async def _expire_offer(ctx: AppContext, uow: UnitOfWork, lead: Lead, now: datetime) -> None:
+    manager = await uow.managers.get(lead.offered_manager_id or 0)
+    if manager is None:
+        raise LookupError(f"offered manager {lead.offered_manager_id} is gone")
+    await uow.offers.close_pending(lead.id, "expired", now)
+    lead.offer_failures = 0
+    await _pass_on(ctx, uow, lead, now, "offer_expired", manager)
+    await tell_staff(
+        ctx,
+        uow,
+        manager,
+        cards.payload(ctx.texts.get("declined", manager.language, lead_id=lead.id)),
+        purpose="notice",
+        lead_id=lead.id,
+    )
 
 
 async def head_assign(

@@ -10,6 +10,7 @@ from config.business import Config
 from domain.clock import Clock
 from storage.uow import Database
 from texts import Texts
+from usecases.loop_lag import LoopLag
 
 
 @dataclass
@@ -25,3 +26,5 @@ class AppContext:
     distribute_after_capture: bool = True
     # Small per-process caches (e.g. who is staff), each with its own freshness rule.
     caches: dict[str, Any] = field(default_factory=dict)
+    # This process's event-loop lag, measured by a task the service runs (LoopLag.run).
+    loop_lag: LoopLag = field(default_factory=LoopLag)

@@ -18,6 +18,7 @@ from storage.models import FollowupStep, Lead
 from storage.uow import UnitOfWork
 from usecases.context import AppContext
 from usecases.outage import is_outage
+from usecases.retry_policy import TIMED_WORK, error_text
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -80,19 +81,35 @@ async def dispatch_due(ctx: AppContext, limit: int = BATCH) -> int:
         now = ctx.clock.now()
         rows = await uow.steps.lock_due(now, limit)
         for row in rows:
+            step_id, attempts = row.id, row.attempts or 0
             try:
                 async with uow.savepoint():
                     await _handle(ctx, uow, row, now)
             except Exception as exc:
                 if is_outage(exc):
                     raise
-                # One broken step must not hold back the others, run after run.
-                log.exception("follow-up step %s failed", row.id)
-                await uow.steps.mark_failed(row.id, f"{type(exc).__name__}: {exc}"[:255], now)
+                # One broken step must not hold back the others: it backs off, and after
+                # the last attempt it is kept failed with its error.
+                await _step_failed(uow, step_id, attempts + 1, exc, now)
         await uow.commit()
     if rows:
         ctx.wake("outbox")
     return len(rows)
+
+
+async def _step_failed(
+    uow: UnitOfWork, step_id: int, attempts: int, error: Exception, now: datetime
+) -> None:
+    at = TIMED_WORK.next_attempt(attempts, now)
+    await uow.steps.failed_attempt(step_id, attempts, error_text(error), at, now)
+    if at is None:
+        log.error(
+            "follow-up step %s failed %s times; kept failed", step_id, attempts, exc_info=error
+        )
+    else:
+        log.warning(
+            "follow-up step %s failed (%s); retry at %s", step_id, error_text(error), at.isoformat()
+        )
 
 
 def _finish(row: FollowupStep, status: str, now: datetime, note: str | None = None) -> None:

@@ -3,7 +3,8 @@ answered; everything else (capture, staff actions) runs from the stored copy."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from usecases.context import AppContext
 
@@ -34,3 +35,36 @@ async def store_inbound(ctx: AppContext, channel: str, key: str, payload: str) -
     if stored:
         ctx.wake("inbox")
     return stored
+
+
+@dataclass(frozen=True)
+class FailedPayload:
+    id: int
+    channel: str
+    attempts: int
+    error: str
+    received_at: datetime
+    failed_at: datetime | None
+
+
+async def failed_payloads(ctx: AppContext, limit: int = 100) -> list[FailedPayload]:
+    """The dead letters of the inbox, newest first."""
+    async with ctx.db.uow() as uow:
+        rows = await uow.inbox.failed(limit)
+    return [
+        FailedPayload(
+            row.id, row.channel, row.attempts, row.error or "", row.received_at, row.processed_at
+        )
+        for row in rows
+    ]
+
+
+async def retry_failed(ctx: AppContext, ids: list[int] | None) -> list[int]:
+    """Queue failed payloads again (these ids, or every one with None), each with a fresh
+    count of attempts; returns the ids that went back to the queue."""
+    async with ctx.db.uow() as uow:
+        requeued = await uow.inbox.requeue_failed(ids)
+        await uow.commit()
+    if requeued:
+        ctx.wake("inbox")
+    return requeued

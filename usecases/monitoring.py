@@ -21,6 +21,7 @@ async def prometheus_text(ctx: AppContext) -> str:
         escalations = await uow.metrics.escalations()
         maybe_sent = await uow.outbox.maybe_sent_count()
         holders = await uow.workers.count()
+        inbox = await uow.metrics.inbox_by_status()
     lines = [
         "# HELP leadkeeper_captured_messages_total Inbound messages stored, by channel.",
         "# TYPE leadkeeper_captured_messages_total counter",
@@ -54,5 +55,23 @@ async def prometheus_text(ctx: AppContext) -> str:
         "# HELP leadkeeper_escalations_total Escalations to the head of sales.",
         "# TYPE leadkeeper_escalations_total counter",
         _line("leadkeeper_escalations_total", escalations),
+        "# HELP leadkeeper_inbox_payloads Inbound payloads by status (failed = dead letters).",
+        "# TYPE leadkeeper_inbox_payloads gauge",
+        *(
+            _line("leadkeeper_inbox_payloads", inbox.get(status, 0), {"status": status})
+            for status in ("pending", "processing", "failed")
+        ),
+        "# HELP leadkeeper_inbox_failed Inbound payloads kept as failed (leadkeeper inbox "
+        "failed lists them).",
+        "# TYPE leadkeeper_inbox_failed gauge",
+        _line("leadkeeper_inbox_failed", inbox.get("failed", 0)),
+        "# HELP leadkeeper_event_loop_lag_seconds How late this process's event loop woke "
+        "a timer, last measurement.",
+        "# TYPE leadkeeper_event_loop_lag_seconds gauge",
+        _line("leadkeeper_event_loop_lag_seconds", round(ctx.loop_lag.last, 6)),
+        "# HELP leadkeeper_event_loop_lag_max_seconds The largest event-loop lag of this "
+        "process over the last minute.",
+        "# TYPE leadkeeper_event_loop_lag_max_seconds gauge",
+        _line("leadkeeper_event_loop_lag_max_seconds", round(ctx.loop_lag.max(), 6)),
     ]
     return "\n".join(lines) + "\n"

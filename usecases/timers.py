@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from domain import escalation as escalations
 from domain.escalation import Escalation
@@ -14,7 +15,9 @@ from usecases import cards
 from usecases.assignment import _eligible_names, lead_clock
 from usecases.context import AppContext
 from usecases.escalations import claim, tell
+from usecases.outage import is_outage
 from usecases.replies import format_span
+from usecases.retry_policy import lead_work_failed
 from usecases.staffing import candidates, class_of, tell_staff
 
 
@@ -25,22 +28,40 @@ async def check_timers(ctx: AppContext, limit: int = 200) -> int:
         now = ctx.clock.now()
         policy = ctx.config.sla_policy()
         for lead in await uow.leads.timers_due(now, limit):
-            fired = await uow.alerts.keys(lead.id)
-            due, later = due_timers(lead_clock(ctx, lead), policy, now, fired)
-            for timer in due:
-                if timer.escalate:
-                    escalation = escalations.sla_timer(lead.id, timer.key, timer.kind)
-                    if await _escalate(ctx, uow, lead, escalation):
-                        fired_count += 1
-                    continue
-                if not await uow.alerts.add(lead.id, timer.key, timer.kind, now):
-                    continue
-                fired_count += 1
-                await _remind(ctx, uow, lead, timer.kind)
-            lead.next_timer_at = later
+            lead_id = lead.id
+            try:
+                async with uow.savepoint():
+                    fired_count += await _fire_due(ctx, uow, lead, policy, now)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                # One broken lead must not hold back the others' timers, nor run again
+                # at every tick.
+                await lead_work_failed(uow, lead_id, "timer", exc, now)
         await uow.commit()
     if fired_count:
         ctx.wake("outbox")
+    return fired_count
+
+
+async def _fire_due(
+    ctx: AppContext, uow: UnitOfWork, lead: Lead, policy: Any, now: datetime
+) -> int:
+    fired_count = 0
+    fired = await uow.alerts.keys(lead.id)
+    due, later = due_timers(lead_clock(ctx, lead), policy, now, fired)
+    for timer in due:
+        if timer.escalate:
+            escalation = escalations.sla_timer(lead.id, timer.key, timer.kind)
+            if await _escalate(ctx, uow, lead, escalation):
+                fired_count += 1
+            continue
+        if not await uow.alerts.add(lead.id, timer.key, timer.kind, now):
+            continue
+        fired_count += 1
+        await _remind(ctx, uow, lead, timer.kind)
+    lead.next_timer_at = later
+    lead.timer_failures = 0
     return fired_count
 
 

@@ -75,7 +75,7 @@ class InboxWorker:
         outcome = after_failure(exc, attempts, self._ctx.clock.now())
         async with self._ctx.db.uow() as uow:
             if outcome.next_attempt_at is None:
-                await uow.inbox.set_status(row_id, "failed", outcome.error)
+                await uow.inbox.fail(row_id, outcome.error, self._ctx.clock.now())
             else:
                 await uow.inbox.retry_later(row_id, outcome.next_attempt_at, outcome.error)
             await uow.commit()

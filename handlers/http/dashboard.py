@@ -37,10 +37,12 @@ from handlers.http.dashboard_base import (
 from handlers.http.dashboard_views import (
     assign_complaint,
     complaints,
+    failed_inbox,
     report_chart,
     report_export,
     reports,
     resolve_complaint,
+    retry_inbox,
     team,
 )
 from handlers.http.reports_api import csv_response
@@ -209,3 +211,5 @@ def add_routes(app: web.Application, *, password: str | None, secret: str | None
     routes.add_get("/dashboard/reports", reports)
     routes.add_get("/dashboard/reports/chart.png", report_chart)
     routes.add_get("/dashboard/reports.csv", report_export)
+    routes.add_get("/dashboard/inbox", failed_inbox)
+    routes.add_post("/dashboard/inbox/retry", retry_inbox)

@@ -1,4 +1,4 @@
-"""Dashboard pages for complaints, the team and reports."""
+"""Dashboard pages for complaints, the team, reports and failed inbound payloads."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ from usecases.dashboard import (
     staff_choices,
     team_page,
 )
+from usecases.inbox import failed_payloads, retry_failed
 from usecases.report_csv import report_csv
 from usecases.report_load import PeriodError, load_report, period_of
 
@@ -179,3 +180,30 @@ async def report_export(
 
 
 # ---------------------------------------------------------------- wiring
+
+
+# ---------------------------------------------------------------- failed inbound payloads
+
+
+@signed_in
+async def failed_inbox(request: web.Request) -> web.StreamResponse:
+    items = await failed_payloads(app_context(request))
+    notice = None
+    requeued = request.query.get("requeued", "")
+    if requeued == "none":
+        notice = dashboard_text(request_language(request), "inbox_nothing")
+    elif requeued and all(part.isdigit() for part in requeued.split(",")):
+        ids = ", ".join(requeued.split(","))
+        notice = dashboard_text(request_language(request), "inbox_requeued", ids=ids)
+    return render(request, "inbox.html", items=items, notice=notice)
+
+
+@signed_in
+async def retry_inbox(request: web.Request) -> web.StreamResponse:
+    raw = form_field(request[FORM], "id") or ""
+    if raw != "all" and not (raw.isdigit() and 0 < int(raw) < 2**31):
+        return message_page(request, 400, "bad_request", reason="id: a whole number or all")
+    requeued = await retry_failed(app_context(request), None if raw == "all" else [int(raw)])
+    # Only the first few ids in the notice: "all" may be thousands.
+    shown = ",".join(str(item) for item in requeued[:20]) or "none"
+    return redirect(f"/dashboard/inbox?requeued={shown}")

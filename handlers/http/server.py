@@ -3,6 +3,8 @@ their webhook routes to it (channels/*/plugin.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from channels.door import door_middleware
@@ -11,6 +13,10 @@ from handlers.http.errors import error_middleware
 from usecases.context import AppContext
 
 MAX_BODY = 1024 * 1024
+# aiohttp would inflate a gzip/deflate body itself, before any middleware, and drop the
+# connection when the body is not what its header claims; left packed, it reaches the
+# door, which answers 415 with a reason.
+RUNNER_OPTIONS: dict[str, Any] = {"auto_decompress": False}
 
 
 def create_app(

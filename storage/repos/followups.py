@@ -46,11 +46,17 @@ class StepRepo:
         )
         return (await self._session.execute(statement)).rowcount
 
-    async def mark_failed(self, step_id: int, note: str, now: datetime) -> None:
+    async def failed_attempt(
+        self, step_id: int, attempts: int, note: str, retry_at: datetime | None, now: datetime
+    ) -> None:
+        """A failed try: due again at `retry_at`, or (None) kept failed with the error."""
+        values: dict[str, Any] = {"attempts": attempts, "note": note}
+        if retry_at is None:
+            values.update(status="failed", done_at=now)
+        else:
+            values["due_at"] = retry_at
         await self._session.execute(
-            update(FollowupStep)
-            .where(FollowupStep.id == step_id)
-            .values(status="failed", note=note, done_at=now)
+            update(FollowupStep).where(FollowupStep.id == step_id).values(**values)
         )
 
     async def marketing_sent_since(self, contact_id: int, since: datetime) -> int:

@@ -79,6 +79,44 @@ class InboxRepo:
             .values(status=status, error=error, lease_until=None)
         )
 
+    async def fail(self, row_id: int, error: str, now: datetime) -> None:
+        """Kept as failed (a dead letter): not retried until someone asks (requeue)."""
+        await self._session.execute(
+            update(InboundUpdate)
+            .where(InboundUpdate.id == row_id)
+            .values(
+                status="failed",
+                error=error,
+                lease_until=None,
+                processed_at=now,
+                next_attempt_at=None,
+            )
+        )
+
+    async def failed(self, limit: int) -> list[InboundUpdate]:
+        """The failed payloads, newest first."""
+        statement = (
+            select(InboundUpdate)
+            .where(InboundUpdate.status == "failed")
+            .order_by(InboundUpdate.id.desc())
+            .limit(limit)
+        )
+        return list(await self._session.scalars(statement))
+
+    async def requeue_failed(self, ids: list[int] | None) -> list[int]:
+        """Failed payloads (these ids, or all with None) back to the queue with a fresh
+        count of attempts; the ids that were failed and are now pending."""
+        condition = InboundUpdate.status == "failed"
+        if ids is not None:
+            condition = condition & InboundUpdate.id.in_(ids)
+        statement = (
+            update(InboundUpdate)
+            .where(condition)
+            .values(status="pending", attempts=0, next_attempt_at=None, processed_at=None)
+            .returning(InboundUpdate.id)
+        )
+        return sorted(row[0] for row in await self._session.execute(statement))
+
     async def retry_later(self, row_id: int, at: datetime, error: str) -> None:
         """Back to the queue, not due before `at`; the error is kept meanwhile."""
         await self._session.execute(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Lead, LeadEvent
@@ -68,6 +68,19 @@ class LeadRepo:
             .with_for_update(skip_locked=True)
         )
         return list(await self._session.scalars(statement))
+
+    async def count_failure(self, lead_id: int, work: str) -> int:
+        """One more failure in a row of this lead's timed work ("timer" or "offer")."""
+        column = Lead.timer_failures if work == "timer" else Lead.offer_failures
+        statement = (
+            update(Lead).where(Lead.id == lead_id).values({column: column + 1}).returning(column)
+        )
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def postpone(self, lead_id: int, work: str, at: datetime | None) -> None:
+        """This lead's timers (or its offer's expiry) not due before `at`; None: never."""
+        column = Lead.next_timer_at if work == "timer" else Lead.offer_expires_at
+        await self._session.execute(update(Lead).where(Lead.id == lead_id).values({column: at}))
 
     async def timers_due(self, now: datetime, limit: int = 200) -> list[Lead]:
         statement = (

@@ -5,7 +5,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import FollowupStep, Lead, LeadEvent, Message, OutboxMessage
+from storage.models import (
+    FollowupStep,
+    InboundUpdate,
+    Lead,
+    LeadEvent,
+    Message,
+    OutboxMessage,
+)
 
 
 class MetricsRepo:
@@ -25,6 +32,12 @@ class MetricsRepo:
     async def outbox_by_status(self) -> dict[str, int]:
         statement = select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(
             OutboxMessage.status
+        )
+        return {status: int(count) for status, count in await self._session.execute(statement)}
+
+    async def inbox_by_status(self) -> dict[str, int]:
+        statement = select(InboundUpdate.status, func.count(InboundUpdate.id)).group_by(
+            InboundUpdate.status
         )
         return {status: int(count) for status, count in await self._session.execute(statement)}
 
