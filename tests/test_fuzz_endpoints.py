@@ -252,7 +252,7 @@ def bodies(draw: st.DrawFn, valid: Any, natural_type: str) -> Body:
 async def _lag_max(target: Target) -> float:
     async with target.http.get(f"{target.base}/metrics") as response:
         text = await response.text()
-    match = re.search(r"^leadkeeper_event_loop_lag_max_seconds ([0-9.e-]+)$", text, re.M)
+    match = re.search(r"^leadkeeper_event_loop_busy_max_seconds ([0-9.e-]+)$", text, re.M)
     assert match, text[-2000:]
     return float(match.group(1))
 

@@ -73,5 +73,10 @@ async def prometheus_text(ctx: AppContext) -> str:
         "process over the last minute.",
         "# TYPE leadkeeper_event_loop_lag_max_seconds gauge",
         _line("leadkeeper_event_loop_lag_max_seconds", round(ctx.loop_lag.max(), 6)),
+        "# HELP leadkeeper_event_loop_busy_max_seconds The largest part of an event-loop "
+        "lag over the last minute that this process's own loop thread spent on the CPU "
+        "(a stall by its own code, not the machine being busy).",
+        "# TYPE leadkeeper_event_loop_busy_max_seconds gauge",
+        _line("leadkeeper_event_loop_busy_max_seconds", round(ctx.loop_lag.busy_max(), 6)),
     ]
     return "\n".join(lines) + "\n"
