@@ -20,7 +20,7 @@ from bench.capture import reset_postgres, updates
 from bench.common import PG_URL
 from storage.models import InboundUpdate
 from tests.emulator.telegram import TelegramEmulator
-from tests.service import TOKEN, make_settings, running_service
+from tests.support.service import TOKEN, make_settings, running_service
 
 
 async def run(store: str, count: int, workdir: Path) -> str:

@@ -1,67 +1,33 @@
-"""Shared fixtures: a real database (a SQLite file, and PostgreSQL when
-LEADKEEPER_TEST_DATABASE_URL is set), a movable clock, and the app context."""
+"""Every fixture more than one test module uses: a real database (a SQLite file, and
+PostgreSQL when LEADKEEPER_TEST_DATABASE_URL is set), a movable clock, the app context,
+the assignment team, the channel teams, an SMTP server, the WhatsApp emulator, the form
+intake service and a fresh PostgreSQL database for the scale tests. Constants and helpers
+are in tests/support/; nothing imports this module."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from config.business import Config, parse_config
 from domain.clock import ManualClock
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.uow import Database
+from tests.emulator.whatsapp import WhatsAppEmulator
+from tests.support.channels import channel_team_config
+from tests.support.env import CORPUS, PG_SKIP, PG_URL, PostgresDatabases
+from tests.support.forms import form_settings
+from tests.support.mail import SmtpServer
+from tests.support.scale import fresh_database
+from tests.support.service import running_service
+from tests.support.team import MONDAY_10, TEAM_CONFIG
+from tests.support.whatsapp import TOKEN as WHATSAPP_TOKEN
 from texts import Texts
 from usecases.context import AppContext
-
-PG_URL = os.environ.get("LEADKEEPER_TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("LEADKEEPER_TEST_REDIS_URL")
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-PG_SKIP = "PostgreSQL tests need LEADKEEPER_TEST_DATABASE_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
-
-
-class PostgresDatabases:
-    """A fresh database per test, copied from a migrated template (fast)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = make_url(url)
-        self._template = f"lk_template_{os.getpid()}"
-        self._ready = False
-
-    async def create(self) -> str:
-        import asyncpg
-
-        server = self.url.set(drivername="postgresql", database="postgres")
-        dsn = server.render_as_string(hide_password=False)
-        connection = await asyncpg.connect(dsn)
-        try:
-            if not self._ready:
-                await connection.execute(f'DROP DATABASE IF EXISTS "{self._template}"')
-                await connection.execute(f'CREATE DATABASE "{self._template}"')
-                await upgrade(self.url.set(database=self._template).render_as_string(False))
-                self._ready = True
-            name = f"lk_{uuid.uuid4().hex[:12]}"
-            await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
-        finally:
-            await connection.close()
-        return self.url.set(database=name).render_as_string(hide_password=False)
-
-    async def drop(self, url: str) -> None:
-        import asyncpg
-
-        name = make_url(url).database
-        server = self.url.set(drivername="postgresql", database="postgres")
-        connection = await asyncpg.connect(server.render_as_string(hide_password=False))
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
+from usecases.team import reconcile_team
 
 _pg = PostgresDatabases(PG_URL) if PG_URL else None
 
@@ -122,3 +88,55 @@ def corpus() -> Iterator[Path]:
     if not CORPUS.is_dir():
         pytest.skip(f"shared corpus not found at {CORPUS}")
     yield CORPUS
+
+
+# ----------------------------------------------------------------- assignment and timers
+
+
+@pytest.fixture
+async def team(ctx: AppContext, clock: ManualClock) -> AppContext:
+    ctx.config = parse_config(TEAM_CONFIG)
+    clock.set(MONDAY_10)
+    await reconcile_team(ctx)
+    return ctx
+
+
+# ------------------------------------------------------------------------------ channels
+
+
+@pytest.fixture
+def team_config() -> Config:
+    return channel_team_config()
+
+
+@pytest.fixture
+def forms_team_config() -> Config:
+    return channel_team_config(default_region="RU")
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[SmtpServer]:
+    async with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def wa() -> AsyncIterator[WhatsAppEmulator]:
+    async with WhatsAppEmulator(WHATSAPP_TOKEN) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def form_service(database_url: str, forms_team_config: Config) -> AsyncIterator[str]:
+    async with running_service(form_settings(database_url), forms_team_config) as service:
+        yield f"http://127.0.0.1:{service.port}"
+
+
+# ------------------------------------------------------------------------------- scale-out
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh, migrated PostgreSQL database of its own (skips without PostgreSQL)."""
+    async with fresh_database() as url:
+        yield url

@@ -8,8 +8,8 @@ import aiohttp
 
 from config.business import Config
 from domain.clock import ManualClock
-from tests.service import API_TOKEN, make_settings, running_service
-from tests.test_capture import inbound
+from tests.support.capture import inbound
+from tests.support.service import API_TOKEN, make_settings, running_service
 from usecases.capture import capture
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}

@@ -4,86 +4,28 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from config.business import parse_config
 from domain.clock import ManualClock
-from storage.models import Lead, LeadEvent, Manager, OutboxMessage
-from tests.test_capture import inbound
+from storage.models import LeadEvent
+from tests.support.capture import inbound
+from tests.support.team import (
+    HEAD,
+    JUNIOR,
+    MONDAY_10,
+    SENIOR,
+    TEAM_CONFIG,
+    lead_row,
+    manager_ids,
+    sent_to,
+)
 from usecases import assignment, work
 from usecases.assignment import Verdict
 from usecases.capture import capture
 from usecases.context import AppContext
-from usecases.team import reconcile_team, set_paused
+from usecases.team import set_paused
 from usecases.timers import check_timers
-
-HEAD, SENIOR, JUNIOR = 900, 101, 102
-MONDAY_10 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
-
-TEAM_CONFIG = {
-    "company": {"timezone": "UTC", "working_hours": {"mon-fri": "09:00-18:00"}},
-    "sla": {
-        "first_response": "30m",
-        "first_response_reminder": "20m",
-        "accept_timeout": "5m",
-        "max_passes": 2,
-        "stage_limits": {"contacted": "1d"},
-    },
-    "team": {
-        "heads": [{"telegram_id": HEAD, "name": "Head"}],
-        "managers": [
-            {
-                "telegram_id": SENIOR,
-                "name": "Sergey",
-                "level": "senior",
-                "capacity": 5,
-                "timezone": "UTC",
-                "working_hours": {"mon-fri": "09:00-18:00"},
-            },
-            {
-                "telegram_id": JUNIOR,
-                "name": "Julia",
-                "level": "junior",
-                "capacity": 5,
-                "timezone": "UTC",
-                "working_hours": {"mon-fri": "09:00-18:00"},
-            },
-        ],
-    },
-    "lead_classes": [
-        {"name": "big", "min_level": "senior", "priority": 10, "when": {"words": ["тендер"]}},
-        {"name": "standard"},
-    ],
-}
-
-
-@pytest.fixture
-async def team(ctx: AppContext, clock: ManualClock) -> AppContext:
-    ctx.config = parse_config(TEAM_CONFIG)
-    clock.set(MONDAY_10)
-    await reconcile_team(ctx)
-    return ctx
-
-
-async def lead_row(ctx: AppContext, lead_id: int) -> Lead:
-    async with ctx.db.session_factory() as session:
-        lead = await session.get(Lead, lead_id)
-        assert lead is not None
-        return lead
-
-
-async def manager_ids(ctx: AppContext) -> dict[int, int]:
-    async with ctx.db.session_factory() as session:
-        return {m.telegram_id: m.id for m in await session.scalars(select(Manager))}
-
-
-async def sent_to(ctx: AppContext, chat: int, purpose: str | None = None) -> list[OutboxMessage]:
-    async with ctx.db.session_factory() as session:
-        statement = select(OutboxMessage).where(OutboxMessage.chat_id == str(chat))
-        if purpose:
-            statement = statement.where(OutboxMessage.purpose == purpose)
-        return list(await session.scalars(statement.order_by(OutboxMessage.id)))
 
 
 async def events(ctx: AppContext, lead_id: int) -> list[LeadEvent]:

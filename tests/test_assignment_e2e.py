@@ -12,7 +12,7 @@ from sqlalchemy import select
 from config.business import parse_config
 from storage.models import Lead, LeadEvent
 from tests.emulator.telegram import TelegramEmulator
-from tests.service import TOKEN, make_settings, running_service
+from tests.support.service import TOKEN, make_settings, running_service
 
 HEAD, SENIOR, JUNIOR, CUSTOMER, BIG_CUSTOMER = 900, 101, 102, 5001, 5002
 ALWAYS = {"mon-sun": "00:00-00:00"}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from config.business import parse_config
 from storage.models import Complaint, Manager
 from tests.emulator.telegram import TelegramEmulator
-from tests.service import TOKEN, make_settings, running_service
+from tests.support.service import TOKEN, make_settings, running_service
 
 HEAD, MANAGER, CUSTOMER = 900, 101, 5001
 ALWAYS = {"mon-sun": "00:00-00:00"}

@@ -9,43 +9,11 @@ from sqlalchemy import func, select
 
 from config.business import parse_config
 from domain.clock import ManualClock
-from domain.inbound import Attachment, InboundEdit, InboundMessage, Sender
+from domain.inbound import Attachment, InboundEdit
 from storage.models import ChannelIdentity, Contact, Lead, LeadEvent, Message, OutboxMessage
+from tests.support.capture import inbound
 from usecases.capture import Outcome, apply_edit, capture, set_blocked
 from usecases.context import AppContext
-
-
-def inbound(
-    user: int = 1,
-    message: int = 1,
-    text: str = "Здравствуйте, нужна цена",
-    *,
-    receipt: str | None = None,
-    name: str = "Анна",
-    language: str | None = "ru",
-    phone: str | None = None,
-    channel: str = "telegram",
-    source: str | None = None,
-    is_start: bool = False,
-    attachments: tuple[Attachment, ...] = (),
-) -> InboundMessage:
-    return InboundMessage(
-        channel=channel,
-        sender=Sender(
-            external_id=str(user),
-            chat_id=str(user),
-            display_name=name,
-            username=f"user{user}",
-            language=language,
-            phone=phone,
-        ),
-        external_message_id=f"{user}:{message}",
-        text=text,
-        receipt_key=receipt,
-        source=source,
-        is_start=is_start,
-        attachments=attachments,
-    )
 
 
 async def count(ctx: AppContext, model: type) -> int:

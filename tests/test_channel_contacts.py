@@ -14,7 +14,7 @@ from domain.inbound import InboundMessage, Sender
 from handlers.telegram.head import _contact_ref
 from storage.models import ChannelIdentity, Contact, Lead, LeadEvent, Message
 from tests.emulator.telegram import TelegramEmulator
-from tests.service import TOKEN, make_settings, running_service
+from tests.support.service import TOKEN, make_settings, running_service
 from usecases.capture import capture
 from usecases.contacts import ContactRef, MergeOutcome, merge_contacts
 from usecases.context import AppContext

@@ -6,96 +6,36 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from email import message_from_bytes
-from email.message import EmailMessage, Message
-from email.policy import default as default_policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import aioimaplib
 import pytest
-from aiosmtpd.smtp import SMTP as SmtpProtocol
 from sqlalchemy import func, select
 
 from channels.email.normalise import Skip, inbound_from_mail, sender_of, text_of
 from channels.email.parse import decode_bytes, header_text, parse_mail, trim_quoted
 from channels.email.poller import ImapConfig, ImapPoller
 from channels.email.sender import EmailSender, SmtpConfig
-from config.business import Config, parse_config
+from config.business import Config
 from config.settings import Settings
 from storage.channel_models import MailboxState
 from storage.models import Contact, DeadLetter, Lead
 from storage.models import Message as StoredMessage
-from tests.service import make_settings, running_service
+from tests.support.channels import HEAD
+from tests.support.env import CORPUS
+from tests.support.mail import SmtpServer
+from tests.support.service import make_settings, running_service, wait_until
 from usecases.context import AppContext
 from usecases.ports import SendStatus
 from usecases.work import Verdict, reply
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 IMAP_URL = os.environ.get(
     "LEADKEEPER_TEST_IMAP_URL", "imap://leadkeeper:leadkeeper@127.0.0.1:10143"
 )
-HEAD = 500
-
-
-async def wait_until(
-    predicate: Callable[[], Awaitable[bool]],
-    timeout: float = 15.0,  # noqa: ASYNC109
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
-class SmtpServer:
-    """aiosmtpd in the test's own event loop on a random loopback port; keeps every mail.
-    `refuse` queues answers to the next RCPT commands (e.g. "550 no such user")."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-        self.refuse: list[str] = []
-        self.port = 0
-        self._server: asyncio.base_events.Server | None = None
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if self.refuse:
-            return self.refuse.pop(0)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
-        return "250 Message accepted for delivery"
-
-    async def __aenter__(self) -> SmtpServer:
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: SmtpProtocol(self, hostname="smtp.test", loop=loop), "127.0.0.1", 0
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        assert self._server is not None
-        self._server.close()
-
-    async def wait_for(self, count: int, timeout: float = 15.0) -> list[Message]:  # noqa: ASYNC109
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"expected {count} mails, got {len(self.messages)}")
-            await asyncio.sleep(0.02)
-        return list(self.messages)
 
 
 # ----------------------------------------------------------------------- Dovecot (IMAP)
@@ -169,26 +109,6 @@ def mailbox() -> Mailbox:
             "`scripts/dovecot-test.sh start` (needs apt-get install -y dovecot-imapd)"
         )
     return Mailbox(IMAP_URL)
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpServer]:
-    async with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def team_config() -> Config:
-    return parse_config(
-        {
-            "company": {
-                "name": "Acme",
-                "timezone": "UTC",
-                "working_hours": {"mon-sun": "00:00-00:00"},
-            },
-            "team": {"heads": [{"telegram_id": HEAD, "name": "Olga", "language": "en"}]},
-        }
-    )
 
 
 def mail(

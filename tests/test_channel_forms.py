@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import aiohttp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 
 from channels.forms.normalise import (
     BadForm,
@@ -23,72 +21,25 @@ from channels.forms.normalise import (
     inbound_from_form,
 )
 from channels.forms.ratelimit import RateLimiter
-from config.business import Config, parse_config
+from config.business import Config
 from domain.inbound import InboundMessage, Sender
 from storage.models import ChannelIdentity, Contact, Lead, Message, OutboxMessage
-from tests.service import make_settings, running_service
-from tests.test_channel_email import SmtpServer, wait_until
+from tests.support.channels import HEAD
+from tests.support.env import CORPUS
+from tests.support.forms import TOKEN, URL, all_rows, count, form_settings
+from tests.support.mail import SmtpServer
+from tests.support.service import running_service, wait_until
 from usecases.capture import capture
 from usecases.work import Verdict, reply
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-TOKEN = "form-token-123"
-HEAD = 500
-URL = "/intake/form"
-
-
-@pytest.fixture
-def team_config() -> Config:
-    return parse_config(
-        {
-            "company": {
-                "name": "Acme",
-                "timezone": "UTC",
-                "working_hours": {"mon-sun": "00:00-00:00"},
-                "default_region": "RU",
-            },
-            "team": {"heads": [{"telegram_id": HEAD, "name": "Olga", "language": "en"}]},
-        }
-    )
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpServer]:
-    async with SmtpServer() as server:
-        yield server
-
-
-def form_settings(database_url: str, smtp: SmtpServer | None = None, **overrides: object):  # type: ignore[no-untyped-def]
-    values: dict[str, object] = {"forms_token": TOKEN, "forms_rate_limit": 1000}
-    if smtp is not None:
-        values.update(
-            smtp_host="127.0.0.1",
-            smtp_port=smtp.port,
-            smtp_security="none",
-            email_from="Acme Sales <sales@acme.example>",
-        )
-    values.update(overrides)
-    return make_settings(database_url, None, **values)
-
-
-async def count(service, model) -> int:  # type: ignore[no-untyped-def]
-    async with service.ctx.db.session_factory() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-async def all_rows(service, model) -> list:  # type: ignore[no-untyped-def]
-    async with service.ctx.db.session_factory() as session:
-        return list(await session.scalars(select(model).order_by(model.id)))
-
 
 # ----------------------------------------------------------------------------- end to end
 
 
 async def test_json_and_tilda_forms_become_leads_and_a_reply_goes_by_email(
-    database_url: str, team_config: Config, smtp: SmtpServer
+    database_url: str, forms_team_config: Config, smtp: SmtpServer
 ) -> None:
     settings = form_settings(database_url, smtp)
-    async with running_service(settings, team_config) as service:
+    async with running_service(settings, forms_team_config) as service:
         base = f"http://127.0.0.1:{service.port}"
         async with aiohttp.ClientSession() as http:
             body = {
@@ -154,9 +105,9 @@ async def test_json_and_tilda_forms_become_leads_and_a_reply_goes_by_email(
 
 
 async def test_test_ping_honeypot_and_duplicates_make_no_lead(
-    database_url: str, team_config: Config
+    database_url: str, forms_team_config: Config
 ) -> None:
-    async with running_service(form_settings(database_url), team_config) as service:
+    async with running_service(form_settings(database_url), forms_team_config) as service:
         base = f"http://127.0.0.1:{service.port}{URL}?token={TOKEN}"
         form = {"Content-Type": "application/x-www-form-urlencoded"}
         async with aiohttp.ClientSession() as http:
@@ -183,12 +134,12 @@ async def test_test_ping_honeypot_and_duplicates_make_no_lead(
 
 
 async def test_tokens_sizes_malformed_bodies_cors_and_rate_limit(
-    database_url: str, team_config: Config
+    database_url: str, forms_team_config: Config
 ) -> None:
     settings = form_settings(
         database_url, forms_rate_limit=12, forms_allowed_origins="https://shop.example"
     )
-    async with running_service(settings, team_config) as service:
+    async with running_service(settings, forms_team_config) as service:
         url = f"http://127.0.0.1:{service.port}{URL}"
         good = {"X-Leadkeeper-Token": TOKEN}
         async with aiohttp.ClientSession() as http:
@@ -250,9 +201,9 @@ async def test_tokens_sizes_malformed_bodies_cors_and_rate_limit(
 
 
 async def test_one_contact_one_open_lead_across_telegram_and_a_form(
-    database_url: str, team_config: Config
+    database_url: str, forms_team_config: Config
 ) -> None:
-    async with running_service(form_settings(database_url), team_config) as service:
+    async with running_service(form_settings(database_url), forms_team_config) as service:
         # The customer shares his phone in Telegram (the contact button) ...
         telegram = InboundMessage(
             channel="telegram",
@@ -291,12 +242,14 @@ def _corpus_forms() -> list[Path]:
     return sorted(CORPUS.glob("form_*")) if CORPUS.is_dir() else []
 
 
-async def test_every_form_in_the_corpus_is_accepted(database_url: str, team_config: Config) -> None:
+async def test_every_form_in_the_corpus_is_accepted(
+    database_url: str, forms_team_config: Config
+) -> None:
     if not CORPUS.is_dir():
         pytest.skip(f"shared corpus not found at {CORPUS}")
     files = _corpus_forms()
     assert files, "no form_* files in the corpus"
-    async with running_service(form_settings(database_url), team_config) as service:
+    async with running_service(form_settings(database_url), forms_team_config) as service:
         url = f"http://127.0.0.1:{service.port}{URL}?token={TOKEN}"
         async with aiohttp.ClientSession() as http:
             for path in files:
@@ -388,12 +341,6 @@ def test_rate_limiter_window_and_memory_bound() -> None:
 # ----------------------------------------------------------------------------------- fuzz
 
 
-@pytest.fixture
-async def form_service(database_url: str, team_config: Config) -> AsyncIterator[str]:
-    async with running_service(form_settings(database_url), team_config) as service:
-        yield f"http://127.0.0.1:{service.port}"
-
-
 _CONTENT_TYPES = st.sampled_from(
     [
         "application/json",
@@ -462,8 +409,8 @@ async def test_random_bodies_and_headers_never_break_the_form_endpoint(
             assert response.status == 200
 
 
-async def test_many_submissions_at_once(database_url: str, team_config: Config) -> None:
-    async with running_service(form_settings(database_url), team_config) as service:
+async def test_many_submissions_at_once(database_url: str, forms_team_config: Config) -> None:
+    async with running_service(form_settings(database_url), forms_team_config) as service:
         url = f"http://127.0.0.1:{service.port}{URL}?token={TOKEN}"
         async with aiohttp.ClientSession() as http:
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,35 +16,20 @@ from sqlalchemy import func, select
 
 from channels.vk.normalise import Skip, inbound_from_event, parse_event
 from channels.vk.sender import VkApi, VkSender, random_id_for, result_of
-from config.business import Config, parse_config
+from config.business import Config
 from config.settings import Settings
 from storage.models import ChannelIdentity, Contact, Lead, Message, OutboxMessage
 from tests.emulator.vk import VkEmulator
-from tests.service import make_settings, running_service
-from tests.test_channel_email import wait_until
+from tests.support.channels import HEAD
+from tests.support.env import CORPUS
+from tests.support.service import make_settings, running_service, wait_until
 from usecases.ports import SendStatus
 from usecases.work import Verdict, reply
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 TOKEN = "vk1.a.group-token"
 SECRET = "callback-secret"
 CONFIRMATION = "a1b2c3d4"
-HEAD = 500
 URL = "/vk/callback"
-
-
-@pytest.fixture
-def team_config() -> Config:
-    return parse_config(
-        {
-            "company": {
-                "name": "Acme",
-                "timezone": "UTC",
-                "working_hours": {"mon-sun": "00:00-00:00"},
-            },
-            "team": {"heads": [{"telegram_id": HEAD, "name": "Olga", "language": "en"}]},
-        }
-    )
 
 
 @pytest.fixture

@@ -6,88 +6,25 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
 
 from channels.whatsapp.normalise import BadEvent, parse_webhook
 from channels.whatsapp.sender import result_of
-from config.business import Config, parse_config
-from config.settings import Settings
+from config.business import Config
 from domain.clock import ManualClock
 from storage.models import Contact, Lead, LeadEvent, Message, OutboxMessage
 from tests.emulator.whatsapp import WhatsAppEmulator, sign
-from tests.service import make_settings, running_service
-from tests.test_channel_email import wait_until
+from tests.support.channels import HEAD
+from tests.support.env import CORPUS
+from tests.support.service import running_service, wait_until
+from tests.support.whatsapp import APP_SECRET, CUSTOMER, URL, VERIFY, count, post, rows, wa_settings
 from usecases.ports import SendStatus
 from usecases.work import Verdict, reply
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-TOKEN = "EAAG-access-token"
-APP_SECRET = "meta-app-secret"
-VERIFY = "verify-me"
-HEAD = 500
-URL = "/whatsapp/webhook"
-CUSTOMER = "79001234567"
-
-
-@pytest.fixture
-def team_config() -> Config:
-    return parse_config(
-        {
-            "company": {
-                "name": "Acme",
-                "timezone": "UTC",
-                "working_hours": {"mon-sun": "00:00-00:00"},
-            },
-            "team": {"heads": [{"telegram_id": HEAD, "name": "Olga", "language": "en"}]},
-        }
-    )
-
-
-@pytest.fixture
-async def wa() -> AsyncIterator[WhatsAppEmulator]:
-    async with WhatsAppEmulator(TOKEN) as emulator:
-        yield emulator
-
-
-def wa_settings(database_url: str, wa: WhatsAppEmulator, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "whatsapp_token": TOKEN,
-        "whatsapp_phone_number_id": wa.phone_number_id,
-        "whatsapp_app_secret": APP_SECRET,
-        "whatsapp_verify_token": VERIFY,
-        "whatsapp_api_base": wa.base_url,
-        "whatsapp_api_version": wa.version,
-    }
-    values.update(overrides)
-    return make_settings(database_url, None, **values)
-
-
-async def rows(service: Any, model: type) -> list[Any]:
-    async with service.ctx.db.session_factory() as session:
-        return list(await session.scalars(select(model).order_by(model.id)))
-
-
-async def count(service: Any, model: type) -> int:
-    async with service.ctx.db.session_factory() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-async def post(
-    http: aiohttp.ClientSession, url: str, webhook: Any, *, secret: str | None = APP_SECRET
-) -> int:
-    body = webhook if isinstance(webhook, bytes) else json.dumps(webhook).encode()
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers["X-Hub-Signature-256"] = sign(body, secret)
-    async with http.post(url, data=body, headers=headers) as response:
-        return response.status
 
 
 async def test_handshake_message_reply_and_delivery_statuses(

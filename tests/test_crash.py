@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from tests.emulator.telegram import TelegramEmulator
-from tests.scale_support import (
+from tests.support.scale import (
     TOKEN,
     Db,
     ServiceProcess,

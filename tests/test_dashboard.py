@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -15,42 +14,14 @@ from app.runtime import Service
 from config.business import parse_config
 from domain.clock import ManualClock
 from storage.models import Complaint, OutboxMessage
-from tests.service import API_TOKEN, make_settings, running_service
-from tests.test_assignment import MONDAY_10, SENIOR, TEAM_CONFIG
-from tests.test_capture import inbound
-from usecases import assignment, work
+from tests.support.capture import inbound
+from tests.support.dashboard import PASSWORD, seed
+from tests.support.service import API_TOKEN, make_settings, running_service
+from tests.support.team import MONDAY_10, TEAM_CONFIG
 from usecases.capture import capture
-from usecases.complaints import open_from_customer
 from usecases.report_load import period_of, report_as_json
 
-PASSWORD = "correct horse battery staple"
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
-
-
-async def seed(service: Service, clock: ManualClock) -> dict[str, int]:
-    """Three leads: Мария's (answered, then won), Пётр's from VK (open), Анна's complaint."""
-    ctx = service.ctx
-    # The service hands leads out from its own loop; the history here needs it at once.
-    ctx.distribute_after_capture = True
-    maria = await capture(ctx, inbound(user=1, name="Мария Иванова", text="Нужен тендер на окна"))
-    clock.advance(timedelta(minutes=1))
-    assert await assignment.accept(ctx, maria.lead_id, SENIOR) is assignment.Verdict.DONE
-    clock.advance(timedelta(minutes=4))
-    await work.reply(ctx, maria.lead_id, SENIOR, "Здравствуйте, Мария! Пришлём расчёт.")
-    await capture(ctx, inbound(user=1, message=2, name="Мария Иванова", text="Спасибо, ждём"))
-    clock.advance(timedelta(minutes=10))
-    await work.close(ctx, maria.lead_id, SENIOR, "won")
-    petr = await capture(ctx, inbound(user=2, name="Пётр", channel="vk", text="Цена?"))
-    anna = await capture(ctx, inbound(user=3, name="Анна <script>", text="Алло"))
-    complaint = await open_from_customer(ctx, "telegram", "3", "Мне нагрубили")
-    assert complaint is not None
-    clock.advance(timedelta(minutes=5))
-    return {
-        "maria": maria.lead_id,
-        "petr": petr.lead_id,
-        "anna": anna.lead_id,
-        "complaint": complaint,
-    }
 
 
 @pytest.fixture

@@ -24,9 +24,9 @@ import pytest
 
 from config.business import parse_config
 from domain.clock import ManualClock
-from tests.service import make_settings, running_service
-from tests.test_assignment import MONDAY_10, TEAM_CONFIG
-from tests.test_dashboard import PASSWORD, seed
+from tests.support.dashboard import PASSWORD, seed
+from tests.support.service import make_settings, running_service
+from tests.support.team import MONDAY_10, TEAM_CONFIG
 
 CHROMIUM = os.environ.get("CHROMIUM") or next(
     (path for name in ("chromium", "chromium-browser") if (path := shutil.which(name))), None

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - fixtures imported from test_channel_forms
 """The hardened door in front of every body: hostile and unlucky input gets a 4xx with a
 reason, never a 5xx, and what is valid is still captured, with its text intact."""
 
@@ -20,15 +19,8 @@ from channels.telegram.webhook import add_routes as add_telegram_routes
 from config.business import Config
 from handlers.http.server import create_app
 from storage.models import Contact, Message
-from tests.service import running_service
-from tests.test_channel_forms import (  # noqa: F401 - fixtures
-    TOKEN,
-    URL,
-    all_rows,
-    form_service,
-    form_settings,
-    team_config,
-)
+from tests.support.forms import TOKEN, URL, all_rows, form_settings
+from tests.support.service import running_service
 from usecases.context import AppContext
 
 
@@ -85,11 +77,11 @@ async def test_telegram_webhook_deep_nesting_surrogates_and_encodings(ctx: AppCo
 
 @pytest.mark.parametrize("charset", ["windows-1251", "koi8-r"])
 async def test_form_in_a_legacy_charset_keeps_its_cyrillic(
-    database_url: str, team_config: Config, charset: str
+    database_url: str, forms_team_config: Config, charset: str
 ) -> None:
     fields = {"name": "Анна Петрова", "phone": "+7 900 765-43-21", "comment": "Нужны окна"}
     body = "&".join(f"{k}={quote(v, encoding=charset)}" for k, v in fields.items())
-    async with running_service(form_settings(database_url), team_config) as service:
+    async with running_service(form_settings(database_url), forms_team_config) as service:
         async with aiohttp.ClientSession() as http:
             async with http.post(
                 f"http://127.0.0.1:{service.port}{URL}",

@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.clock import ManualClock
-from tests.test_assignment import HEAD, sent_to, team  # noqa: F401  (the fixture)
-from tests.test_capture import inbound
+from tests.support.capture import inbound
+from tests.support.team import HEAD, sent_to
 from usecases.capture import capture
 from usecases.complaints import escalate_overdue, open_from_customer
 from usecases.context import AppContext
 
 
 async def test_overdue_complaint_reaches_the_head_once(
-    team: AppContext,  # noqa: F811
+    team: AppContext,
     clock: ManualClock,
 ) -> None:
     await capture(team, inbound(61, text="Добрый день"))

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from config.business import parse_config
 from domain.clock import ManualClock
 from storage.models import Complaint, FollowupStep, Lead
-from tests.test_assignment import HEAD, TEAM_CONFIG, lead_row, manager_ids, sent_to
-from tests.test_capture import inbound
+from tests.support.capture import inbound
+from tests.support.team import HEAD, TEAM_CONFIG, lead_row, manager_ids, sent_to
 from usecases import assignment, work
 from usecases.assignment import Verdict
 from usecases.capture import capture

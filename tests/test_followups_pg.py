@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select
 
 from storage.db import create_engine
 from storage.models import ChannelIdentity, Contact, FollowupStep, Lead, LeadEvent, OutboxMessage
-from tests.conftest import PG_SKIP, PG_URL
+from tests.support.env import PG_SKIP, PG_URL
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 10_000

@@ -17,7 +17,7 @@ from domain.clock import ManualClock
 from storage.db import create_engine
 from storage.models import InboundUpdate
 from tests.emulator.telegram import TelegramEmulator
-from tests.service import TOKEN, make_settings, running_service
+from tests.support.service import TOKEN, make_settings, running_service
 from usecases.context import AppContext
 from usecases.inbound_retry import MAX_ATTEMPTS, backoff
 from usecases.inbox import store_inbound

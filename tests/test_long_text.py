@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - fixtures imported from test_channel_whatsapp
 """A signed WhatsApp message with one 160 KB unbroken word is captured quickly: no
 quadratic regex on the way (normalisation, complaint words, amounts, log scrubbing)."""
 
@@ -13,16 +12,8 @@ import pytest
 from config.logs import MAX_FIELD, ScrubFilter, scrub
 from storage.models import Lead
 from tests.emulator.whatsapp import WhatsAppEmulator
-from tests.service import running_service
-from tests.test_channel_whatsapp import (  # noqa: F401 - fixtures
-    CUSTOMER,
-    URL,
-    count,
-    post,
-    team_config,
-    wa,
-    wa_settings,
-)
+from tests.support.service import running_service
+from tests.support.whatsapp import CUSTOMER, URL, count, post, wa_settings
 
 
 @pytest.mark.parametrize("word", ["a", "а", "1", "1 ", "x@"])

@@ -10,7 +10,7 @@ from channels.email.normalise import Skip, inbound_from_mail
 from channels.email.parse import parse_mail
 from channels.email.sender import EmailSender, SmtpConfig
 from storage.models import Lead, OutboxMessage
-from tests.test_channel_email import SmtpServer
+from tests.support.mail import SmtpServer
 from usecases.capture import capture
 from usecases.context import AppContext
 

@@ -16,8 +16,8 @@ from config.business import Config
 from domain.clock import SystemClock
 from storage.models import ChannelIdentity, OutboxMessage
 from tests.emulator.telegram import TelegramEmulator
-from tests.service import TOKEN, make_settings, running_service
-from tests.test_capture import inbound
+from tests.support.capture import inbound
+from tests.support.service import TOKEN, make_settings, running_service
 from usecases.capture import capture
 from usecases.context import AppContext
 from usecases.delivery import OutboxDelivery

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from config.business import ConfigError, parse_config
 from domain.clock import ManualClock
 from storage.models import OutboxMessage
-from tests.test_assignment import (
+from tests.support.capture import inbound
+from tests.support.team import (
     HEAD,
     JUNIOR,
     MONDAY_10,
@@ -21,7 +22,6 @@ from tests.test_assignment import (
     lead_row,
     manager_ids,
 )
-from tests.test_capture import inbound
 from usecases import assignment, work
 from usecases.assignment import Verdict
 from usecases.capture import capture

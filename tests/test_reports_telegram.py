@@ -15,8 +15,8 @@ from config.business import Config, parse_config
 from domain.clock import ManualClock
 from storage.models import OutboxMessage
 from tests.emulator.telegram import TelegramEmulator, UploadedFile
-from tests.service import TOKEN, make_settings, running_service
-from tests.test_capture import inbound
+from tests.support.capture import inbound
+from tests.support.service import TOKEN, make_settings, running_service
 from usecases.capture import capture
 from usecases.context import AppContext
 from usecases.team import reconcile_team

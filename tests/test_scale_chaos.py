@@ -14,19 +14,17 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_SKIP, PG_URL
 from tests.emulator.telegram import TelegramEmulator
-from tests.scale_support import (
+from tests.support.env import PG_SKIP, PG_URL
+from tests.support.scale import (
     TOKEN,
     Db,
     PostStats,
     free_port,
-    fresh_database,
     post_updates,
     service_env,
     services,
@@ -46,12 +44,6 @@ MANAGERS = [941_000_100 + index for index in range(6)]
 # The client gives up after 1.5 s; a "timeout" answer is held for 2.5 s (delivered first).
 CLIENT_TIMEOUT = "1.5"
 HELD_ANSWER = 2.5
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    async with fresh_database() as url:
-        yield url
 
 
 def text_of(payload: object) -> str:

@@ -18,9 +18,9 @@ import aiohttp
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_SKIP, PG_URL
 from tests.emulator.telegram import TelegramEmulator
-from tests.scale_support import (
+from tests.support.env import PG_SKIP, PG_URL
+from tests.support.scale import (
     Db,
     free_port,
     fresh_database,

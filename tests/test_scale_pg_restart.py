@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from tests.emulator.telegram import TelegramEmulator
-from tests.scale_support import (
+from tests.support.scale import (
     TOKEN,
     Db,
     OwnPostgres,

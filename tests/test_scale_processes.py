@@ -14,7 +14,6 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,13 +22,12 @@ from config.business import parse_config
 from domain.clock import SystemClock
 from storage.db import create_engine, create_session_factory
 from storage.uow import Database
-from tests.conftest import PG_SKIP, PG_URL
 from tests.emulator.telegram import TelegramEmulator
-from tests.scale_support import (
+from tests.support.env import PG_SKIP, PG_URL
+from tests.support.scale import (
     TOKEN,
     Db,
     free_port,
-    fresh_database,
     post_updates,
     service_env,
     services,
@@ -49,12 +47,6 @@ HEAD = 910_000_001
 MANAGERS = [910_000_100 + index for index in range(12)]
 FIRST_CUSTOMER = 920_000_000
 RESTART_AFTER = 3.0
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    async with fresh_database() as url:
-        yield url
 
 
 async def test_two_web_two_workers_sigkill_loses_and_doubles_nothing(

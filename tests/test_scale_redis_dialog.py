@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_SKIP, PG_URL, REDIS_URL
 from tests.emulator.telegram import TelegramEmulator
-from tests.scale_support import (
+from tests.support.env import PG_SKIP, PG_URL, REDIS_SKIP, REDIS_URL
+from tests.support.scale import (
     TOKEN,
     Db,
     free_port,
-    fresh_database,
     post_updates,
     service_env,
     services,
@@ -36,14 +34,7 @@ from tests.scale_support import (
 )
 
 pytestmark = pytest.mark.skipif(PG_URL is None, reason=PG_SKIP)
-REDIS_SKIP = "Redis tests need LEADKEEPER_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)"
 ANSWER = "Добрый день! Замерщик приедет завтра в 10:00."
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    async with fresh_database() as url:
-        yield url
 
 
 @pytest.mark.parametrize(

@@ -7,21 +7,19 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.conftest import PG_SKIP, PG_URL
 from tests.emulator.telegram import TelegramEmulator
-from tests.scale_support import (
+from tests.support.env import PG_SKIP, PG_URL
+from tests.support.scale import (
     TOKEN,
     WEBHOOK_SECRET,
     Db,
     free_port,
-    fresh_database,
     post_updates,
     service_env,
     services,
@@ -37,12 +35,6 @@ CUSTOMERS = 60
 FIRST_CUSTOMER = 950_000_000
 HEAD = 951_000_001
 MANAGERS = [951_000_100 + index for index in range(4)]
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    async with fresh_database() as url:
-        yield url
 
 
 async def post_once(url: str, updates: list[dict[str, Any]], answers: dict[int, int]) -> None:

@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_SKIP, PG_URL
 from tests.emulator.telegram import TelegramEmulator
-from tests.scale_support import (
+from tests.support.env import PG_SKIP, PG_URL
+from tests.support.scale import (
     TOKEN,
     Db,
     free_port,
-    fresh_database,
     post_updates,
     service_env,
     services,
@@ -34,12 +32,6 @@ FIRST_CUSTOMER = 960_000_000
 HEAD = 961_000_001
 MANAGERS = [961_000_100 + index for index in range(4)]
 TAKEOVER = 15.0
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    async with fresh_database() as url:
-        yield url
 
 
 async def test_a_killed_workers_claims_are_taken_over_within_seconds(

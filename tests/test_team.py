@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.clock import ManualClock
-from tests.test_assignment import HEAD, JUNIOR, SENIOR, team  # noqa: F401 - fixture
-from tests.test_capture import inbound
+from tests.support.capture import inbound
+from tests.support.team import HEAD, JUNIOR, SENIOR
 from usecases.capture import capture
 from usecases.context import AppContext
 from usecases.staff_views import team_text
@@ -20,7 +20,7 @@ from usecases.team import (
 )
 
 
-async def test_invite_is_single_use_and_expires(team: AppContext, clock: ManualClock) -> None:  # noqa: F811
+async def test_invite_is_single_use_and_expires(team: AppContext, clock: ManualClock) -> None:
     assert await create_invite(team, SENIOR, "middle") is None  # only heads invite
     token = await create_invite(team, HEAD, "middle")
     assert token
@@ -36,7 +36,7 @@ async def test_invite_is_single_use_and_expires(team: AppContext, clock: ManualC
 
 
 async def test_team_shows_load_and_state_and_deactivation_works(
-    team: AppContext,  # noqa: F811
+    team: AppContext,
 ) -> None:
     await capture(team, inbound(user=1))
     await set_paused(team, JUNIOR, True)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from config.business import Config
 from storage.models import ChannelIdentity, Contact, InboundUpdate, Lead, Message
 from tests.emulator.telegram import TelegramEmulator
-from tests.service import TOKEN, make_settings, running_service
+from tests.support.service import TOKEN, make_settings, running_service
 
 
 @pytest.fixture

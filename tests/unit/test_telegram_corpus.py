@@ -10,8 +10,8 @@ import pytest
 from aiogram.types import Update
 
 from channels.telegram.normalise import Skip, inbound_from_message, repair_raw_update
+from tests.support.env import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 MISSING = f"the shared payload corpus is absent ({CORPUS})"
 
 # Bot API payloads from the official docs that predate fields aiogram requires and that

@@ -29,9 +29,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from storage.db import create_engine
-from tests.conftest import PG_SKIP, PG_URL, PostgresDatabases
+from tests.support.env import PG_SKIP, PG_URL, PostgresDatabases
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:TEST"
 WEBHOOK_SECRET = "scale-webhook-secret"
 
@@ -44,7 +44,7 @@ def _pg() -> PostgresDatabases:
         pytest.skip(PG_SKIP)
     if _databases is None:
         _databases = PostgresDatabases(PG_URL)
-        # Its own template: conftest's helper keeps one per process under another name.
+        # Its own template: the database_url fixture's keeps one per process under another name.
         _databases._template = f"lk_scale_template_{os.getpid()}"
         atexit.register(_drop_template, _databases._template)
     return _databases

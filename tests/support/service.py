@@ -1,8 +1,11 @@
-"""Run the real service in-process against the Telegram emulator, for end-to-end tests."""
+"""Run the real service in-process (against the Telegram emulator, or with no Telegram at
+all), for end-to-end tests, and wait a bounded time for what it does."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -39,3 +42,14 @@ async def running_service(
         yield service
     finally:
         await service.stop()
+
+
+async def wait_until(
+    predicate: Callable[[], Awaitable[bool]],
+    timeout: float = 15.0,  # noqa: ASYNC109
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
