@@ -3,7 +3,6 @@ for the anonymous, filters and search, a lead's conversation, complaints, team, 
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -15,7 +14,7 @@ from config.business import parse_config
 from domain.clock import ManualClock
 from storage.models import Complaint, OutboxMessage
 from tests.support.capture import inbound
-from tests.support.dashboard import PASSWORD, seed
+from tests.support.dashboard import PASSWORD, csrf_of, seed, session, sign_in
 from tests.support.service import API_TOKEN, make_settings, running_service
 from tests.support.team import MONDAY_10, TEAM_CONFIG
 from usecases.capture import capture
@@ -35,30 +34,6 @@ async def dashboard(
     async with running_service(settings, parse_config(TEAM_CONFIG), clock=clock) as service:
         ids = await seed(service, clock)
         yield f"http://127.0.0.1:{service.port}", ids, service
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
-
-
-async def sign_in(http: aiohttp.ClientSession, base: str) -> str:
-    async with http.get(f"{base}/dashboard/login") as response:
-        token = csrf_of(await response.text())
-    async with http.post(
-        f"{base}/dashboard/login",
-        data={"csrf": token, "password": PASSWORD, "next": "/dashboard/leads"},
-        allow_redirects=False,
-    ) as response:
-        assert response.status == 303 and response.headers["Location"] == "/dashboard/leads"
-    async with http.get(f"{base}/dashboard/complaints") as response:
-        return csrf_of(await response.text())
-
-
-def session() -> aiohttp.ClientSession:
-    # aiohttp keeps no cookies for bare IP addresses unless told to.
-    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
 
 
 async def test_anonymous_visitors_see_nothing_and_change_nothing(dashboard) -> None:  # type: ignore[no-untyped-def]

@@ -17,9 +17,8 @@ from domain.clock import SystemClock
 from storage.db import create_engine, create_session_factory
 from storage.models import InboundUpdate
 from storage.uow import Database
-from tests.service import make_settings, running_service
-from tests.test_dashboard import PASSWORD, csrf_of, session, sign_in
-from tests.test_inbox_backoff import CONFIG
+from tests.support.dashboard import PASSWORD, csrf_of, session, sign_in
+from tests.support.service import make_settings, running_service
 from texts import Texts
 from usecases.context import AppContext
 from usecases.inbox import failed_payloads, retry_failed, store_inbound
@@ -27,6 +26,15 @@ from usecases.monitoring import prometheus_text
 from workers.inbox import InboxWorker
 
 ROOT = Path(__file__).resolve().parents[1]
+
+ALWAYS = {"mon-sun": "00:00-00:00"}
+CONFIG = {
+    "company": {"timezone": "UTC", "working_hours": ALWAYS},
+    "team": {
+        "heads": [{"telegram_id": 900, "name": "Head"}],
+        "managers": [{"telegram_id": 101, "name": "Julia", "working_hours": ALWAYS}],
+    },
+}
 
 
 async def _refuses(payload: str) -> None:

@@ -36,7 +36,7 @@ from yarl import URL
 from tests.emulator.telegram import TelegramEmulator
 from tests.emulator.vk import VkEmulator
 from tests.emulator.whatsapp import WhatsAppEmulator, sign
-from tests.scale_support import (
+from tests.support.scale import (
     TOKEN,
     WEBHOOK_SECRET,
     free_port,

@@ -9,7 +9,7 @@ import time
 import aiohttp
 
 from config.business import parse_config
-from tests.service import make_settings, running_service
+from tests.support.service import make_settings, running_service
 from usecases.loop_lag import LoopLag, WindowMax
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from domain.clock import ManualClock
 from storage.models import FollowupStep, Lead, LeadEvent, Manager
-from tests.test_capture import inbound
+from tests.support.capture import inbound
 from usecases import assignment, followups, timers
 from usecases.capture import capture
 from usecases.context import AppContext

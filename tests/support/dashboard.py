@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+
+import aiohttp
 
 from app.runtime import Service
 from domain.clock import ManualClock
@@ -39,3 +42,27 @@ async def seed(service: Service, clock: ManualClock) -> dict[str, int]:
         "anna": anna.lead_id,
         "complaint": complaint,
     }
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, html
+    return match.group(1)
+
+
+async def sign_in(http: aiohttp.ClientSession, base: str) -> str:
+    async with http.get(f"{base}/dashboard/login") as response:
+        token = csrf_of(await response.text())
+    async with http.post(
+        f"{base}/dashboard/login",
+        data={"csrf": token, "password": PASSWORD, "next": "/dashboard/leads"},
+        allow_redirects=False,
+    ) as response:
+        assert response.status == 303 and response.headers["Location"] == "/dashboard/leads"
+    async with http.get(f"{base}/dashboard/complaints") as response:
+        return csrf_of(await response.text())
+
+
+def session() -> aiohttp.ClientSession:
+    # aiohttp keeps no cookies for bare IP addresses unless told to.
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
