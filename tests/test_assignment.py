@@ -15,6 +15,8 @@ from usecases import assignment, work
 from usecases.assignment import Verdict
 from usecases.capture import capture
 from usecases.context import AppContext
+from usecases.delivery import OutboxDelivery
+from usecases.ports import SendResult, SendStatus
 from usecases.team import reconcile_team, set_paused
 from usecases.timers import check_timers
 
@@ -56,6 +58,15 @@ TEAM_CONFIG = {
         {"name": "standard"},
     ],
 }
+
+
+class _Delivered:
+    """A channel where every send arrives."""
+
+    name = "telegram"
+
+    async def send(self, chat_id: str, payload: dict, *, row_id: int | None = None) -> SendResult:
+        return SendResult(SendStatus.SENT, external_id=f"{chat_id}:{row_id}")
 
 
 @pytest.fixture
@@ -129,8 +140,16 @@ async def test_accept_reply_and_customer_answer_relayed(
     )
     [answer] = await sent_to(team, 7, "reply")
     assert answer.payload == {"text": "Добрый день! <b>Цена</b> 5000"}
+    # Queued is not answered: the first response is the reply delivered.
+    assert (await lead_row(team, result.lead_id)).first_response_at is None
+    clock.advance(timedelta(minutes=1))
+    delivery = OutboxDelivery(team, {"telegram": _Delivered()})
+    while await delivery.run_once():  # one row per chat a round: the ack went first
+        pass
     lead = await lead_row(team, result.lead_id)
-    assert lead.first_response_at == MONDAY_10 + timedelta(minutes=2)
+    assert lead.first_response_at == MONDAY_10 + timedelta(minutes=3)
+    [fate] = await sent_to(team, telegram_id, "fate")
+    assert f"Ответ по лиду #{result.lead_id} доставлен" in fate.payload["text"]
 
     await capture(team, inbound(user=7, message=2, text="А доставка?"))
     [relay] = await sent_to(team, telegram_id, "relay")
