@@ -17,6 +17,7 @@ from domain.clock import ManualClock
 from storage.models import Complaint, Lead, LeadEvent, LeadOffer, Manager, Message, OutboxMessage
 from tests.emulator.telegram import TelegramEmulator
 from tests.service import TOKEN, make_settings, running_service
+from tests.test_dashboard import AUTH, PASSWORD, session, sign_in
 from usecases.assignment import expire_offers
 from usecases.report_load import load_report, period_of
 from usecases.timers import check_timers
@@ -111,7 +112,9 @@ async def test_failed_replies_are_told_with_the_reason_and_are_no_first_response
     database_url: str, emulator: TelegramEmulator
 ) -> None:
     clock = ManualClock(MONDAY_10)
-    settings = make_settings(database_url, emulator.base_url)
+    settings = make_settings(
+        database_url, emulator.base_url, dashboard_password=PASSWORD, dashboard_secret="k" * 32
+    )
     async with running_service(settings, config((ANNA, "Анна")), clock=clock) as service:
         blocked_lead = await accepted_lead(emulator, BLOCKER, "Сколько стоит окно?")
         emulator.block_user(BLOCKER)
@@ -151,12 +154,19 @@ async def test_failed_replies_are_told_with_the_reason_and_are_no_first_response
         delivered = await one(service, select(Lead).where(Lead.id == fine_lead))
         assert delivered.first_response_at == MONDAY_10
 
-        # The API shows each message's delivery state and why it failed.
-        [answer] = await all_of(
-            service,
-            select(Message).where(Message.lead_id == blocked_lead, Message.direction == "out"),
-        )
-        assert answer.delivery_error == "blocked"
+        # The API and the dashboard show each message's delivery state and why it failed.
+        base = f"http://127.0.0.1:{service.port}"
+        async with session() as http:
+            async with http.get(f"{base}/api/leads/{blocked_lead}", headers=AUTH) as response:
+                body = await response.json()
+            [out] = [m for m in body["messages"] if m["direction"] == "out"]
+            assert (out["delivery_status"], out["delivery_error"]) == ("failed", "blocked")
+            await sign_in(http, base)
+            async with http.get(f"{base}/dashboard/leads/{blocked_lead}") as response:
+                page = await response.text()
+            assert "✗ не доставлено: клиент заблокировал бота" in page
+            async with http.get(f"{base}/dashboard/leads/{fine_lead}") as response:
+                assert "✓ доставлено" in await response.text()
 
         clock.advance(timedelta(minutes=31))
         await check_timers(service.ctx)
