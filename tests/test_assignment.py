@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from config.business import parse_config
 from domain.clock import ManualClock
-from storage.models import Lead, LeadEvent, Manager, OutboxMessage
+from storage.models import Complaint, Lead, LeadEvent, Manager, OutboxMessage
 from tests.test_capture import inbound
 from usecases import assignment, work
 from usecases.assignment import Verdict
@@ -298,3 +298,20 @@ async def test_rotation_mode_assigns_straight_away(team: AppContext) -> None:
     a, b = await lead_row(team, first.lead_id), await lead_row(team, second.lead_id)
     assert a.manager_id and b.manager_id and a.manager_id != b.manager_id
     assert a.offered_manager_id is None
+
+
+async def test_a_complaint_that_opens_a_lead_is_kept_from_its_manager(team: AppContext) -> None:
+    ids = await manager_ids(team)
+    first = await capture(team, inbound(user=8, text="Сколько стоит?"))
+    offered = (await lead_row(team, first.lead_id)).offered_manager_id
+    telegram_id = next(tg for tg, mid in ids.items() if mid == offered)
+    assert await assignment.accept(team, first.lead_id, telegram_id) is Verdict.DONE
+    assert await work.close(team, first.lead_id, telegram_id, "won") is Verdict.DONE
+
+    second = await capture(team, inbound(user=8, message=2, text="Это жалоба на менеджера"))
+    assert second.new_lead
+    lead = await lead_row(team, second.lead_id)
+    assert lead.offered_manager_id not in (None, offered)
+    async with team.db.session_factory() as session:
+        complaint = (await session.scalars(select(Complaint))).one()
+    assert (complaint.lead_id, complaint.manager_id) == (second.lead_id, offered)
