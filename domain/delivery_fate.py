@@ -14,12 +14,17 @@ class Failure(StrEnum):
     NOT_STARTED = "not_started"  # the chat is unknown: he never pressed /start
     UNAVAILABLE = "unavailable"  # the platform did not answer; retried later
     GAVE_UP = "gave_up"  # retried for a long time without success
+    OUTSIDE_WINDOW = "outside_window"  # WhatsApp: only a template reaches him now
     REJECTED = "rejected"  # any other refusal by the platform
 
 
 # Purposes of the messages that tell people about fates: their own failures are never
 # reported further, so an unreachable head cannot start a loop of notices.
 FATE_PURPOSES = frozenset({"fate", "unreachable"})
+
+# Failures whose channel tells the sender itself, with more than a reason can say (the
+# WhatsApp sender names the customer's phone): no second notice.
+TOLD_BY_CHANNEL = frozenset({Failure.OUTSIDE_WINDOW})
 
 
 def failure_of(status: str, error: str | None, *, final: bool = True) -> Failure:
@@ -28,6 +33,8 @@ def failure_of(status: str, error: str | None, *, final: bool = True) -> Failure
     text = (error or "").lower()
     if status == "blocked" or "blocked" in text:
         return Failure.BLOCKED
+    if "24-hour window" in text:
+        return Failure.OUTSIDE_WINDOW
     if "too long" in text or "too_long" in text:
         return Failure.TOO_LONG
     if (

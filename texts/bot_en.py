@@ -65,6 +65,8 @@ EN: dict[str, str] = {
     "fate_reason_unavailable": "the channel is unavailable, we will retry",
     "fate_reason_gave_up": "the channel has been unavailable for long, we stopped trying",
     "fate_reason_rejected": "the channel refused the message",
+    "fate_reason_outside_window": "the customer wrote over a day ago, only a template reaches him",
+    "fate_hint_outside_window": "Reach the customer another way; the phone and e-mail are on the card: /lead {lead_id}",
     "fate_hint_blocked": "Reach the customer another way; the phone and e-mail are on the card: /lead {lead_id}",
     "fate_hint_too_long": "Shorten the answer or split it into parts and send it again with the Reply button.",
     "fate_hint_not_started": "Reach the customer another way; the phone and e-mail are on the card: /lead {lead_id}",

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.delivery_fate import FATE_PURPOSES, Failure, failure_of
+from domain.delivery_fate import FATE_PURPOSES, TOLD_BY_CHANNEL, Failure, failure_of
 from domain.escalation import hears_escalations
 from storage.models import Manager
 from storage.uow import UnitOfWork
@@ -93,7 +93,11 @@ async def failed(
     if row.purpose in FATE_PURPOSES:
         return
     manager = await _notified(uow, row)
-    if manager is not None:
+    if manager is None:
+        if row.channel == "telegram" and row.purpose in _STAFF_WORK:
+            await _staff_unreachable(ctx, uow, row, failure, now)
+        return
+    if failure not in TOLD_BY_CHANNEL:
         language = manager.language
         lead_id = row.lead_id or "—"
         text = ctx.texts.get(
@@ -104,18 +108,15 @@ async def failed(
             hint=ctx.texts.get(f"fate_hint_{failure.value}", language, lead_id=lead_id),
         )
         await _tell(ctx, uow, manager, row, "failed", text)
-        if row.purpose == "reply" and row.lead_id is not None:
-            # Reports must not count a reply nobody received as the first response.
-            uow.events.add(
-                row.lead_id,
-                "reply_failed",
-                now,
-                manager_id=manager.id,
-                data={"message_id": row.message_id, "reason": failure.value},
-            )
-        return
-    if row.channel == "telegram" and row.purpose in _STAFF_WORK:
-        await _staff_unreachable(ctx, uow, row, failure, now)
+    if row.purpose == "reply" and row.lead_id is not None:
+        # Reports must not count a reply nobody received as the first response.
+        uow.events.add(
+            row.lead_id,
+            "reply_failed",
+            now,
+            manager_id=manager.id,
+            data={"message_id": row.message_id, "reason": failure.value},
+        )
 
 
 async def _notified(uow: UnitOfWork, row: Sent) -> Manager | None:
