@@ -197,6 +197,8 @@ class Message(Base):
     attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
     author_manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id"))
     delivery_status: Mapped[str] = mapped_column(String(16), default="received")
+    # Why an outgoing message failed (or is being retried): a code of domain/delivery_fate.
+    delivery_error: Mapped[str | None] = mapped_column(String(32))
     outbox_id: Mapped[int | None] = mapped_column(BigInteger)
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -231,6 +233,9 @@ class OutboxMessage(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The manager who is told this row's fate (delivered, failed, retrying): set on his
+    # replies to customers, so no reply fails in silence.
+    notify_manager_id: Mapped[int | None] = mapped_column(Integer)
     # Makes "send once per lead and reason" a constraint rather than a hope.
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")

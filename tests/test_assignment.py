@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from config.business import parse_config
 from domain.clock import ManualClock
-from storage.models import LeadEvent
+from storage.models import Complaint, LeadEvent
 from tests.support.capture import inbound
 from tests.support.team import (
     HEAD,
@@ -24,8 +24,19 @@ from usecases import assignment, work
 from usecases.assignment import Verdict
 from usecases.capture import capture
 from usecases.context import AppContext
+from usecases.delivery import OutboxDelivery
+from usecases.ports import SendResult, SendStatus
 from usecases.team import set_paused
 from usecases.timers import check_timers
+
+
+class _Delivered:
+    """A channel where every send arrives."""
+
+    name = "telegram"
+
+    async def send(self, chat_id: str, payload: dict, *, row_id: int | None = None) -> SendResult:
+        return SendResult(SendStatus.SENT, external_id=f"{chat_id}:{row_id}")
 
 
 async def events(ctx: AppContext, lead_id: int) -> list[LeadEvent]:
@@ -71,8 +82,16 @@ async def test_accept_reply_and_customer_answer_relayed(
     )
     [answer] = await sent_to(team, 7, "reply")
     assert answer.payload == {"text": "Добрый день! <b>Цена</b> 5000"}
+    # Queued is not answered: the first response is the reply delivered.
+    assert (await lead_row(team, result.lead_id)).first_response_at is None
+    clock.advance(timedelta(minutes=1))
+    delivery = OutboxDelivery(team, {"telegram": _Delivered()})
+    while await delivery.run_once():  # one row per chat a round: the ack went first
+        pass
     lead = await lead_row(team, result.lead_id)
-    assert lead.first_response_at == MONDAY_10 + timedelta(minutes=2)
+    assert lead.first_response_at == MONDAY_10 + timedelta(minutes=3)
+    [fate] = await sent_to(team, telegram_id, "fate")
+    assert f"Ответ по лиду #{result.lead_id} доставлен" in fate.payload["text"]
 
     await capture(team, inbound(user=7, message=2, text="А доставка?"))
     [relay] = await sent_to(team, telegram_id, "relay")
@@ -221,3 +240,20 @@ async def test_rotation_mode_assigns_straight_away(team: AppContext) -> None:
     a, b = await lead_row(team, first.lead_id), await lead_row(team, second.lead_id)
     assert a.manager_id and b.manager_id and a.manager_id != b.manager_id
     assert a.offered_manager_id is None
+
+
+async def test_a_complaint_that_opens_a_lead_is_kept_from_its_manager(team: AppContext) -> None:
+    ids = await manager_ids(team)
+    first = await capture(team, inbound(user=8, text="Сколько стоит?"))
+    offered = (await lead_row(team, first.lead_id)).offered_manager_id
+    telegram_id = next(tg for tg, mid in ids.items() if mid == offered)
+    assert await assignment.accept(team, first.lead_id, telegram_id) is Verdict.DONE
+    assert await work.close(team, first.lead_id, telegram_id, "won") is Verdict.DONE
+
+    second = await capture(team, inbound(user=8, message=2, text="Это жалоба на менеджера"))
+    assert second.new_lead
+    lead = await lead_row(team, second.lead_id)
+    assert lead.offered_manager_id not in (None, offered)
+    async with team.db.session_factory() as session:
+        complaint = (await session.scalars(select(Complaint))).one()
+    assert (complaint.lead_id, complaint.manager_id) == (second.lead_id, offered)

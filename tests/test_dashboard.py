@@ -14,13 +14,11 @@ from config.business import parse_config
 from domain.clock import ManualClock
 from storage.models import Complaint, OutboxMessage
 from tests.support.capture import inbound
-from tests.support.dashboard import PASSWORD, csrf_of, seed, session, sign_in
-from tests.support.service import API_TOKEN, make_settings, running_service
+from tests.support.dashboard import AUTH, PASSWORD, csrf_of, seed, session, sign_in
+from tests.support.service import make_settings, running_service
 from tests.support.team import MONDAY_10, TEAM_CONFIG
 from usecases.capture import capture
 from usecases.report_load import period_of, report_as_json
-
-AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
 @pytest.fixture

@@ -63,6 +63,19 @@ DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
         "no_messages": "Сообщений нет.",
         "from_customer": "клиент",
         "to_customer": "ответ",
+        "delivery_queued": "отправляется",
+        "delivery_retrying": "не доставлено, повторим",
+        "delivery_sent": "✓ доставлено",
+        "delivery_delivered": "✓ доставлено",
+        "delivery_read": "✓ прочитано",
+        "delivery_failed": "✗ не доставлено",
+        "delivery_reason_blocked": "клиент заблокировал бота",
+        "delivery_reason_too_long": "сообщение слишком длинное",
+        "delivery_reason_not_started": "клиент не начинал чат с ботом",
+        "delivery_reason_unavailable": "канал недоступен",
+        "delivery_reason_gave_up": "канал долго недоступен",
+        "delivery_reason_rejected": "канал отклонил сообщение",
+        "delivery_reason_outside_window": "прошло больше суток, нужен шаблон",
         "nobody": "—",
         "complaints_title": "Жалобы",
         "all": "все",
@@ -192,6 +205,19 @@ DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
         "no_messages": "No messages.",
         "from_customer": "customer",
         "to_customer": "answer",
+        "delivery_queued": "sending",
+        "delivery_retrying": "not delivered, will retry",
+        "delivery_sent": "✓ delivered",
+        "delivery_delivered": "✓ delivered",
+        "delivery_read": "✓ read",
+        "delivery_failed": "✗ not delivered",
+        "delivery_reason_blocked": "the customer blocked the bot",
+        "delivery_reason_too_long": "the message is too long",
+        "delivery_reason_not_started": "the customer never started a chat with the bot",
+        "delivery_reason_unavailable": "the channel is unavailable",
+        "delivery_reason_gave_up": "the channel has been unavailable for long",
+        "delivery_reason_rejected": "the channel refused the message",
+        "delivery_reason_outside_window": "over a day passed, a template is needed",
         "nobody": "—",
         "complaints_title": "Complaints",
         "all": "all",
@@ -271,3 +297,12 @@ def dashboard_text(language: str, key: str, **params: Any) -> str:
     texts = DASHBOARD_TEXTS.get(language, DASHBOARD_TEXTS["ru"])
     template = texts.get(key) or DASHBOARD_TEXTS["ru"][key]
     return template.format(**params) if params else template
+
+
+def delivery_state(language: str, status: str | None, reason: str | None = None) -> str:
+    """An outgoing message's delivery state in words: "✗ не доставлено: клиент
+    заблокировал бота"; a status this catalogue does not know is shown as it is."""
+    texts = DASHBOARD_TEXTS.get(language, DASHBOARD_TEXTS["ru"])
+    state = texts.get(f"delivery_{status}", status or "—")
+    why = texts.get(f"delivery_reason_{reason}") if reason else None
+    return f"{state}: {why}" if why and status in ("failed", "retrying") else state

@@ -258,7 +258,10 @@ async def accept(ctx: AppContext, lead_id: int, telegram_id: int) -> Verdict:
     return Verdict.DONE
 
 
-async def decline(ctx: AppContext, lead_id: int, telegram_id: int, reason: str) -> Verdict:
+async def decline(
+    ctx: AppContext, lead_id: int, telegram_id: int, reason: str | None = None
+) -> Verdict:
+    """Takes effect at once; a reason typed afterwards is attached by work.decline_reason."""
     async with ctx.db.uow() as uow:
         now = ctx.clock.now()
         lead = await uow.leads.get_for_update(lead_id)

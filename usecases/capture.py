@@ -21,7 +21,7 @@ from domain.pipeline import LeadStatus
 from storage.uow import ConflictError, UnitOfWork
 from texts import language_of
 from usecases.assignment import distribute_waiting, refresh_timer
-from usecases.complaints import open_complaint
+from usecases.complaints import open_from_message
 from usecases.context import AppContext
 from usecases.followups import on_lead_event
 from usecases.replies import phone_keyboard, when_to_expect
@@ -186,16 +186,7 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
         and not inbound.is_start
         and _detector(ctx).is_complaint(inbound.text)
     ):
-        await open_complaint(
-            ctx,
-            uow,
-            contact_id=contact.id,
-            lead_id=lead.id,
-            manager_id=lead.manager_id,
-            source="message",
-            text=inbound.text,
-            suspected=True,
-        )
+        await open_from_message(ctx, uow, lead, contact.id, inbound.text, new_lead=new_lead)
 
     if new_lead and identity.blocked_at is None and inbound.acknowledge:
         language = language_of(identity.language or contact.language)

@@ -4,21 +4,21 @@ resolved with the customer told, escalated once when overdue."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from domain import escalation as escalations
 from domain.buttons import ComplaintButton, complaint_button
-from storage.models import Complaint
+from storage.models import Complaint, Lead
 from storage.uow import UnitOfWork
 from texts import language_of
 from usecases import cards
 from usecases.assignment import Verdict
 from usecases.context import AppContext
 from usecases.escalations import escalate
+from usecases.queries import COMPLAINT_OPEN as OPEN
+from usecases.queries import complaint_dict as complaint_dict  # read from here too
+from usecases.queries import list_complaints as list_complaints  # read from here too
 from usecases.staffing import ROLE_HEAD, tell_heads, tell_staff
-
-OPEN = ("new", "in_progress")
 
 
 def complaint_buttons(
@@ -110,15 +110,66 @@ async def open_complaint(
     return complaint
 
 
+async def open_from_message(
+    ctx: AppContext, uow: UnitOfWork, lead: Lead, contact_id: int, text: str, *, new_lead: bool
+) -> None:
+    """A message that reads as a complaint (suspected until a head confirms). When it
+    opened a new lead, the complaint is about his previous manager, who is not offered it."""
+    about = lead.manager_id
+    if new_lead:
+        about = await uow.leads.previous_manager(contact_id, lead.id)
+        if about is not None:
+            now = ctx.clock.now()
+            uow.offers.add(lead.id, about, now, None)
+            await uow.flush()
+            await uow.offers.close_pending(lead.id, "excluded", now, "complaint about him")
+    await open_complaint(
+        ctx,
+        uow,
+        contact_id=contact_id,
+        lead_id=lead.id,
+        manager_id=about,
+        source="message",
+        text=text,
+        suspected=True,
+    )
+
+
 async def open_from_customer(
-    ctx: AppContext, channel: str, external_id: str, text: str, *, suspected: bool = False
+    ctx: AppContext,
+    channel: str,
+    external_id: str,
+    text: str,
+    *,
+    suspected: bool = False,
+    chat_id: str | None = None,
+    display_name: str | None = None,
+    language: str | None = None,
 ) -> int | None:
-    """The customer's /complaint (or a message that reads as one, suspected)."""
+    """The customer's /complaint (or a message that reads as one, suspected). It is about
+    his open lead or, failing that, his last one and its manager; it opens no sales lead.
+    A customer the bot has not met yet is recorded (with `chat_id`) without a lead."""
     async with ctx.db.uow() as uow:
+        now = ctx.clock.now()
         identity = await uow.identities.get(channel, external_id)
-        if identity is None:
+        if identity is None and chat_id is None:
             return None
-        lead = await uow.leads.open_for_contact(identity.contact_id)
+        if identity is None:
+            contact = await uow.contacts.add(now, display_name=display_name, language=language)
+            identity = await uow.identities.add(
+                now,
+                contact_id=contact.id,
+                channel=channel,
+                external_id=external_id,
+                chat_id=chat_id,
+                display_name=display_name,
+                language=language,
+                last_inbound_at=now,
+            )
+        else:
+            identity.last_inbound_at = now
+            identity.blocked_at = None
+        lead = await uow.leads.latest_for_contact(identity.contact_id)
         complaint = await open_complaint(
             ctx,
             uow,
@@ -130,16 +181,17 @@ async def open_from_customer(
             suspected=suspected,
         )
         if not suspected:
-            language = language_of(identity.language)
+            reader = language_of(identity.language)
             await uow.outbox.add(
                 channel=channel,
                 chat_id=identity.chat_id,
                 purpose="notice",
                 payload=cards.payload(
-                    ctx.texts.get("complaint_received", language, complaint_id=complaint.id)
+                    ctx.texts.get("complaint_received", reader, complaint_id=complaint.id)
                 ),
-                now=ctx.clock.now(),
+                now=now,
                 contact_id=identity.contact_id,
+                dedupe_key=f"complaint-received:{complaint.id}",
             )
         await uow.commit()
         complaint_id = complaint.id
@@ -335,43 +387,3 @@ async def escalate_overdue(ctx: AppContext) -> int:
     if overdue:
         ctx.wake("outbox")
     return len(overdue)
-
-
-def complaint_dict(complaint: Complaint, now: datetime) -> dict[str, Any]:
-    return {
-        "id": complaint.id,
-        "contact_id": complaint.contact_id,
-        "lead_id": complaint.lead_id,
-        "manager_id": complaint.manager_id,
-        "owner_id": complaint.owner_id,
-        "text": complaint.text,
-        "source": complaint.source,
-        "suspected": complaint.suspected,
-        "status": complaint.status,
-        "overdue": complaint.status in OPEN and complaint.deadline_at <= now,
-        "deadline_at": complaint.deadline_at.isoformat(),
-        "resolution": complaint.resolution,
-        "created_at": complaint.created_at.isoformat(),
-        "updated_at": complaint.updated_at.isoformat(),
-        "resolved_at": complaint.resolved_at.isoformat() if complaint.resolved_at else None,
-    }
-
-
-async def list_complaints(
-    ctx: AppContext, open_only: bool = False, owner_telegram_id: int | None = None
-) -> list[dict[str, Any]]:
-    async with ctx.db.uow() as uow:
-        owner_id = None
-        if owner_telegram_id is not None:
-            owner = await uow.managers.by_telegram_id(owner_telegram_id)
-            owner_id = owner.id if owner else -1
-        complaints = await uow.complaints.search(open_only=open_only, owner_id=owner_id)
-        result = []
-        for complaint in complaints:
-            item = complaint_dict(complaint, ctx.clock.now())
-            item["history"] = [
-                {"type": e.type, "actor": e.actor, "at": e.at.isoformat(), "data": e.data}
-                for e in await uow.complaints.history(complaint.id)
-            ]
-            result.append(item)
-    return result

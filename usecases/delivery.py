@@ -19,7 +19,9 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 
 from storage.uow import UnitOfWork
+from usecases import fates
 from usecases.context import AppContext
+from usecases.fates import Sent
 from usecases.outage import is_outage
 from usecases.ports import ChannelSender, SendResult, SendStatus
 
@@ -49,6 +51,21 @@ class _Row:
     payload: dict[str, Any]
     attempts: int
     message_id: int | None
+    purpose: str = ""
+    lead_id: int | None = None
+    notify_manager_id: int | None = None
+
+    def sent(self) -> Sent:
+        return Sent(
+            self.id,
+            self.channel,
+            self.chat_id,
+            self.purpose,
+            self.lead_id,
+            self.message_id,
+            self.notify_manager_id,
+            self.attempts,
+        )
 
 
 class _AttemptMarks:
@@ -127,7 +144,17 @@ class OutboxDelivery:
             )
             await uow.commit()
         rows = [
-            _Row(row.id, row.channel, row.chat_id, row.payload, row.attempts, row.message_id)
+            _Row(
+                row.id,
+                row.channel,
+                row.chat_id,
+                row.payload,
+                row.attempts,
+                row.message_id,
+                row.purpose,
+                row.lead_id,
+                row.notify_manager_id,
+            )
             for row in claimed
         ]
         if not rows:
@@ -245,6 +272,7 @@ class OutboxDelivery:
                 await uow.messages.set_delivery(
                     row.message_id, "sent", external_id=result.external_id, at=now
                 )
+            await fates.delivered(self._ctx, uow, row.sent(), now)
         elif result.status is SendStatus.RETRY and row.attempts < MAX_ATTEMPTS:
             delay = result.retry_after if result.retry_after else self._backoff(row.attempts)
             await uow.outbox.mark_retry(
@@ -253,10 +281,10 @@ class OutboxDelivery:
             log.warning(
                 "outbox row %s to %s: %s; retry in %.1fs", row.id, row.channel, result.error, delay
             )
+            await fates.retrying(self._ctx, uow, row.sent(), result.error, now)
         else:
             await uow.outbox.mark_failed(row.id, result.error or result.status.value)
-            if row.message_id is not None:
-                await uow.messages.set_delivery(row.message_id, "failed", external_id=None, at=None)
+            await fates.failed(self._ctx, uow, row.sent(), result.status.value, result.error, now)
             if result.status is SendStatus.BLOCKED:
                 await uow.identities.set_blocked(row.channel, row.chat_id, now)
             log.warning("outbox row %s to %s failed: %s", row.id, row.channel, result.error)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from storage.models import Complaint
 from usecases.context import AppContext
+
+COMPLAINT_OPEN = ("new", "in_progress")
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -93,6 +96,8 @@ async def lead_details(ctx: AppContext, lead_id: int) -> dict[str, Any] | None:
                 "text": message.text,
                 "attachments": message.attachments,
                 "delivery_status": message.delivery_status,
+                # Why it failed or waits: blocked, too_long, not_started, unavailable, …
+                "delivery_error": message.delivery_error,
                 "created_at": _iso(message.created_at),
                 "edited_at": _iso(message.edited_at),
             }
@@ -118,3 +123,43 @@ async def database_answers(ctx: AppContext) -> bool:
 async def manager_exists(ctx: AppContext, manager_id: int) -> bool:
     async with ctx.db.uow() as uow:
         return await uow.managers.get(manager_id) is not None
+
+
+def complaint_dict(complaint: Complaint, now: datetime) -> dict[str, Any]:
+    return {
+        "id": complaint.id,
+        "contact_id": complaint.contact_id,
+        "lead_id": complaint.lead_id,
+        "manager_id": complaint.manager_id,
+        "owner_id": complaint.owner_id,
+        "text": complaint.text,
+        "source": complaint.source,
+        "suspected": complaint.suspected,
+        "status": complaint.status,
+        "overdue": complaint.status in COMPLAINT_OPEN and complaint.deadline_at <= now,
+        "deadline_at": complaint.deadline_at.isoformat(),
+        "resolution": complaint.resolution,
+        "created_at": complaint.created_at.isoformat(),
+        "updated_at": complaint.updated_at.isoformat(),
+        "resolved_at": complaint.resolved_at.isoformat() if complaint.resolved_at else None,
+    }
+
+
+async def list_complaints(
+    ctx: AppContext, open_only: bool = False, owner_telegram_id: int | None = None
+) -> list[dict[str, Any]]:
+    async with ctx.db.uow() as uow:
+        owner_id = None
+        if owner_telegram_id is not None:
+            owner = await uow.managers.by_telegram_id(owner_telegram_id)
+            owner_id = owner.id if owner else -1
+        complaints = await uow.complaints.search(open_only=open_only, owner_id=owner_id)
+        result = []
+        for complaint in complaints:
+            item = complaint_dict(complaint, ctx.clock.now())
+            item["history"] = [
+                {"type": e.type, "actor": e.actor, "at": e.at.isoformat(), "data": e.data}
+                for e in await uow.complaints.history(complaint.id)
+            ]
+            result.append(item)
+    return result

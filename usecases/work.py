@@ -59,10 +59,10 @@ async def reply(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> V
             contact_id=lead.contact_id,
             lead_id=lead.id,
             message_id=message.id,
+            # He hears whether it was delivered; delivery, not this, is his first response.
+            notify_manager_id=manager.id,
         )
         message.outbox_id = outbox_id
-        if lead.first_response_at is None:
-            lead.first_response_at = now
         await on_lead_event(ctx, uow, lead, "manager_replied")
         uow.events.add(
             lead.id,
@@ -194,6 +194,28 @@ async def close(
     ctx.wake("outbox")
     # A seat is free: the queue may move.
     await distribute_waiting(ctx)
+    return Verdict.DONE
+
+
+async def decline_reason(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> Verdict:
+    """The reason for a decline already made: the lead has passed on meanwhile, and
+    whatever happened to it since (even its next offer running out) changes nothing."""
+    reason = text.strip()[:500]
+    async with ctx.db.uow() as uow:
+        manager = await uow.managers.by_telegram_id(telegram_id)
+        if manager is None or not reason:
+            return Verdict.STALE
+        if not await uow.offers.set_decline_reason(lead_id, manager.id, reason):
+            return Verdict.STALE
+        uow.events.add(
+            lead_id,
+            "decline_reason",
+            ctx.clock.now(),
+            actor=f"manager:{manager.id}",
+            manager_id=manager.id,
+            data={"reason": reason},
+        )
+        await uow.commit()
     return Verdict.DONE
 
 

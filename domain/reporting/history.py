@@ -165,6 +165,10 @@ def replay(lead: LeadFacts) -> History:
             first_response = (at, manager_id)
 
     ordered = sorted(enumerate(lead.events), key=lambda item: (item[1].at, item[0]))
+    # A reply nobody received is no response (usecases/fates.py records the failure).
+    undelivered = {
+        event.data.get("message_id") for event in lead.events if event.type == "reply_failed"
+    }
     for _, event in ordered:
         at, kind, data = event.at, event.type, event.data
         if kind == "offered":
@@ -194,7 +198,8 @@ def replay(lead: LeadFacts) -> History:
             pending.clear()
             hold(_target(event), at)
         elif kind == "replied":
-            answered(at, event.manager_id)
+            if data.get("message_id") is None or data.get("message_id") not in undelivered:
+                answered(at, event.manager_id)
         elif kind == "stage_changed":
             stage = str(data.get("to") or "")
             if stage == "contacted":

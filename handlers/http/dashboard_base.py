@@ -16,7 +16,7 @@ from multidict import MultiDictProxy
 from domain.language import language_of
 from handlers.http.api import CTX
 from handlers.http.dashboard_auth import DashboardAuth, Session, same_origin
-from texts import dashboard_text
+from texts import dashboard_text, delivery_state
 from usecases.context import AppContext
 from usecases.spans import format_seconds
 
@@ -88,6 +88,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
     context = {
         "lang": language,
         "t": functools.partial(dashboard_text, language),
+        "delivery": functools.partial(delivery_state, language),
         "stage": lambda status: str(ctx.texts.get(f"stage_{status}", language)),
         "when": when,
         "span": span,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from aiogram import F, Router
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter, Command
@@ -69,14 +68,21 @@ async def on_complaint_command(message: Message, ctx: AppContext, state: FSMCont
 
 
 @router.message(CustomerDialog.complaint, F.text)
-async def on_complaint_text(
-    message: Message, ctx: AppContext, state: FSMContext, event_update: Update
-) -> None:
+async def on_complaint_text(message: Message, ctx: AppContext, state: FSMContext) -> None:
+    """A complaint, not an enquiry: it goes to the heads with his last lead and its
+    manager, opens no sales lead and is not relayed to the manager it is about."""
     await state.clear()
-    # Captured first, so the customer exists and the words join his history.
-    await on_message(message, ctx, event_update, detect_complaint=False)
-    assert message.from_user is not None
-    await open_from_customer(ctx, CHANNEL, str(message.from_user.id), message.text or "")
+    user = message.from_user
+    assert user is not None
+    await open_from_customer(
+        ctx,
+        CHANNEL,
+        str(user.id),
+        message.text or "",
+        chat_id=str(message.chat.id),
+        display_name=user.full_name,
+        language=user.language_code,
+    )
 
 
 @router.callback_query(SurveyScore.filter())
@@ -119,9 +125,7 @@ async def on_other_button(callback: CallbackQuery) -> None:
 
 
 @router.message()
-async def on_message(
-    message: Message, ctx: AppContext, event_update: Update, detect_complaint: bool = True
-) -> None:
+async def on_message(message: Message, ctx: AppContext, event_update: Update) -> None:
     try:
         inbound = inbound_from_message(
             message,
@@ -132,8 +136,6 @@ async def on_message(
     except Skip as reason:
         log.info("update %s skipped: %s", event_update.update_id, reason)
         return
-    if not detect_complaint:
-        inbound = replace(inbound, detect_complaint=False)
     result = await capture(ctx, inbound)
     if inbound.is_start and result.outcome is Outcome.CAPTURED:
         # Coming back through /start (or the subscribe button) means news are welcome again.

@@ -86,15 +86,7 @@ async def on_lead_button(
         if verdict is Verdict.DONE:
             await _say(ctx, user_id, "accepted", lead_id=lead_id)
     elif action is LeadButton.DECLINE:
-        verdict = await _start_dialog(
-            ctx,
-            state,
-            Dialog.decline_reason,
-            lead_id,
-            user_id,
-            "ask_decline_reason",
-            need_offer=True,
-        )
+        verdict = await _decline(ctx, state, lead_id, user_id)
     elif action is LeadButton.REPLY:
         verdict = await _start_dialog(ctx, state, Dialog.reply, lead_id, user_id, "ask_reply")
     elif action is LeadButton.COMMENT:
@@ -140,6 +132,16 @@ async def _start_dialog(
     return Verdict.DONE
 
 
+async def _decline(ctx: AppContext, state: FSMContext, lead_id: int, user_id: int) -> Verdict:
+    """The lead passes on at once; the reason, if he types one, is attached afterwards."""
+    verdict = await assignment.decline(ctx, lead_id, user_id, None)
+    if verdict is Verdict.DONE:
+        await state.set_state(Dialog.decline_reason)
+        await state.update_data(lead_id=lead_id)
+        await _say(ctx, user_id, "ask_decline_reason", lead_id=lead_id)
+    return verdict
+
+
 async def _ask_reason(ctx: AppContext, lead_id: int, user_id: int, outcome: str) -> Verdict:
     verdict, _ = await work.check_acting(ctx, lead_id, user_id)
     if verdict is not Verdict.DONE:
@@ -183,8 +185,9 @@ async def reply_text(message: Message, ctx: AppContext, state: FSMContext) -> No
     data = await state.get_data()
     await state.clear()
     verdict = await work.reply(ctx, int(data["lead_id"]), message.chat.id, message.text or "")
-    key = "reply_queued" if verdict is Verdict.DONE else VERDICT_TEXT[verdict]
-    await _say(ctx, message.chat.id, key, lead_id=data["lead_id"])
+    # A reply queued is not yet a reply delivered: its fate is told when it is known.
+    if verdict is not Verdict.DONE:
+        await _say(ctx, message.chat.id, VERDICT_TEXT[verdict], lead_id=data["lead_id"])
 
 
 @router.message(Dialog.comment, F.text)
@@ -202,11 +205,11 @@ async def decline_text(message: Message, ctx: AppContext, state: FSMContext) -> 
     data = await state.get_data()
     await state.clear()
     lead_id = int(data["lead_id"])
-    verdict = await assignment.decline(ctx, lead_id, message.chat.id, message.text or "")
+    verdict = await work.decline_reason(ctx, lead_id, message.chat.id, message.text or "")
     await _say(
         ctx,
         message.chat.id,
-        "declined" if verdict is Verdict.DONE else VERDICT_TEXT[verdict],
+        "decline_reason_saved" if verdict is Verdict.DONE else VERDICT_TEXT[verdict],
         lead_id=lead_id,
     )
 

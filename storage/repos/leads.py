@@ -20,6 +20,16 @@ class LeadRepo:
         statement = select(Lead).where(Lead.contact_id == contact_id, Lead.is_open.is_(True))
         return (await self._session.scalars(statement.limit(1))).first()
 
+    async def latest_for_contact(self, contact_id: int) -> Lead | None:
+        """His open lead, else the one closed last: what a complaint is about."""
+        statement = (
+            select(Lead)
+            .where(Lead.contact_id == contact_id)
+            .order_by(Lead.is_open.desc(), Lead.created_at.desc(), Lead.id.desc())
+            .limit(1)
+        )
+        return (await self._session.scalars(statement)).first()
+
     async def add(self, now: datetime, **fields: Any) -> Lead:
         lead = Lead(created_at=now, stage_entered_at=now, **fields)
         self._session.add(lead)

@@ -30,9 +30,16 @@ class MessageRepo:
         return list(await self._session.scalars(statement.order_by(Message.id)))
 
     async def set_delivery(
-        self, message_id: int, status: str, *, external_id: str | None, at: datetime | None
+        self,
+        message_id: int,
+        status: str,
+        *,
+        external_id: str | None,
+        at: datetime | None,
+        error: str | None = None,
     ) -> None:
-        values: dict[str, Any] = {"delivery_status": status}
+        """`error`: why it failed or waits (None clears it, as on delivery)."""
+        values: dict[str, Any] = {"delivery_status": status, "delivery_error": error}
         if external_id is not None:
             values["external_id"] = external_id
         if at is not None:

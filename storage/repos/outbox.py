@@ -29,8 +29,10 @@ class OutboxRepo:
         lead_id: int | None = None,
         message_id: int | None = None,
         dedupe_key: str | None = None,
+        notify_manager_id: int | None = None,
     ) -> int | None:
-        """Queue a message; None when `dedupe_key` was queued before (sent once, ever)."""
+        """Queue a message; None when `dedupe_key` was queued before (sent once, ever).
+        `notify_manager_id`: the manager told whether it was delivered (usecases/fates.py)."""
         values = {
             "channel": channel,
             "chat_id": chat_id,
@@ -40,6 +42,7 @@ class OutboxRepo:
             "lead_id": lead_id,
             "message_id": message_id,
             "dedupe_key": dedupe_key,
+            "notify_manager_id": notify_manager_id,
             "status": PENDING,
             "attempts": 0,
             "next_attempt_at": due or now,

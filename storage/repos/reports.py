@@ -21,6 +21,7 @@ REPORT_EVENTS = (
     "assigned",
     "reassigned",
     "replied",
+    "reply_failed",
     "stage_changed",
     "closed",
     "reopened",

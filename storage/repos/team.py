@@ -72,6 +72,24 @@ class OfferRepo:
             .values(outcome=outcome, decided_at=now, reason=reason)
         )
 
+    async def set_decline_reason(self, lead_id: int, manager_id: int, reason: str) -> bool:
+        """Attach the reason to his decline of this lead, typed after the decline took
+        effect; False when he has no decline of it awaiting one."""
+        latest = (
+            select(func.max(LeadOffer.id))
+            .where(
+                LeadOffer.lead_id == lead_id,
+                LeadOffer.manager_id == manager_id,
+                LeadOffer.outcome == "declined",
+                LeadOffer.reason.is_(None),
+            )
+            .scalar_subquery()
+        )
+        result = await self._session.execute(
+            update(LeadOffer).where(LeadOffer.id == latest).values(reason=reason)
+        )
+        return bool(result.rowcount)
+
     async def offered_managers(self, lead_id: int) -> set[int]:
         statement = select(LeadOffer.manager_id).where(LeadOffer.lead_id == lead_id)
         return set(await self._session.scalars(statement))

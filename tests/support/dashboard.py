@@ -10,12 +10,14 @@ import aiohttp
 from app.runtime import Service
 from domain.clock import ManualClock
 from tests.support.capture import inbound
+from tests.support.service import API_TOKEN
 from tests.support.team import SENIOR
 from usecases import assignment, work
 from usecases.capture import capture
 from usecases.complaints import open_from_customer
 
 PASSWORD = "correct horse battery staple"
+AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 
 
 async def seed(service: Service, clock: ManualClock) -> dict[str, int]:

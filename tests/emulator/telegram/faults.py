@@ -1,5 +1,6 @@
 """Fault injection and refusals: scripted errors, random chaos (429, 5xx, lost answers),
-blocked users (403) and Telegram's broadcast rate limits (429 with retry_after)."""
+blocked users (403), users who never started the bot (400) and Telegram's broadcast
+rate limits (429 with retry_after)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,14 @@ class FaultsMixin(EmulatorState):
     def unblock_user(self, chat_id: int | str) -> None:
         self.blocked.discard(_normalise_chat(chat_id))
 
+    def never_started(self, chat_id: int | str) -> None:
+        """This user has never pressed /start: a bot cannot write to him first, and every
+        send answers 400 "chat not found", as Telegram does."""
+        self.unstarted.add(_normalise_chat(chat_id))
+
+    def press_start(self, chat_id: int | str) -> None:
+        self.unstarted.discard(_normalise_chat(chat_id))
+
     def set_chaos(
         self,
         rate: float,
@@ -127,6 +136,8 @@ class FaultsMixin(EmulatorState):
     # -- refusals Telegram makes by itself ------------------------------------------------
 
     def _check_blocked(self, chat_id: int | str) -> None:
+        if chat_id in self.unstarted:
+            raise ApiError(400, "Bad Request: chat not found")
         if chat_id in self.blocked:
             raise ApiError(403, BLOCKED_DESCRIPTION)
 

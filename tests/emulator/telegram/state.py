@@ -106,6 +106,8 @@ class EmulatorState:
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
         self.blocked: set[int | str] = set()
+        # Users who never opened a chat with the bot: Telegram answers "chat not found".
+        self.unstarted: set[int | str] = set()
         self._failures: list[_Failure] = []
         self._chaos: _Chaos | None = None
         self._global_sends: deque[float] = deque()
