@@ -147,6 +147,10 @@ class Service:
         for plugin in self._plugins:
             if plugin.sender is not None:
                 senders[plugin.name] = plugin.sender
+        for name, sender in senders.items():
+            limit = getattr(sender, "max_text_length", 0)
+            if limit:
+                self.ctx.text_limits[name] = int(limit)
 
         if self.role in (Role.ALL, Role.WEB):
             api_token = settings.api_token.get_secret_value() if settings.api_token else None

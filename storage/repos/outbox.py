@@ -147,6 +147,15 @@ class OutboxRepo:
             update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
         )
 
+    async def lead_of_sent(self, channel: str, external_id: str, *, chat_id: str) -> int | None:
+        """The lead of the message sent with this platform id (ix_outbox_external)."""
+        statement = select(OutboxMessage.lead_id).where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.external_id == external_id,
+            OutboxMessage.chat_id == chat_id,
+        )
+        return (await self._session.scalars(statement.limit(1))).first()
+
     async def get(self, row_id: int) -> OutboxMessage | None:
         return await self._session.get(OutboxMessage, row_id)
 
