@@ -116,6 +116,9 @@ async def test_deep_link_then_question_opens_one_big_lead_and_a_bare_start_none(
         assert "ad_autumn" in text_of(card)
         # The question is acknowledged as an enquiry, after the welcome.
         await sent_to(emulator, linked, "обращение получено")
+        # The head sees the start that never became a question.
+        emulator.add_update(emulator.make_text_update(HEAD, "/report today"))
+        await sent_to(emulator, HEAD, "Нажали /start, но ещё не написали вопрос: 1")
 
         async with svc.ctx.db.session_factory() as session:
             leads = list(await session.scalars(select(Lead)))
@@ -155,12 +158,13 @@ async def test_files_and_a_contact_reach_the_holder_and_long_text_is_marked_cut(
             for c in copies_to(emulator, holder)
         ]
         originals = [(customer, u["message"]["message_id"]) for u in (photo, document, voice)]
-        assert copied == originals
+        # Updates of one batch may be captured side by side: each file once, any order.
+        assert sorted(copied) == sorted(originals)
         kinds = [
             next(k for k in ("photo", "document", "voice") if k in emulator.messages[key])
             for key in ((holder, c.result["message_id"]) for c in copies_to(emulator, holder))
         ]
-        assert kinds == ["photo", "document", "voice"]
+        assert sorted(kinds) == ["document", "photo", "voice"]
         # Each file is announced in words with its lead; the contact reads as a person.
         await sent_to(emulator, holder, "Фото")
         await sent_to(emulator, holder, "plan.pdf")

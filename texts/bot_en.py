@@ -160,6 +160,7 @@ EN: dict[str, str] = {
     "report_title_team": "📊 <b>Team report: {period}</b>, {dates}",
     "report_title_own": "📊 <b>Your numbers: {period}</b>, {dates}",
     "report_leads": "New leads: {total}{channels}",
+    "report_started_no_question": "Pressed /start but have not asked anything yet: {count}",
     "report_sources": "Sources: {sources}",
     "report_funnel": "Funnel: {steps}",
     "report_outcomes": "Won: {won} · lost: {lost} · disqualified: {disqualified}",

@@ -161,6 +161,7 @@ RU: dict[str, str] = {
     "report_title_team": "📊 <b>Отчёт команды: {period}</b>, {dates}",
     "report_title_own": "📊 <b>Ваши показатели: {period}</b>, {dates}",
     "report_leads": "Новых лидов: {total}{channels}",
+    "report_started_no_question": "Нажали /start, но ещё не написали вопрос: {count}",
     "report_sources": "Источники: {sources}",
     "report_funnel": "Воронка: {steps}",
     "report_outcomes": "Выиграно: {won} · проиграно: {lost} · дисквалифицировано: {disqualified}",
