@@ -6,7 +6,7 @@ from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 
 from bot.middlewares import KnownUpdates
-from handlers.telegram import customer, head, reports, staff
+from handlers.telegram import customer, head, reports, staff, staff_replies
 from usecases.context import AppContext
 
 
@@ -15,7 +15,14 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
     dispatcher["ctx"] = ctx
     dispatcher.update.outer_middleware(KnownUpdates())
     # Order is behaviour: staff routers come before the customer catch-all.
-    routers = (staff.invites, head.router, reports.router, staff.router, customer.router)
+    routers = (
+        staff.invites,
+        head.router,
+        reports.router,
+        staff_replies.router,
+        staff.router,
+        customer.router,
+    )
     for router in routers:
         # The routers are module-level; a second dispatcher in one process (tests, the
         # benchmarks) takes them over. Their handlers keep no per-dispatcher state.

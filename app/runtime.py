@@ -118,6 +118,10 @@ class Service:
             if plugin.send_rate is not None
         }
         telegram = next((p for p in self._plugins if p.name == "telegram"), None)
+        for name, sender in senders.items():
+            limit = getattr(sender, "max_text_length", 0)
+            if limit:
+                self.ctx.text_limits[name] = int(limit)
 
         if self.role in (Role.ALL, Role.WEB):
             api_token = settings.api_token.get_secret_value() if settings.api_token else None

@@ -37,3 +37,12 @@ def normalise_email(raw: str | None) -> str | None:
 def mask_phone(phone: str) -> str:
     """For logs: +7900*****67."""
     return phone[:5] + "*" * max(0, len(phone) - 7) + phone[-2:] if len(phone) > 7 else "***"
+
+
+def format_phone(raw: str | None, region: str = "RU") -> str:
+    """For people: `+7 916 123-45-67`; what is not a phone number is shown as given."""
+    phone = normalise_phone(raw, region)
+    if phone is None:
+        return (raw or "").strip()
+    number = phonenumbers.parse(phone, region)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -48,6 +48,10 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(255), index=True)
     timezone: Mapped[str | None] = mapped_column(String(64))
     marketing_opt_out_at: Mapped[datetime | None]
+    # A /start not yet followed by a question: when, and its deep-link payload. The first
+    # real message opens the lead with this source and clears both.
+    started_at: Mapped[datetime | None]
+    start_source: Mapped[str | None] = mapped_column(String(64))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -223,7 +227,11 @@ class OutboxMessage(Base):
     """Everything the service sends goes through here, so a crash never loses it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # A manager's native reply names the staff message it answers: find its lead.
+        Index("ix_outbox_external", "channel", "external_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))

@@ -100,12 +100,42 @@ async def test_outside_working_hours_ack_says_when_the_team_is_back(ctx: AppCont
     assert "не работаем" in ack.payload["text"]
 
 
-async def test_start_with_deep_link_records_source_and_welcomes(ctx: AppContext) -> None:
-    result = await capture(ctx, inbound(text="/start ad_autumn", source="ad_autumn", is_start=True))
-    [lead] = await rows(ctx, Lead)
-    assert lead.source == "ad_autumn" and lead.id == result.lead_id
+async def test_start_with_deep_link_welcomes_and_the_question_opens_the_lead(
+    ctx: AppContext,
+) -> None:
+    start = await capture(ctx, inbound(text="/start ad_autumn", source="ad_autumn", is_start=True))
+    assert start.outcome is Outcome.CAPTURED and start.lead_id is None
+    assert await count(ctx, Lead) == 0
     [welcome] = await rows(ctx, OutboxMessage)
     assert welcome.payload["text"].startswith("Здравствуйте, Анна! Это Acme.")
+    [contact] = await rows(ctx, Contact)
+    assert contact.start_source == "ad_autumn" and contact.started_at is not None
+
+    question = await capture(ctx, inbound(message=2, text="Сколько стоит доставка?"))
+    [lead] = await rows(ctx, Lead)
+    assert question.new_lead and lead.id == question.lead_id and lead.source == "ad_autumn"
+    messages = await rows(ctx, Message)
+    assert [(m.lead_id, m.text) for m in messages] == [
+        (None, "/start ad_autumn"),
+        (lead.id, "Сколько стоит доставка?"),
+    ]
+    [contact] = await rows(ctx, Contact)
+    assert contact.start_source is None and contact.started_at is None
+
+
+async def test_start_while_a_lead_is_open_adds_nothing_to_the_conversation(
+    ctx: AppContext,
+) -> None:
+    first = await capture(ctx, inbound())
+    again = await capture(
+        ctx, inbound(message=2, text="/start promo", source="promo", is_start=True)
+    )
+    assert again.lead_id == first.lead_id and await count(ctx, Lead) == 1
+    # One acknowledgement of the question; the second /start is not greeted again.
+    assert [row.purpose for row in await rows(ctx, OutboxMessage)] == ["ack"]
+    assert [m.lead_id for m in await rows(ctx, Message)] == [first.lead_id, None]
+    events = [e.type for e in await rows(ctx, LeadEvent)]
+    assert "source_seen" in events
 
 
 async def test_lead_without_deep_link_gets_channel_as_source(ctx: AppContext) -> None:

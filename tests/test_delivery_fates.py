@@ -142,6 +142,9 @@ async def test_failed_replies_are_told_with_the_reason_and_are_no_first_response
         await said(emulator, ANNA, f"✓ Ответ по лиду #{fine_lead} доставлен клиенту")
         await outbox_idle(service, emulator)
         assert not any("отправляется клиенту" in text for text in texts_to(emulator, ANNA))
+        # The long reply went in two parts; the first failed, so the second is not sent
+        # alone (a fragment would mislead the customer).
+        assert "Подробный" not in " ".join(texts_to(emulator, WORDY))
 
         for lead_id in (blocked_lead, long_lead):
             lead = await one(service, select(Lead).where(Lead.id == lead_id))

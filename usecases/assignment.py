@@ -13,10 +13,11 @@ from domain.assignment import Candidate, choose_manager
 from domain.sla import LeadClock, due_timers
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
-from usecases import cards
+from usecases import cards, conversation
 from usecases.context import AppContext
 from usecases.escalations import claim, escalate, tell
 from usecases.outage import is_outage
+from usecases.relay import queue_copies
 from usecases.replies import format_span
 from usecases.retry_policy import lead_work_failed
 from usecases.staffing import ROLE_HEAD, candidates, class_of, may_act, tell_staff
@@ -50,10 +51,18 @@ async def refresh_timer(ctx: AppContext, uow: UnitOfWork, lead: Lead) -> None:
 
 
 async def send_card(
-    ctx: AppContext, uow: UnitOfWork, lead: Lead, manager: Manager, *, offer: bool
+    ctx: AppContext,
+    uow: UnitOfWork,
+    lead: Lead,
+    manager: Manager,
+    *,
+    offer: bool,
+    with_media: bool = True,
 ) -> None:
+    """The lead's card with its latest messages; the customer's files follow it as copies
+    (`with_media` False when this manager has just seen them on the offer)."""
     contact = await uow.contacts.get(lead.contact_id)
-    first = await uow.messages.first_inbound(lead.id)
+    recent, total = await uow.messages.recent(lead.id, conversation.CARD_MESSAGES)
     language = manager.language
     now = ctx.clock.now()
     if offer:
@@ -68,7 +77,7 @@ async def send_card(
         language,
         lead=lead,
         contact=contact,
-        first_message=first.text if first else "",
+        conversation=conversation.card_conversation(ctx.texts, language, lead.id, recent, total),
         now=now,
         header=header,
     )
@@ -80,6 +89,8 @@ async def send_card(
         purpose="offer" if offer else "card",
         lead_id=lead.id,
     )
+    if with_media:
+        await queue_copies(ctx, uow, manager, lead.id, [m for m in recent if m.direction == "in"])
 
 
 async def _eligible_names(
@@ -252,7 +263,7 @@ async def accept(ctx: AppContext, lead_id: int, telegram_id: int) -> Verdict:
         uow.events.add(
             lead.id, "accepted", now, actor=f"manager:{manager.id}", manager_id=manager.id
         )
-        await send_card(ctx, uow, lead, manager, offer=False)
+        await send_card(ctx, uow, lead, manager, offer=False, with_media=False)
         await uow.commit()
     ctx.wake("outbox")
     return Verdict.DONE

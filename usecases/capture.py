@@ -13,7 +13,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from config.business import Config
-from domain.buttons import LeadButton, lead_button
 from domain.classify import classify
 from domain.complaint_words import ComplaintDetector
 from domain.inbound import InboundEdit, InboundMessage
@@ -24,12 +23,14 @@ from usecases.assignment import distribute_waiting, refresh_timer
 from usecases.complaints import open_from_message
 from usecases.context import AppContext
 from usecases.followups import on_lead_event
+from usecases.relay import relay_to_manager
 from usecases.replies import phone_keyboard, when_to_expect
+from usecases.starts import record_start, take_start_source
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from storage.models import Contact, Lead
+    from storage.models import Contact
 
 log = logging.getLogger(__name__)
 
@@ -126,9 +127,15 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
     _update_contact(contact, inbound, now)
 
     lead = await uow.leads.open_for_contact(contact.id)
+    if inbound.is_start:
+        start = await record_start(ctx, uow, inbound, contact, identity, lead, now)
+        return CaptureResult(Outcome.CAPTURED, lead.id if lead else None, contact.id, start.id)
     new_lead = lead is None
     if lead is None:
-        lead_class = classify(ctx.config.class_rules(), inbound.text, inbound.source, inbound.extra)
+        # The question, not the /start before it, decides the class; the source is the
+        # deep link the customer came by, if he did.
+        source = inbound.source or take_start_source(contact)
+        lead_class = classify(ctx.config.class_rules(), inbound.text, source, inbound.extra)
         lead = await uow.leads.add(
             now,
             contact_id=contact.id,
@@ -137,7 +144,7 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
             lead_class=lead_class.name,
             priority=lead_class.priority,
             channel=inbound.channel,
-            source=inbound.source or inbound.channel,
+            source=source or inbound.channel,
             extra=dict(inbound.extra),
         )
         await refresh_timer(ctx, uow, lead)
@@ -148,10 +155,6 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
             now,
             actor="customer",
             data={"channel": inbound.channel, "source": lead.source},
-        )
-    elif inbound.source and inbound.is_start:
-        uow.events.add(
-            lead.id, "source_seen", now, actor="customer", data={"source": inbound.source}
         )
     lead.last_customer_message_at = now
 
@@ -179,7 +182,7 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
     if not new_lead:
         await on_lead_event(ctx, uow, lead, "customer_replied")
     if lead.manager_id is not None and not new_lead:
-        await _relay_to_manager(ctx, uow, lead, contact, inbound)
+        await relay_to_manager(ctx, uow, lead, contact, inbound, message)
     if (
         inbound.detect_complaint
         and inbound.text
@@ -194,11 +197,7 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
         when = when_to_expect(ctx, now, language)
         # Only Telegram has a button to share the phone; elsewhere the ack does not ask.
         ask_phone = not contact.phone and inbound.channel == "telegram"
-        if inbound.is_start:
-            text = ctx.texts.get(
-                "welcome", language, name=name, company=ctx.config.company.name, when=when
-            )
-        elif not name:
+        if not name:
             text = ctx.texts.get("ack_new_lead_noname", language, when=when)
         elif ask_phone:
             text = ctx.texts.get("ack_new_lead", language, name=name, when=when)
@@ -260,40 +259,6 @@ async def _distribute_quietly(ctx: AppContext) -> None:
         await distribute_waiting(ctx)
     except Exception:
         log.exception("distribution after capture failed; the scheduler will retry")
-
-
-async def _relay_to_manager(
-    ctx: AppContext, uow: UnitOfWork, lead: Lead, contact: Contact, inbound: InboundMessage
-) -> None:
-    """Later customer messages on an assigned lead reach its manager, marked with the lead."""
-    manager = await uow.managers.get(lead.manager_id or 0)
-    if manager is None:
-        return
-    language = manager.language
-    text = inbound.text or ", ".join(a.kind for a in inbound.attachments)
-    body = ctx.texts.get(
-        "customer_says",
-        language,
-        lead_id=lead.id,
-        customer=contact.display_name or f"#{contact.id}",
-        text=text,
-    )
-    buttons = [
-        [
-            {
-                "text": str(ctx.texts.get("btn_reply", language)),
-                "callback_data": lead_button(LeadButton.REPLY, lead.id),
-            }
-        ]
-    ]
-    await uow.outbox.add(
-        channel="telegram",
-        chat_id=str(manager.telegram_id),
-        purpose="relay",
-        payload={"text": body, "parse_mode": "HTML", "buttons": buttons},
-        now=ctx.clock.now(),
-        lead_id=lead.id,
-    )
 
 
 async def _match_contact(uow: UnitOfWork, inbound: InboundMessage) -> Contact | None:

@@ -46,7 +46,7 @@ def card_text(
     *,
     lead: Any,
     contact: Any,
-    first_message: str,
+    conversation: Safe,
     now: datetime,
     header: str,
 ) -> Safe:
@@ -65,7 +65,7 @@ def card_text(
         source=lead.source or "—",
         contacts=Safe(contacts),
         age=format_age(texts, now - lead.created_at, language),
-        first_message=(first_message or "—")[:500],
+        conversation=conversation,
     )
     return Safe(f"{header}\n\n{body}")
 

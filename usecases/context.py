@@ -24,6 +24,9 @@ class AppContext:
     wake: Callable[[str], None] = field(default=lambda _topic: None)
     # Batch distribution in a worker loop (the service) instead of after each capture.
     distribute_after_capture: bool = True
+    # The longest text each channel's sender takes in one message (set from the senders);
+    # longer replies are split before they are queued. A channel not named: no limit.
+    text_limits: dict[str, int] = field(default_factory=lambda: {"telegram": 4096})
     # Small per-process caches (e.g. who is staff), each with its own freshness rule.
     caches: dict[str, Any] = field(default_factory=dict)
     # This process's event-loop lag, measured by a task the service runs (LoopLag.run).

@@ -46,6 +46,8 @@ async def delivered(ctx: AppContext, uow: UnitOfWork, row: Sent, now: datetime) 
     manager = await _notified(uow, row)
     if manager is None:
         return
+    if row.message_id is not None and await uow.outbox.parts_unsent(row.message_id, row.id):
+        return  # a long reply in parts: its fate is told once, with the last part
     if row.purpose == "reply" and row.lead_id is not None:
         lead = await uow.leads.get(row.lead_id)
         if lead is not None and lead.first_response_at is None:
@@ -89,6 +91,9 @@ async def failed(
     if row.message_id is not None:
         await uow.messages.set_delivery(
             row.message_id, "failed", external_id=None, at=None, error=failure
+        )
+        await uow.outbox.fail_unsent_parts(
+            row.message_id, row.id, f"part {row.id} of this message failed: {error}"
         )
     if row.purpose in FATE_PURPOSES:
         return

@@ -5,6 +5,7 @@ here, so they all show the same figures."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -65,13 +66,20 @@ async def _load(ctx: AppContext, uow: UnitOfWork, period: Period) -> dict[str, A
         for c in await uow.reports.complaints(period.start)
     ]
     names = {m.id: m.name for m in await uow.managers.all()}
-    return {"leads": facts, "surveys": surveys, "complaints": complaints, "names": names}
+    starts = await uow.reports.starts_without_question(period.start, period.end)
+    return {
+        "leads": facts,
+        "surveys": surveys,
+        "complaints": complaints,
+        "names": names,
+        "starts": starts,
+    }
 
 
 async def load_report(ctx: AppContext, period: Period, *, manager_id: int | None = None) -> Report:
     async with ctx.db.uow() as uow:
         data = await _load(ctx, uow, period)
-    return build_report(
+    report = build_report(
         period,
         ctx.clock.now(),
         data["leads"],
@@ -81,6 +89,9 @@ async def load_report(ctx: AppContext, period: Period, *, manager_id: int | None
         names=data["names"],
         manager_id=manager_id,
     )
+    if manager_id is not None:
+        return report
+    return replace(report, started_no_question=data["starts"])
 
 
 async def report_as_json(

@@ -119,6 +119,10 @@ def report_text(texts: Texts, language: str, report: Report) -> Safe:
     title = "report_title_own" if report.scope_manager_id is not None else "report_title_team"
     lines = [texts.get(title, language, period=name, dates=dates), ""]
     lines += section_lines(texts, language, report.team)
+    if report.started_no_question:
+        lines.append(
+            texts.get("report_started_no_question", language, count=report.started_no_question)
+        )
     if report.scope_manager_id is None:
         rows = [m for m in manager_order(report) if m is not None]
         if rows:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
+from typing import Any
 
 from texts import Safe
-from usecases import cards
+from usecases import cards, conversation
 from usecases.context import AppContext
 from usecases.replies import format_span
 from usecases.staffing import ROLE_HEAD
@@ -51,13 +53,10 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
         if manager is None:
             return None
         language = manager.language
-        if lead is None or (
-            manager.role != ROLE_HEAD
-            and manager.id not in (lead.manager_id, lead.offered_manager_id)
-        ):
+        if lead is None or not may_read(manager, lead):
             return ctx.texts.get("lead_not_found", language, lead_id=lead_id), []
         contact = await uow.contacts.get(lead.contact_id)
-        first = await uow.messages.first_inbound(lead.id)
+        recent, total = await uow.messages.recent(lead.id, conversation.CARD_MESSAGES)
         events = await uow.events.for_lead(lead.id)
     zone = ctx.config.company.hours().zone
     header = Safe("")
@@ -66,7 +65,7 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
         language,
         lead=lead,
         contact=contact,
-        first_message=first.text if first else "",
+        conversation=conversation.card_conversation(ctx.texts, language, lead.id, recent, total),
         now=ctx.clock.now(),
         header=header,
     )
@@ -86,6 +85,26 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
         else []
     )
     return Safe(text.strip() + "\n\n" + "\n".join(history)), buttons
+
+
+async def lead_full_text(ctx: AppContext, telegram_id: int, lead_id: int) -> list[str] | None:
+    """Every message of the lead in full, in pieces of one Telegram message each (plain
+    text); None when the reader is not staff."""
+    async with ctx.db.uow() as uow:
+        manager = await uow.managers.by_telegram_id(telegram_id)
+        lead = await uow.leads.get(lead_id)
+        if manager is None:
+            return None
+        language = manager.language
+        if lead is None or not may_read(manager, lead):
+            return [html.unescape(ctx.texts.get("lead_not_found", language, lead_id=lead_id))]
+        messages = await uow.messages.for_lead(lead.id)
+    zone = ctx.config.company.hours().zone
+    return conversation.full_conversation(ctx.texts, language, lead.id, messages, zone)
+
+
+def may_read(manager: Any, lead: Any) -> bool:
+    return manager.role == ROLE_HEAD or manager.id in (lead.manager_id, lead.offered_manager_id)
 
 
 async def today(ctx: AppContext, telegram_id: int) -> Safe | None:
@@ -148,16 +167,31 @@ async def staff_language(ctx: AppContext, telegram_id: int) -> str:
 
 
 async def send_to_staff(
-    ctx: AppContext, telegram_id: int, text: str, buttons: list | None = None
+    ctx: AppContext,
+    telegram_id: int,
+    text: str,
+    buttons: list | None = None,
+    *,
+    plain: tuple[str, ...] = (),
 ) -> None:
-    """Queue a message to a staff chat (prompts and answers to commands)."""
+    """Queue a message to a staff chat (prompts and answers to commands); `plain` pieces
+    go after it, in order, as plain text (a customer's words exactly as he wrote them)."""
     async with ctx.db.uow() as uow:
-        await uow.outbox.add(
-            channel="telegram",
-            chat_id=str(telegram_id),
-            purpose="staff",
-            payload=cards.payload(text, buttons),
-            now=ctx.clock.now(),
-        )
+        if text:
+            await uow.outbox.add(
+                channel="telegram",
+                chat_id=str(telegram_id),
+                purpose="staff",
+                payload=cards.payload(text, buttons),
+                now=ctx.clock.now(),
+            )
+        for piece in plain:
+            await uow.outbox.add(
+                channel="telegram",
+                chat_id=str(telegram_id),
+                purpose="staff",
+                payload={"text": piece},
+                now=ctx.clock.now(),
+            )
         await uow.commit()
     ctx.wake("outbox")

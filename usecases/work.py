@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from domain import escalation as escalations
 from domain import lead_transitions as transitions
 from domain.pipeline import CLOSED_STATUSES, OPEN_STATUSES, LeadStatus
 from domain.reasons import is_real_reason
+from domain.text_split import split_text
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
 from usecases import cards
@@ -29,16 +33,56 @@ async def check_acting(
 
 
 async def reply(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> Verdict:
-    """The manager's words go to the customer on the channel the lead came from."""
+    """The manager's words go to the customer on the channel the lead came from, split
+    into several messages, in order, when longer than the channel takes in one."""
+    verdict, _ = await _reply(ctx, lead_id, telegram_id, text, media=None)
+    return verdict
+
+
+@dataclass(frozen=True)
+class MediaReply:
+    """A photo or file the manager sent: his chat's message to copy, and what it is."""
+
+    chat_id: int
+    message_id: int
+    kind: str
+    caption: str = ""
+
+
+async def reply_media(
+    ctx: AppContext, lead_id: int, telegram_id: int, media: MediaReply
+) -> tuple[Verdict, str | None]:
+    """A manager's photo or document reaches a Telegram customer as a copy; on another
+    channel only its caption goes, and the second value names the channel that could not
+    take the file."""
+    return await _reply(ctx, lead_id, telegram_id, media.caption, media=media)
+
+
+async def _reply(
+    ctx: AppContext, lead_id: int, telegram_id: int, text: str, *, media: MediaReply | None
+) -> tuple[Verdict, str | None]:
     async with ctx.db.uow() as uow:
         acting = await acting_on(uow, lead_id, telegram_id)
         if isinstance(acting, Verdict):
-            return acting
+            return acting, None
         lead, manager = acting.lead, acting.manager
         now = ctx.clock.now()
         identity = await uow.identities.reply_address(lead.contact_id, lead.channel)
         if identity is None:
-            return Verdict.STALE
+            return Verdict.STALE, None
+        refused = None
+        if media is not None and identity.channel == "telegram":
+            payloads: list[dict[str, Any]] = [
+                {"copy_from_chat_id": str(media.chat_id), "copy_message_id": media.message_id}
+            ]
+        else:
+            if media is not None:
+                refused = identity.channel
+            limit = ctx.text_limits.get(identity.channel, 0)
+            # Plain text: what the manager typed is sent as he typed it.
+            payloads = [{"text": piece} for piece in split_text(text, limit) if piece.strip()]
+        if not payloads:
+            return Verdict.DONE, refused
         message = await uow.messages.add(
             now,
             lead_id=lead.id,
@@ -46,23 +90,25 @@ async def reply(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> V
             channel=identity.channel,
             direction="out",
             text=text,
+            attachments=[{"kind": media.kind}] if media is not None and not refused else [],
             author_manager_id=manager.id,
             delivery_status="queued",
         )
-        outbox_id = await uow.outbox.add(
-            channel=identity.channel,
-            chat_id=identity.chat_id,
-            purpose="reply",
-            # Plain text: what the manager typed is sent as he typed it.
-            payload={"text": text},
-            now=now,
-            contact_id=lead.contact_id,
-            lead_id=lead.id,
-            message_id=message.id,
-            # He hears whether it was delivered; delivery, not this, is his first response.
-            notify_manager_id=manager.id,
-        )
-        message.outbox_id = outbox_id
+        for payload in payloads:
+            outbox_id = await uow.outbox.add(
+                channel=identity.channel,
+                chat_id=identity.chat_id,
+                purpose="reply",
+                payload=payload,
+                now=now,
+                contact_id=lead.contact_id,
+                lead_id=lead.id,
+                message_id=message.id,
+                # He hears whether it was delivered; delivery, not this, is his first
+                # response.
+                notify_manager_id=manager.id,
+            )
+            message.outbox_id = message.outbox_id or outbox_id
         await on_lead_event(ctx, uow, lead, "manager_replied")
         uow.events.add(
             lead.id,
@@ -70,12 +116,25 @@ async def reply(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> V
             now,
             actor=f"manager:{manager.id}",
             manager_id=manager.id,
-            data={"message_id": message.id},
+            data={"message_id": message.id, "parts": len(payloads)},
         )
         await refresh_timer(ctx, uow, lead)
         await uow.commit()
     ctx.wake("outbox")
-    return Verdict.DONE
+    return Verdict.DONE, refused
+
+
+# What a native reply may answer: what the customer said or sent and the lead's cards;
+# not the bot's own words about a lead (a delivery fate, a notice).
+REPLYABLE = ("card", "offer", "relay", "relay_media", "reminder")
+
+
+async def lead_of_staff_message(ctx: AppContext, telegram_id: int, message_id: int) -> int | None:
+    """The lead a card or relay in this staff chat was about (a native reply names it)."""
+    async with ctx.db.uow() as uow:
+        return await uow.outbox.lead_of_sent(
+            "telegram", f"{telegram_id}:{message_id}", chat_id=str(telegram_id), purposes=REPLYABLE
+        )
 
 
 async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int, stage: str) -> Verdict:

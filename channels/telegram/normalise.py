@@ -99,12 +99,8 @@ def _attachments(message: Message) -> list[Attachment]:
 
 
 def _text_of(message: Message, attachments: list[Attachment]) -> str:
-    text = message.text or message.caption or ""
-    if not text and message.contact:
-        contact = message.contact
-        name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
-        text = f"{name} {contact.phone_number}".strip()
-    return text
+    # A shared contact or place is kept as its attachment, shown to staff in words.
+    return message.text or message.caption or ""
 
 
 def is_private(message: Message) -> bool:

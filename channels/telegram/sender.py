@@ -50,6 +50,8 @@ class TelegramSender:
     # Telegram: about one message a second to one chat, twenty a minute to a group.
     per_chat_interval = 1.0
     group_interval = 3.0
+    # Longer text is split before it is queued (domain/text_split.py).
+    max_text_length = 4096
 
     def __init__(
         self,
@@ -85,6 +87,16 @@ class TelegramSender:
         markup = reply_markup(payload)
         parse_mode = payload.get("parse_mode")
         common: dict[str, Any] = {"reply_markup": markup, "request_timeout": self._request_timeout}
+        if payload.get("copy_from_chat_id"):
+            # A customer's (or a manager's) own photo, file or voice, copied as it is.
+            return await self._bot.copy_message(
+                chat_id,
+                int(payload["copy_from_chat_id"]),
+                int(payload["copy_message_id"]),
+                caption=payload.get("text"),
+                parse_mode=parse_mode,
+                **common,
+            )
         if payload.get("photo_png_b64"):
             # A picture made here (a report chart): uploaded, not referenced by URL.
             picture = BufferedInputFile(base64.b64decode(payload["photo_png_b64"]), "report.png")

@@ -146,6 +146,8 @@ def result_of(answer: Any) -> SendResult:
 class VkSender:
     name = "vk"
     per_chat_interval = 0.0
+    # VK takes at most 4,096 characters in one message.
+    max_text_length = 4096
 
     def __init__(self, api: VkApi) -> None:
         self._api = api

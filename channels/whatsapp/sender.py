@@ -122,6 +122,8 @@ def result_of(status: int, answer: Any) -> SendResult:
 class WhatsAppSender:
     name = "whatsapp"
     per_chat_interval = 0.0
+    # WhatsApp Cloud API: a text body of at most 4,096 characters.
+    max_text_length = 4096
 
     def __init__(self, ctx: AppContext, api: WhatsAppApi, template: Template | None) -> None:
         self._ctx = ctx

@@ -60,6 +60,8 @@ class Report:
     managers: Mapping[int | None, Section]
     names: Mapping[int, str]
     scope_manager_id: int | None = None
+    # Customers who pressed /start in the period and have not written a question yet.
+    started_no_question: int = 0
 
     def name(self, manager_id: int | None) -> str:
         if manager_id is None:

@@ -104,6 +104,7 @@ def report_json(report: Report, timezone: str) -> dict[str, Any]:
         "generated_at": report.generated_at.isoformat(),
         "manager_id": report.scope_manager_id,
         "team": section_json(report.team),
+        "started_no_question": report.started_no_question,
         "managers": [
             {
                 "manager_id": manager,

@@ -25,7 +25,14 @@ from usecases.complaints import (
     resolve_complaint,
 )
 from usecases.context import AppContext
-from usecases.staff_views import lead_view, my_leads, send_to_staff, staff_language, today
+from usecases.staff_views import (
+    lead_full_text,
+    lead_view,
+    my_leads,
+    send_to_staff,
+    staff_language,
+    today,
+)
 from usecases.team import accept_invite, set_paused
 
 router = Router(name="staff")
@@ -314,9 +321,14 @@ async def leads_command(message: Message, ctx: AppContext) -> None:
 
 @router.message(Command("lead"))
 async def lead_command(message: Message, command: CommandObject, ctx: AppContext) -> None:
-    argument = (command.args or "").strip().lstrip("#")
+    argument, _, rest = (command.args or "").strip().lstrip("#").partition(" ")
     if not argument.isdigit():
         await _say(ctx, message.chat.id, "lead_usage")
+        return
+    if rest.strip().lower() in ("full", "все", "всё"):
+        pieces = await lead_full_text(ctx, message.chat.id, int(argument))
+        if pieces is not None:
+            await send_to_staff(ctx, message.chat.id, "", plain=tuple(pieces))
         return
     view = await lead_view(ctx, message.chat.id, int(argument))
     if view is not None:

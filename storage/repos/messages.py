@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Message
@@ -56,3 +56,12 @@ class MessageRepo:
             .limit(1)
         )
         return (await self._session.scalars(statement)).first()
+
+    async def recent(self, lead_id: int, limit: int) -> tuple[list[Message], int]:
+        """The latest `limit` messages of the lead, oldest first, and how many it has."""
+        statement = select(Message).where(Message.lead_id == lead_id).order_by(Message.id.desc())
+        latest = list(await self._session.scalars(statement.limit(limit)))
+        total = await self._session.scalar(
+            select(func.count(Message.id)).where(Message.lead_id == lead_id)
+        )
+        return latest[::-1], int(total or 0)

@@ -116,6 +116,28 @@ class OutboxRepo:
         statement = select(func.count(OutboxMessage.id)).where(OutboxMessage.maybe_sent)
         return int(await self._session.scalar(statement) or 0)
 
+    async def parts_unsent(self, message_id: int, other_than: int) -> int:
+        """Rows of the same message (the parts of a long reply) not sent yet, but one."""
+        statement = select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.message_id == message_id,
+            OutboxMessage.id != other_than,
+            OutboxMessage.status.in_((PENDING, SENDING)),
+        )
+        return int(await self._session.scalar(statement) or 0)
+
+    async def fail_unsent_parts(self, message_id: int, other_than: int, error: str) -> None:
+        """The rest of a long reply, once one of its parts failed for good: a fragment
+        alone would mislead the customer."""
+        await self._session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.message_id == message_id,
+                OutboxMessage.id != other_than,
+                OutboxMessage.status == PENDING,
+            )
+            .values(status=FAILED, last_error=error, lease_until=None)
+        )
+
     async def mark_sent(self, row_id: int, now: datetime, external_id: str | None) -> None:
         await self._set(
             row_id,
@@ -149,6 +171,19 @@ class OutboxRepo:
         await self._session.execute(
             update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
         )
+
+    async def lead_of_sent(
+        self, channel: str, external_id: str, *, chat_id: str, purposes: tuple[str, ...]
+    ) -> int | None:
+        """The lead of the message sent with this platform id (ix_outbox_external), if it
+        was sent for one of `purposes`."""
+        statement = select(OutboxMessage.lead_id).where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.external_id == external_id,
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.purpose.in_(purposes),
+        )
+        return (await self._session.scalars(statement.limit(1))).first()
 
     async def get(self, row_id: int) -> OutboxMessage | None:
         return await self._session.get(OutboxMessage, row_id)

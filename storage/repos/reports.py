@@ -40,6 +40,13 @@ class ReportRepo:
             Lead.is_open.is_(True) | Lead.closed_at.is_(None) | (Lead.closed_at >= start)
         )
 
+    async def starts_without_question(self, start: datetime, end: datetime) -> int:
+        """Contacts whose /start in the period is still waiting for their first question."""
+        statement = select(func.count(Contact.id)).where(
+            Contact.started_at >= start, Contact.started_at < end
+        )
+        return int(await self._session.scalar(statement) or 0)
+
     async def leads(self, start: datetime, end: datetime) -> list[Lead]:
         statement = select(Lead).where(self._touching(start, end)).order_by(Lead.id)
         return list(await self._session.scalars(statement))

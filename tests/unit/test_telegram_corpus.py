@@ -85,7 +85,14 @@ def test_contact_without_user_id_is_the_senders_phone() -> None:
     update = validated("tg_contact_shared_phone.json")
     result = inbound_from_message(update.message, update.update_id, allow_groups=False)
     assert result.sender.phone == "+78005553535"
-    assert result.text == "John Smith 88005553535"
+    # No raw "John Smith 88005553535" as text: the card reads the contact in words.
+    assert result.text == ""
+    [card] = result.attachments
+    assert (card.kind, card.extra["first_name"], card.extra["phone"]) == (
+        "contact",
+        "John",
+        "88005553535",
+    )
     assert result.receipt_key == "900000006"
     assert result.sender.language == "ru"
 

@@ -199,7 +199,7 @@ def contact(phone: str, user_id: int | None, first: str = "Anna", last: str | No
 def test_contact_shared_by_the_sender_sets_the_phone() -> None:
     result = inbound(message_of(contact=contact("89001234567", user_id=42)))
     assert result.sender.phone == "+79001234567"
-    assert result.text == "Anna K 89001234567"
+    assert result.text == ""
     assert result.attachments == (
         Attachment(
             "contact",
@@ -226,7 +226,8 @@ def test_contact_card_of_somebody_else_sets_no_phone() -> None:
         message_of(contact=contact("+79990000000", user_id=777, first="Boris", last=None))
     )
     assert result.sender.phone is None
-    assert result.text == "Boris +79990000000"
+    assert result.text == ""
+    assert result.attachments[0].extra["phone"] == "+79990000000"
     assert result.attachments[0].kind == "contact"
     assert result.attachments[0].extra["user_id"] == 777
 

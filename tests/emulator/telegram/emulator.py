@@ -37,6 +37,7 @@ class TelegramEmulator(
             "sendMediaGroup": self._send_media_group,
             "sendContact": self._send_contact,
             "sendLocation": self._send_location,
+            "copyMessage": self._copy_message,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,

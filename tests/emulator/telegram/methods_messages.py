@@ -23,7 +23,7 @@ from .state import EmulatorState
 
 
 class MessagesMixin(EmulatorState):
-    """sendMessage, sendContact, sendLocation, sendChatAction, edits."""
+    """sendMessage, sendContact, sendLocation, copyMessage, sendChatAction, edits."""
 
     def _formatted(
         self, params: dict[str, Any], key: str, entities_key: str, limit: int, required: bool
@@ -142,6 +142,42 @@ class MessagesMixin(EmulatorState):
         self._commit_rate(chat_id)
         location = {"latitude": latitude, "longitude": longitude}
         return self._deliver(chat_id, {"location": location}, params, call)
+
+    async def _copy_message(self, params: dict[str, Any], call: Call) -> dict[str, Any]:
+        """copyMessage: the source message's content in the target chat, without a link to
+        the original; answers with the new message's id only (a MessageId)."""
+        chat_id = self._target_chat(params)
+        self._check_blocked(chat_id)
+        source_chat = params.get("from_chat_id")
+        message_id = _as_int(params, "message_id")
+        if source_chat is None or source_chat == "" or message_id is None:
+            raise _bad("message to copy not found")
+        if isinstance(source_chat, str) and source_chat.lstrip("-").isdigit():
+            source_chat = int(source_chat)
+        source = self.messages.get((self._message_key(source_chat), message_id))
+        if source is None:
+            raise _bad("message to copy not found")
+        if any(key in source for key in ("poll", "dice", "invoice", "game")):
+            raise _bad("the message can't be copied")
+        content = {
+            key: _clone(value)
+            for key, value in source.items()
+            if key not in ("message_id", "from", "chat", "date", "reply_markup", "edit_date")
+            and key not in ("reply_to_message", "forward_origin", "forward_from")
+        }
+        if params.get("caption") is not None:
+            content.pop("caption", None)
+            content.pop("caption_entities", None)
+            content.update(
+                self._formatted(
+                    params, "caption", "caption_entities", CAPTION_LIMIT, required=False
+                )
+            )
+        self._reply_markup(params)
+        self._check_rate(chat_id)
+        self._commit_rate(chat_id)
+        created = self._deliver(chat_id, content, params, call)
+        return {"message_id": created["message_id"]}
 
     async def _send_chat_action(self, params: dict[str, Any], call: Call) -> bool:
         chat_id = self._target_chat(params)

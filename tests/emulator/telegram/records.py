@@ -89,7 +89,7 @@ class RecordsMixin(EmulatorState):
     """Inspection: recorded calls, sent messages, pending updates, waiting."""
 
     def sent_messages(self, chat_id: int | str | None = None) -> list[Call]:
-        """Send calls (except sendChatAction) that created a message, in arrival order.
+        """Send and copy calls (not sendChatAction) that created a message, in arrival order.
 
         A send whose answer was lost to a client timeout is included: the customer saw it.
         """
@@ -98,7 +98,7 @@ class RecordsMixin(EmulatorState):
             call
             for call in self.calls
             if call.delivered
-            and call.method.startswith("send")
+            and (call.method.startswith("send") or call.method == "copyMessage")
             and call.method != "sendChatAction"
             and (wanted is None or call.chat_id == wanted)
         ]

@@ -133,9 +133,12 @@ class UpdatesMixin(EmulatorState):
         chat_type: str = "private",
         *,
         chat_id: int | None = None,
+        reply_to: int | None = None,
     ) -> dict[str, Any]:
+        """`reply_to`: the id of a message in this chat the user answers (a swipe-reply)."""
         user = self._user(user_id, first_name, last_name, username, language_code)
         content: dict[str, Any] = {"text": text}
+        self._add_reply_to(content, chat_id if chat_id is not None else user_id, reply_to)
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             content["entities"] = [
@@ -153,6 +156,7 @@ class UpdatesMixin(EmulatorState):
         language_code: str | None = "ru",
         *,
         data: bytes = _FAKE_JPEG,
+        reply_to: int | None = None,
     ) -> dict[str, Any]:
         user = self._user(user_id, first_name, last_name, username, language_code)
         sizes = []
@@ -170,7 +174,30 @@ class UpdatesMixin(EmulatorState):
         content: dict[str, Any] = {"photo": sizes}
         if caption is not None:
             content["caption"] = caption
+        self._add_reply_to(content, user_id, reply_to)
         return self._incoming(user, self._chat_for(user), **content)
+
+    def _add_reply_to(self, content: dict[str, Any], chat_id: int, reply_to: int | None) -> None:
+        if reply_to is None:
+            return
+        replied = self.messages.get((chat_id, reply_to))
+        if replied is None:
+            raise ValueError(f"no message {reply_to} in chat {chat_id} to reply to")
+        content["reply_to_message"] = _clone(replied)
+
+    def make_voice_update(
+        self, user_id: int, duration: int = 3, first_name: str = "Test", *, data: bytes = b"OggS"
+    ) -> dict[str, Any]:
+        user = self._user(user_id, first_name, None, None, "ru")
+        stored = self._store_file("voice", data, None, "audio/ogg")
+        voice = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": len(data),
+        }
+        return self._incoming(user, self._chat_for(user), voice=voice)
 
     def make_document_update(
         self,
