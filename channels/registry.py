@@ -8,6 +8,7 @@ from aiogram import Dispatcher
 
 from channels.email import plugin as email
 from channels.forms import plugin as forms
+from channels.max import plugin as max_messenger
 from channels.plugin import ChannelPlugin
 from channels.telegram import plugin as telegram
 from channels.vk import plugin as vk
@@ -31,6 +32,7 @@ def build_channels(
         form,
         vk.build(settings, ctx),
         whatsapp.build(settings, ctx),
+        max_messenger.build(settings, ctx),
     )
     plugins.extend(plugin for plugin in others if plugin is not None)
     return plugins

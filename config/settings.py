@@ -15,6 +15,11 @@ class TelegramMode(StrEnum):
     WEBHOOK = "webhook"
 
 
+class MaxMode(StrEnum):
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -92,6 +97,15 @@ class Settings(BaseSettings):
     # The template has one body variable ({{1}}) that carries the manager's text.
     whatsapp_template_with_text: bool = False
 
+    # MAX (long polling, or the webhook POST /max/webhook): on when MAX_BOT_TOKEN is set.
+    max_bot_token: SecretStr | None = None
+    max_api_base: str = "https://platform-api.max.ru"
+    max_mode: MaxMode = MaxMode.POLLING
+    max_webhook_url: str | None = None
+    max_webhook_secret: SecretStr | None = None
+    # Outbox sends a second to MAX (it takes 30 requests a second from one bot in all).
+    max_send_rate: float = Field(default=20.0, gt=0)
+
     # E-mail: IMAP polling in (on when IMAP_HOST is set), SMTP out.
     imap_host: str | None = None
     imap_port: int | None = Field(default=None, ge=1, le=65535)
@@ -121,6 +135,9 @@ class Settings(BaseSettings):
         "whatsapp_app_secret",
         "whatsapp_verify_token",
         "whatsapp_template",
+        "max_bot_token",
+        "max_webhook_url",
+        "max_webhook_secret",
         "imap_host",
         "imap_port",
         "imap_user",
@@ -145,6 +162,8 @@ class Settings(BaseSettings):
             self.whatsapp_token,
             self.whatsapp_app_secret,
             self.whatsapp_verify_token,
+            self.max_bot_token,
+            self.max_webhook_secret,
             self.imap_password,
             self.smtp_password,
         ]
