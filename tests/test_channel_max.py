@@ -12,8 +12,20 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from channels.max.normalise import (
+    BadUpdate,
+    Skip,
+    blocked_from_update,
+    check_update,
+    edit_from_update,
+    inbound_from_update,
+    press_from_update,
+    survey_score,
+    update_key,
+)
+from channels.max.sender import message_body
 from config.business import Config, parse_config
-from storage.models import ChannelIdentity, InboundUpdate, Lead, Message, OutboxMessage
+from storage.models import ChannelIdentity, InboundUpdate, Lead, Message, OutboxMessage, Survey
 from tests.emulator.max import MaxEmulator
 from tests.emulator.telegram import TelegramEmulator
 from tests.emulator.telegram.records import Call
@@ -230,9 +242,130 @@ async def test_a_survey_button_is_answered_through_answers(
     async with running_service(max_settings(database_url, max_api, None), config) as service:
         await max_api.deliver(max_api.message_created(CUSTOMER, "Вопрос"))
         await max_api.wait_for_sent(1)
+        [lead] = await rows(service, Lead)
+        async with service.ctx.db.session_factory() as session:
+            survey = Survey(lead_id=lead.id, contact_id=lead.contact_id, created_at=lead.created_at)
+            session.add(survey)
+            await session.commit()
+            survey_id = survey.id
         # A forged staff button from a customer changes nothing and is not answered.
-        await max_api.deliver(max_api.message_callback(CUSTOMER, "lead:won:1:"))
-        await max_api.deliver(max_api.message_callback(CUSTOMER, "srv:999:5"))
-        await wait_until(lambda: _settled(service))
-        assert max_api.answers == []
-    assert json.dumps(max_api.answers) == "[]"
+        await max_api.deliver(max_api.message_callback(CUSTOMER, f"lead:won:{lead.id}:"))
+        await max_api.deliver(max_api.message_callback(CUSTOMER, f"srv:{survey_id}:5"))
+        await max_api.wait_for(lambda: len(max_api.answers) == 1)
+        [(callback_id, answer)] = max_api.answers
+        assert callback_id.startswith("cb.") and answer["notification"]
+        [survey] = await rows(service, Survey)
+        assert survey.score == 5
+        assert (await rows(service, Lead))[0].status == lead.status
+
+
+def test_outbox_payloads_become_max_message_bodies() -> None:
+    body = message_body(
+        {
+            "text": "Оцените нас",
+            "parse_mode": "HTML",
+            "buttons": [
+                [{"text": "⭐", "callback_data": "srv:1:1"}],
+                [{"text": "Сайт", "url": "https://a.example"}],
+            ],
+            "keyboard": {"request_phone": "Поделиться номером"},
+        }
+    )
+    assert body["format"] == "html"
+    [keyboard] = body["attachments"]
+    assert keyboard["type"] == "inline_keyboard"
+    assert [[b["type"] for b in row] for row in keyboard["payload"]["buttons"]] == [
+        ["callback"],
+        ["link"],
+        ["request_contact"],
+    ]
+    assert len(message_body({"text": "я" * 5000})["text"]) == 4000
+    assert message_body({"text": "plain"}) == {"text": "plain"}
+
+
+def test_updates_map_to_the_inbound_shape_and_keys() -> None:
+    factory = MaxEmulator(MAX_TOKEN)
+    update = factory.message_created(
+        CUSTOMER,
+        "  Вот фото и номер ",
+        attachments=[
+            {"type": "image", "payload": {"photo_id": 7, "token": "t", "url": "https://i/1"}},
+            {
+                "type": "file",
+                "payload": {"token": "f", "url": "https://f"},
+                "filename": "a.pdf",
+                "size": 10,
+            },
+            {
+                "type": "audio",
+                "payload": {"token": "a", "url": "https://a"},
+                "transcription": "алло",
+            },
+            {"type": "video", "payload": {"token": "v", "url": "https://v"}, "duration": 3},
+            {
+                "type": "sticker",
+                "payload": {"code": "s1", "url": "https://s"},
+                "width": 1,
+                "height": 1,
+            },
+            {"type": "location", "latitude": 55.75, "longitude": 37.61},
+            {
+                "type": "contact",
+                "payload": {
+                    "vcf_info": "BEGIN:VCARD\nTEL;TYPE=cell:8 (916) 123-45-67\nEND:VCARD",
+                    "max_info": None,
+                },
+            },
+            {"type": "inline_keyboard", "payload": {"buttons": []}},
+        ],
+    )
+    inbound = inbound_from_update(check_update(update))
+    assert inbound.text == "Вот фото и номер" and inbound.sender.language == "ru"
+    assert inbound.sender.chat_id == str(CUSTOMER) and inbound.sender.phone == "+79161234567"
+    assert [a.kind for a in inbound.attachments] == [
+        "photo", "document", "audio", "video", "sticker", "location", "contact",
+    ]  # fmt: skip
+    assert inbound.attachments[1].file_name == "a.pdf"
+    assert update_key(update) == f"m:{update['message']['body']['mid']}"
+    assert update_key(update) == update_key(json.loads(json.dumps(update)))
+    edit = factory.message_edited(update, "new")
+    assert update_key(edit).startswith("e:") and update_key(edit) != update_key(update)
+    start = factory.bot_started(CUSTOMER, "promo")
+    assert inbound_from_update(start).is_start and inbound_from_update(start).source == "promo"
+    for skipped in (
+        factory.message_created(CUSTOMER, "в группе", chat_type="chat"),
+        factory.message_created(CUSTOMER, "   "),
+        {**update, "message": {**update["message"], "sender": {"user_id": 1, "is_bot": True}}},
+    ):
+        with pytest.raises(Skip):
+            inbound_from_update(skipped)
+    for bad in ([], {"update_type": "x"}, {"timestamp": 1}, {"update_type": "", "timestamp": 1}):
+        with pytest.raises(BadUpdate):
+            check_update(bad)
+    assert survey_score("srv:12:4") == (12, 4) and survey_score("lead:won:1:") is None
+
+
+async def test_random_updates_never_break_the_processor() -> None:
+    """What MAX might send that we do not expect is skipped or refused, never a crash."""
+    factory = MaxEmulator(MAX_TOKEN)
+    shapes: list[Any] = [
+        {"update_type": "message_created", "timestamp": 1, "message": None},
+        {"update_type": "message_created", "timestamp": 1, "message": {"body": {"mid": 5}}},
+        {"update_type": "bot_started", "timestamp": 1, "user": "x"},
+        {"update_type": "message_callback", "timestamp": 1, "callback": {}},
+        {"update_type": "bot_stopped", "timestamp": 1},
+        factory.message_created(CUSTOMER, None, attachments=[{"type": "location"}, 5, {"no": 1}]),
+    ]
+    for shape in shapes:
+        update = check_update(shape)
+        update_key(update)
+        for parse in (
+            inbound_from_update,
+            edit_from_update,
+            blocked_from_update,
+            press_from_update,
+        ):
+            try:
+                parse(update)
+            except Skip:
+                pass
