@@ -31,6 +31,7 @@ from tests.emulator.telegram import TelegramEmulator
 from tests.emulator.telegram.records import Call
 from tests.support.scale import free_port
 from tests.support.service import TOKEN, make_settings, running_service, wait_until
+from usecases.work import Verdict, reply
 
 MAX_TOKEN = "max-bot-token-f9LHodD0cOI"
 SECRET = "max_webhook-secret_42"
@@ -234,6 +235,17 @@ async def test_a_429_is_retried_after_its_retry_after_and_edits_apply(
             return message.text == "Есть ли скидки для пенсионеров?"
 
         await wait_until(edited)
+        # A reply longer than MAX's 4,000 characters arrives as several messages, in order.
+        paragraphs = [
+            f"Абзац {n}: " + " ".join(["условия поставки и оплаты."] * 30) for n in range(10)
+        ]
+        long_reply = "\n\n".join(paragraphs)
+        [lead] = await rows(service, Lead)
+        assert await reply(service.ctx, lead.id, MANAGER, long_reply) == Verdict.DONE
+        await max_api.wait_for(lambda: any("Абзац 9" in s.text for s in max_api.sent))
+        parts = max_api.sent[1:]
+        assert len(parts) == 3 and all(len(part.text) <= 4000 for part in parts)
+        assert "\n\n".join(part.text for part in parts) == long_reply
 
 
 async def test_a_survey_button_is_answered_through_answers(
