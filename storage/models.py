@@ -273,18 +273,6 @@ class ChannelReceipt(Base):
     received_at: Mapped[datetime]
 
 
-class DeadLetter(Base):
-    """An inbound payload that could not be processed, kept so that nothing is lost."""
-
-    __tablename__ = "dead_letters"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(32))
-    payload: Mapped[str] = mapped_column(Text)
-    error: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime]
-
-
 class FollowupStep(Base):
     """One scheduled step of a follow-up sequence: a row with a due time, claimed once."""
 

@@ -21,7 +21,7 @@ from storage.repos.leads import EventRepo, LeadRepo
 from storage.repos.messages import MessageRepo
 from storage.repos.metrics import MetricsRepo
 from storage.repos.outbox import OutboxRepo
-from storage.repos.receipts import DeadLetterRepo, ReceiptRepo
+from storage.repos.receipts import ReceiptRepo
 from storage.repos.reports import ReportRepo
 from storage.repos.team import AlertRepo, InviteRepo, ManagerRepo, OfferRepo
 from storage.repos.workers import WorkerRepo
@@ -38,7 +38,6 @@ class UnitOfWork:
     messages: MessageRepo
     outbox: OutboxRepo
     receipts: ReceiptRepo
-    dead_letters: DeadLetterRepo
     mailboxes: MailboxRepo
     mail_threads: MailThreadRepo
     deliveries: DeliveryRepo
@@ -75,7 +74,6 @@ class UnitOfWork:
         self.messages = MessageRepo(session)
         self.outbox = OutboxRepo(session)
         self.receipts = ReceiptRepo(session)
-        self.dead_letters = DeadLetterRepo(session)
         self.mailboxes = MailboxRepo(session)
         self.mail_threads = MailThreadRepo(session)
         self.deliveries = DeliveryRepo(session)

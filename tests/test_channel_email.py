@@ -23,7 +23,7 @@ from channels.email.sender import EmailSender, SmtpConfig
 from config.business import Config
 from config.settings import Settings
 from storage.channel_models import MailboxState
-from storage.models import Contact, DeadLetter, Lead
+from storage.models import Contact, InboundUpdate, Lead
 from storage.models import Message as StoredMessage
 from tests.support.channels import HEAD
 from tests.support.env import CORPUS
@@ -243,7 +243,7 @@ async def test_mail_that_arrives_while_the_service_is_down_is_taken_once_after(
     async with running_service(settings, team_config) as service:
         leads = await rows(service, Lead)
         assert len(leads) == 3
-        assert await count(service, DeadLetter) == 0
+        assert await count(service, InboundUpdate) == 0  # nothing kept as failed
 
 
 async def test_a_recreated_folder_is_read_again_without_doubles(
@@ -297,7 +297,7 @@ async def test_every_corpus_mail_through_imap_is_stored_or_skipped(
 
         await wait_until(all_taken, timeout=60)
         stored = await count(service, StoredMessage)
-        assert await count(service, DeadLetter) == 0
+        assert await count(service, InboundUpdate) == 0  # nothing kept as failed
     # Bounces are skipped; each other mail is a message (a few share a Message-ID-less
     # body with another? no: without a Message-ID the bytes' hash is the key).
     assert stored == len(files) - automatic

@@ -326,12 +326,6 @@ async def set_blocked(ctx: AppContext, channel: str, chat_id: str, blocked: bool
         return changed > 0
 
 
-async def keep_dead_letter(ctx: AppContext, channel: str, payload: str, error: str) -> None:
-    async with ctx.db.uow() as uow:
-        uow.dead_letters.add(channel, payload, error, ctx.clock.now())
-        await uow.commit()
-
-
 async def answer_customer(ctx: AppContext, channel: str, chat_id: str, text: str) -> None:
     """A short service answer (not a lead message), e.g. to a staff command."""
     async with ctx.db.uow() as uow:

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import escalation as escalations
 from domain.buttons import ComplaintButton, complaint_button
 from storage.models import Complaint, Lead
 from storage.uow import UnitOfWork
 from texts import language_of
 from usecases import cards
 from usecases.assignment import Verdict
+from usecases.complaint_escalation import escalate_overdue as escalate_overdue  # here too
 from usecases.context import AppContext
-from usecases.escalations import escalate
 from usecases.queries import COMPLAINT_OPEN as OPEN
 from usecases.queries import complaint_dict as complaint_dict  # read from here too
 from usecases.queries import list_complaints as list_complaints  # read from here too
@@ -364,26 +363,3 @@ async def resolve_complaint(
         await uow.commit()
     ctx.wake("outbox")
     return Verdict.DONE
-
-
-async def escalate_overdue(ctx: AppContext) -> int:
-    async with ctx.db.uow() as uow:
-        now = ctx.clock.now()
-        overdue = await uow.complaints.overdue(now)
-        for complaint in overdue:
-            complaint.escalated_at = now
-            uow.complaints.record(complaint.id, "escalated", "system", now)
-            await escalate(
-                ctx,
-                uow,
-                escalations.complaint_overdue(complaint.id),
-                lambda language, c=complaint: cards.payload(
-                    ctx.texts.get(
-                        "complaint_overdue", language, complaint_id=c.id, text=c.text[:300]
-                    )
-                ),
-            )
-        await uow.commit()
-    if overdue:
-        ctx.wake("outbox")
-    return len(overdue)

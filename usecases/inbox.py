@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from usecases.context import AppContext
+from usecases.inbound_retry import after_failure
 
 # Telegram restarts its update ids at random after a week without updates; forgetting
 # delivery ids after three days keeps a new update from looking like an old one.
@@ -34,6 +35,28 @@ async def store_inbound(ctx: AppContext, channel: str, key: str, payload: str) -
     stored = await ctx.db.store_inbound(channel, key, payload, ctx.clock.now())
     if stored:
         ctx.wake("inbox")
+    return stored
+
+
+async def keep_failed_inbound(
+    ctx: AppContext, channel: str, key: str, payload: str, error: BaseException
+) -> bool:
+    """A payload whose handling failed where it arrived (a webhook, a poller) goes to the
+    inbox as if the inbox worker had tried it once: retried with the same backoff and cap,
+    or failed at once when a retry cannot help, and listed and retried like any other.
+    False when the channel's key was stored already (a redelivery that failed again)."""
+    now = ctx.clock.now()
+    outcome = after_failure(error, 1, now)
+    async with ctx.db.uow() as uow:
+        stored = await uow.inbox.add_tried(
+            channel,
+            key[:255],
+            payload,
+            now,
+            error=outcome.error,
+            next_attempt_at=outcome.next_attempt_at,
+        )
+        await uow.commit()
     return stored
 
 

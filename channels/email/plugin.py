@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from email.utils import parseaddr
 
+from channels.email.intake import mail_processor
 from channels.email.poller import ImapConfig, ImapPoller
 from channels.email.sender import EmailSender, SmtpConfig
 from channels.plugin import ChannelPlugin
@@ -67,7 +68,12 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
     if smtp is None:
         log.warning("e-mail: SMTP_HOST is not set, so replies to e-mail leads cannot be sent")
     # A sender even without SMTP: the rows fail with the reason instead of waiting forever.
-    plugin = ChannelPlugin(name="email", sender=EmailSender(ctx, smtp))
+    # The processor even without IMAP: mail kept in the inbox earlier can still be retried.
+    plugin = ChannelPlugin(
+        name="email",
+        sender=EmailSender(ctx, smtp),
+        process=mail_processor(ctx, own_addresses(settings)),
+    )
     log.info(
         "e-mail: on (IMAP %s, SMTP %s)",
         "polling" if imap is not None else "off",

@@ -21,10 +21,9 @@ from typing import Literal
 
 import aioimaplib
 
-from channels.email.normalise import Skip, inbound_from_mail
-from channels.email.parse import ParsedMail, parse_mail
-from usecases.capture import capture, keep_dead_letter
-from usecases.contacts import mail_taken, mailbox_position, remember_thread, thread_email
+from channels.email.intake import keep_failed_mail, take_mail
+from channels.email.normalise import Skip
+from usecases.contacts import mail_taken, mailbox_position
 from usecases.context import AppContext
 from usecases.outage import is_outage
 
@@ -152,42 +151,18 @@ class ImapPoller:
         if raw is None:  # expunged between SEARCH and FETCH
             await mail_taken(self._ctx, mailbox, uidvalidity, uid)
             return
-        parsed = parse_mail(raw)
         try:
-            inbound = inbound_from_mail(
-                parsed,
-                thread_email=await self._thread(parsed),
-                own_addresses=self._config.own_addresses,
-            )
+            result = await take_mail(self._ctx, raw, self._config.own_addresses)
         except Skip as reason:
             log.info("e-mail: UID %s skipped: %s", uid, reason)
-            await mail_taken(self._ctx, mailbox, uidvalidity, uid)
-            return
-        if inbound.sender.chat_id and parsed.message_id:
-            await remember_thread(
-                self._ctx,
-                inbound.sender.chat_id,
-                subject=parsed.subject,
-                message_id=parsed.message_id,
-                references=parsed.references,
-            )
-        try:
-            result = await capture(self._ctx, inbound)
         except Exception as exc:
             if is_outage(exc):
                 raise  # not taken: the next round tries this UID again
-            log.exception("e-mail: UID %s could not be captured; kept in dead_letters", uid)
-            await keep_dead_letter(
-                self._ctx, "email", raw.decode("utf-8", "replace"), f"{type(exc).__name__}: {exc}"
-            )
-            await mail_taken(self._ctx, mailbox, uidvalidity, uid)
-            return
-        log.info("e-mail: UID %s → lead %s (%s)", uid, result.lead_id, result.outcome.value)
+            log.exception("e-mail: UID %s could not be captured; kept in the inbox", uid)
+            await keep_failed_mail(self._ctx, raw, exc)
+        else:
+            log.info("e-mail: UID %s → lead %s (%s)", uid, result.lead_id, result.outcome.value)
         await mail_taken(self._ctx, mailbox, uidvalidity, uid)
-
-    async def _thread(self, parsed: ParsedMail) -> str | None:
-        ids = parsed.thread_ids
-        return await thread_email(self._ctx, ids) if ids else None
 
     async def _connect(self) -> aioimaplib.IMAP4:
         if self._client is not None:

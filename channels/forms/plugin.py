@@ -38,4 +38,6 @@ def build(settings: Settings, ctx: AppContext, mail: ChannelSender | None) -> Ch
         forms_http.add_routes(app, intake)
 
     log.info("site forms: on (POST /intake/form)")
-    return ChannelPlugin(name="form", sender=FormSender(mail), add_routes=add_routes)
+    return ChannelPlugin(
+        name="form", sender=FormSender(mail), add_routes=add_routes, process=intake.process
+    )

@@ -2,7 +2,9 @@
 
 Order of checks: rate limit per address (so a token cannot be guessed quickly), origin,
 token, size, body. Tilda's connection test and honeypot hits get 200 and make no lead.
-A plain HTML form may name a `_redirect` URL to land on a thank-you page.
+A plain HTML form may name a `_redirect` URL to land on a thank-you page. A form whose
+capture fails is kept in the inbox (by its submission id or hash) and answered as taken;
+the inbox worker retries it through `process`, with the time it came.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
@@ -28,8 +32,10 @@ from channels.forms.normalise import (
 )
 from channels.forms.ratelimit import RateLimiter
 from channels.web import json_error, read_capped
-from usecases.capture import capture, keep_dead_letter
+from domain.inbound import InboundMessage
+from usecases.capture import capture
 from usecases.context import AppContext
+from usecases.inbox import keep_failed_inbound
 from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
@@ -146,13 +152,9 @@ class FormIntake:
         if is_connection_test(fields):
             return web.json_response({"ok": True, "test": True})
         redirect = _redirect_target(fields, self.allowed_origins)
+        received_at = self.ctx.clock.now()
         try:
-            inbound = inbound_from_form(
-                fields,
-                region=self.ctx.config.company.default_region,
-                honeypot=self.honeypot,
-                now=self.ctx.clock.now(),
-            )
+            inbound = self._inbound(fields, received_at)
         except Skip as reason:
             log.info("form from %s skipped: %s", address, reason)
             return _answer(redirect, {"ok": True})
@@ -165,13 +167,47 @@ class FormIntake:
             if is_outage(exc):
                 log.warning("form: database unavailable: %s", type(exc).__name__)
                 return json_error(503, "database unavailable, try again later")
-            log.exception("form from %s could not be captured; kept in dead_letters", address)
-            await keep_dead_letter(
-                self.ctx, "form", json.dumps(fields, ensure_ascii=False), repr(exc)
-            )
+            log.exception("form from %s could not be captured; kept in the inbox", address)
+            payload = {"fields": fields, "received_at": received_at.isoformat()}
+            try:
+                await keep_failed_inbound(
+                    self.ctx, "form", inbound.external_message_id, _dumps(payload), exc
+                )
+            except Exception as kept:
+                if is_outage(kept):
+                    return json_error(503, "database unavailable, try again later")
+                raise
             return _answer(redirect, {"ok": True})
         log.info("form → lead %s (%s)", result.lead_id, result.outcome.value)
         return _answer(redirect, {"ok": True, "duplicate": result.outcome.value == "duplicate"})
+
+    def _inbound(self, fields: dict[str, str], received_at: datetime) -> InboundMessage:
+        return inbound_from_form(
+            fields,
+            region=self.ctx.config.company.default_region,
+            honeypot=self.honeypot,
+            now=received_at,
+        )
+
+    async def process(self, payload: str) -> None:
+        """A form kept in the inbox, captured again as of the time it came (so its
+        message id is the one it had); a legacy dead letter holds the fields alone."""
+        data = json.loads(payload)
+        if isinstance(data, dict) and isinstance(data.get("fields"), dict):
+            fields = {str(name): str(value) for name, value in data["fields"].items()}
+            received_at = datetime.fromisoformat(str(data["received_at"]))
+        elif isinstance(data, dict):
+            fields = {str(name): str(value) for name, value in data.items()}
+            received_at = self.ctx.clock.now()
+        else:
+            raise ValueError("a stored form is a JSON object")
+        try:
+            inbound = self._inbound(fields, received_at)
+        except Skip as reason:
+            log.info("form from the inbox skipped: %s", reason)
+            return
+        result = await capture(self.ctx, inbound)
+        log.info("form → lead %s (%s), from the inbox", result.lead_id, result.outcome.value)
 
     async def _fields(self, request: web.Request) -> dict[str, str]:
         content_type = request.content_type.lower()
@@ -229,6 +265,15 @@ def _redirect_target(fields: dict[str, str], allowed_origins: tuple[str, ...]) -
     if "*" in allowed_origins or f"{parts.scheme}://{parts.netloc}" in allowed_origins:
         return target
     return None
+
+
+def _dumps(payload: dict[str, Any]) -> str:
+    text = json.dumps(payload, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: keep it escaped
+        text = json.dumps(payload)
+    return text
 
 
 def _answer(redirect: str | None, body: dict[str, object]) -> web.StreamResponse:

@@ -47,4 +47,10 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
         vk_http.add_routes(app, callback)
 
     log.info("VK: on (POST /vk/callback)")
-    return ChannelPlugin(name="vk", sender=VkSender(api), add_routes=add_routes, close=api.close)
+    return ChannelPlugin(
+        name="vk",
+        sender=VkSender(api),
+        add_routes=add_routes,
+        process=callback.process,
+        close=api.close,
+    )

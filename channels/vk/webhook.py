@@ -2,11 +2,14 @@
 
 VK wants the confirmation code for `confirmation` and the text `ok` for every other
 event, answered only after the event is stored; anything else makes it redeliver. The
-secret VK sends in each event is checked before anything is done.
+secret VK sends in each event is checked before anything is done. An event that fails to
+be handled here is kept in the inbox (by its event_id) and answered `ok`; the inbox
+worker retries it through `process`, the same handling from the stored body.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
@@ -26,8 +29,9 @@ from channels.vk.normalise import (
     user_of,
 )
 from channels.web import json_error, read_capped
-from usecases.capture import apply_edit, capture, keep_dead_letter, set_blocked
+from usecases.capture import apply_edit, capture, set_blocked
 from usecases.context import AppContext
+from usecases.inbox import keep_failed_inbound
 from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
@@ -81,9 +85,21 @@ class VkCallback:
             if is_outage(exc):
                 log.warning("vk: database unavailable; VK will redeliver %s", event.type)
                 return json_error(503, "database unavailable, redeliver later")
-            log.exception("vk: %s event could not be handled; kept in dead_letters", event.type)
-            await keep_dead_letter(self.ctx, "vk", body.decode("utf-8", "replace"), repr(exc))
+            log.exception("vk: %s event could not be handled; kept in the inbox", event.type)
+            try:
+                await keep_failed_inbound(
+                    self.ctx, "vk", inbox_key(event, body), body.decode("utf-8", "replace"), exc
+                )
+            except Exception as kept:
+                if is_outage(kept):
+                    return json_error(503, "database unavailable, redeliver later")
+                raise
         return web.Response(text="ok")
+
+    async def process(self, payload: str) -> None:
+        """An event kept in the inbox, handled again from its stored body (its secret
+        was checked when it came)."""
+        await self._dispatch(parse_event(door.loads(payload)))
 
     async def _dispatch(self, event: VkEvent) -> None:
         if event.type == "message_new":
@@ -112,6 +128,14 @@ class VkCallback:
                 log.info("vk: a customer %s messages", "refused" if blocked else "allowed")
         else:
             log.debug("vk: %s event ignored", event.type)
+
+
+def inbox_key(event: VkEvent, body: bytes) -> str:
+    """VK's event_id names a delivery; an event without one (old API versions) is named
+    by its bytes."""
+    if event.event_id:
+        return f"event:{event.event_id}"
+    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 def _same(given: str, expected: str) -> bool:

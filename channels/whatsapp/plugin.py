@@ -61,5 +61,6 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
         name="whatsapp",
         sender=WhatsAppSender(ctx, api, template),
         add_routes=add_routes,
+        process=webhook.process,
         close=api.close,
     )

@@ -2,7 +2,9 @@
 
 GET is Meta's verification handshake. POST is checked against X-Hub-Signature-256 (an
 HMAC-SHA256 of the raw body with the app secret) before the body is parsed at all, and
-answered 200 only after every message in it is stored; 503 asks Meta to redeliver.
+answered 200 only after every message in it is stored; 503 asks Meta to redeliver. A
+body whose handling fails is kept in the inbox (by its message ids) and answered 200; the
+inbox worker retries it through `process`, the same handling from the stored body.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from aiohttp import web
 
 from channels import door
 from channels.web import json_error, read_capped
-from channels.whatsapp.normalise import BadEvent, parse_webhook
-from usecases.capture import capture, keep_dead_letter
+from channels.whatsapp.normalise import BadEvent, Webhook, parse_webhook
+from usecases.capture import capture
 from usecases.contacts import record_delivery_status
 from usecases.context import AppContext
+from usecases.inbox import keep_failed_inbound
 from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
@@ -76,24 +79,54 @@ class WhatsAppWebhook:
         for reason in hook.skipped:
             log.info("whatsapp: skipped %s", reason)
         try:
-            for inbound in hook.messages:
-                result = await capture(self.ctx, inbound)
-                log.info("whatsapp: message → lead %s (%s)", result.lead_id, result.outcome.value)
-            for status in hook.statuses:
-                known = await record_delivery_status(
-                    self.ctx, "whatsapp", status.message_id, status.status, status.error
-                )
-                if status.status == "failed":
-                    log.warning("whatsapp: message not delivered: %s", status.error)
-                elif not known:
-                    log.debug("whatsapp: status for a message we did not send")
+            await self._apply(hook)
         except Exception as exc:
             if is_outage(exc):
                 log.warning("whatsapp: database unavailable; Meta will redeliver")
                 return json_error(503, "database unavailable, redeliver later")
-            log.exception("whatsapp: webhook could not be handled; kept in dead_letters")
-            await keep_dead_letter(self.ctx, "whatsapp", body.decode("utf-8", "replace"), repr(exc))
+            log.exception("whatsapp: webhook could not be handled; kept in the inbox")
+            try:
+                await keep_failed_inbound(
+                    self.ctx,
+                    "whatsapp",
+                    inbox_key(hook, body),
+                    body.decode("utf-8", "replace"),
+                    exc,
+                )
+            except Exception as kept:
+                if is_outage(kept):
+                    return json_error(503, "database unavailable, redeliver later")
+                raise
         return web.json_response({"ok": True})
+
+    async def process(self, payload: str) -> None:
+        """A body kept in the inbox, handled again (its signature was checked when it
+        came); the messages stored before the failure are recognised by their ids."""
+        await self._apply(
+            parse_webhook(door.loads(payload), region=self.ctx.config.company.default_region)
+        )
+
+    async def _apply(self, hook: Webhook) -> None:
+        for inbound in hook.messages:
+            result = await capture(self.ctx, inbound)
+            log.info("whatsapp: message → lead %s (%s)", result.lead_id, result.outcome.value)
+        for status in hook.statuses:
+            known = await record_delivery_status(
+                self.ctx, "whatsapp", status.message_id, status.status, status.error
+            )
+            if status.status == "failed":
+                log.warning("whatsapp: message not delivered: %s", status.error)
+            elif not known:
+                log.debug("whatsapp: status for a message we did not send")
+
+
+def inbox_key(hook: Webhook, body: bytes) -> str:
+    """The message ids name a delivery; a body of statuses only is named by its bytes."""
+    ids = sorted(inbound.external_message_id for inbound in hook.messages)
+    joined = "+".join(ids)
+    if ids and len(joined) <= 255:
+        return joined
+    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 def add_routes(app: web.Application, webhook: WhatsAppWebhook) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboundUpdate
+from storage.sql import insert_ignoring_conflicts
 
 
 @lru_cache(maxsize=4)
@@ -78,6 +79,35 @@ class InboxRepo:
             .where(InboundUpdate.id == row_id)
             .values(status=status, error=error, lease_until=None)
         )
+
+    async def add_tried(
+        self,
+        channel: str,
+        key: str,
+        payload: str,
+        now: datetime,
+        *,
+        error: str,
+        next_attempt_at: datetime | None,
+    ) -> bool:
+        """A payload already tried once where it arrived: pending until `next_attempt_at`,
+        or failed when that is None. False when the channel's key is stored already."""
+        inserted = await insert_ignoring_conflicts(
+            self._session,
+            InboundUpdate.__table__,
+            {
+                "channel": channel,
+                "key": key,
+                "payload": payload,
+                "status": "pending" if next_attempt_at is not None else "failed",
+                "attempts": 1,
+                "received_at": now,
+                "processed_at": None if next_attempt_at is not None else now,
+                "next_attempt_at": next_attempt_at,
+                "error": error,
+            },
+        )
+        return bool(inserted)
 
     async def fail(self, row_id: int, error: str, now: datetime) -> None:
         """Kept as failed (a dead letter): not retried until someone asks (requeue)."""

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelReceipt, DeadLetter
+from storage.models import ChannelReceipt
 from storage.sql import insert_ignoring_conflicts
 
 
@@ -25,11 +25,3 @@ class ReceiptRepo:
     async def prune(self, before: datetime) -> int:
         statement = delete(ChannelReceipt).where(ChannelReceipt.received_at < before)
         return (await self._session.execute(statement)).rowcount
-
-
-class DeadLetterRepo:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    def add(self, channel: str, payload: str, error: str, now: datetime) -> None:
-        self._session.add(DeadLetter(channel=channel, payload=payload, error=error, created_at=now))
