@@ -30,9 +30,9 @@ from tests.emulator.whatsapp import WhatsAppEmulator, sign
 from tests.support.channels import channel_team_config
 from tests.support.dashboard import PASSWORD, session, sign_in
 from tests.support.forms import TOKEN as FORM_TOKEN
+from tests.support.mail import IMAP_URL, Mailbox, dovecot_running, mail
 from tests.support.service import make_settings, running_service, wait_until
 from tests.support.whatsapp import APP_SECRET, wa_settings
-from tests.test_channel_email import IMAP_URL, Mailbox, _dovecot_running, mail
 from usecases.inbound_retry import MAX_ATTEMPTS, backoff
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,7 +144,7 @@ def channel(request: pytest.FixtureRequest) -> Channel:
         return whatsapp_channel(request.getfixturevalue("wa"))
     if request.param == "form":
         return form_channel()
-    if not _dovecot_running():
+    if not dovecot_running():
         pytest.skip(f"no IMAP server at {IMAP_URL}: start it with `scripts/dovecot-test.sh start`")
     return email_channel(Mailbox(IMAP_URL))
 

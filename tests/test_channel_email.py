@@ -4,15 +4,10 @@ IMAP tests skip when it is not running) and aiosmtpd for SMTP, with the real ser
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import uuid
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import aioimaplib
 import pytest
 from sqlalchemy import func, select
 
@@ -21,116 +16,26 @@ from channels.email.parse import decode_bytes, header_text, parse_mail, trim_quo
 from channels.email.poller import ImapConfig, ImapPoller
 from channels.email.sender import EmailSender, SmtpConfig
 from config.business import Config
-from config.settings import Settings
 from storage.channel_models import MailboxState
 from storage.models import Contact, InboundUpdate, Lead
 from storage.models import Message as StoredMessage
 from tests.support.channels import HEAD
 from tests.support.env import CORPUS
-from tests.support.mail import SmtpServer
-from tests.support.service import make_settings, running_service, wait_until
+from tests.support.mail import IMAP_URL, Mailbox, SmtpServer, dovecot_running, mail
+from tests.support.service import running_service, wait_until
 from usecases.context import AppContext
 from usecases.ports import SendStatus
 from usecases.work import Verdict, reply
 
-IMAP_URL = os.environ.get(
-    "LEADKEEPER_TEST_IMAP_URL", "imap://leadkeeper:leadkeeper@127.0.0.1:10143"
-)
-
-
-# ----------------------------------------------------------------------- Dovecot (IMAP)
-
-
-class Mailbox:
-    """A fresh mailbox on the test Dovecot (any user name logs in and starts empty)."""
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or 143
-        self.password = parts.password or ""
-        self.user = f"lk{uuid.uuid4().hex[:12]}"
-
-    async def _client(self) -> aioimaplib.IMAP4:
-        client = aioimaplib.IMAP4(host=self.host, port=self.port, timeout=10)
-        await client.wait_hello_from_server()
-        response = await client.login(self.user, self.password)
-        assert response.result == "OK", response
-        return client
-
-    async def append(self, raw: bytes, folder: str = "INBOX") -> None:
-        client = await self._client()
-        try:
-            response = await client.append(raw, mailbox=folder)
-            assert response.result == "OK", response
-        finally:
-            await client.logout()
-
-    async def recreate(self, folder: str) -> None:
-        """DELETE and CREATE: the folder's UIDVALIDITY changes, its UIDs start again."""
-        client = await self._client()
-        try:
-            await client.delete(folder)
-            response = await client.create(folder)
-            assert response.result == "OK", response
-        finally:
-            await client.logout()
-
-    def settings(self, database_url: str, smtp: SmtpServer | None, **overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "imap_host": self.host,
-            "imap_port": self.port,
-            "imap_security": "none",
-            "imap_user": self.user,
-            "imap_password": self.password,
-            "imap_poll_interval": 0.2,
-            "email_from": "Acme Sales <sales@acme.example>",
-        }
-        if smtp is not None:
-            values.update(smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_security="none")
-        values.update(overrides)
-        return make_settings(database_url, None, **values)
-
-
-def _dovecot_running() -> bool:
-    parts = urlsplit(IMAP_URL)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 143), 1):
-            return True
-    except OSError:
-        return False
-
 
 @pytest.fixture
 def mailbox() -> Mailbox:
-    if not _dovecot_running():
+    if not dovecot_running():
         pytest.skip(
             f"no IMAP server at {IMAP_URL}: start the test Dovecot with "
             "`scripts/dovecot-test.sh start` (needs apt-get install -y dovecot-imapd)"
         )
     return Mailbox(IMAP_URL)
-
-
-def mail(
-    sender: str,
-    subject: str,
-    body: str,
-    message_id: str,
-    *,
-    charset: str = "utf-8",
-    in_reply_to: str | None = None,
-) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "sales@acme.example"
-    message["Subject"] = subject
-    message["Message-ID"] = message_id
-    message["Date"] = "Mon, 05 Jan 2026 09:00:00 +0300"
-    if in_reply_to:
-        message["In-Reply-To"] = in_reply_to
-        message["References"] = in_reply_to
-    message.set_content(body, charset=charset)
-    return message.as_bytes()
 
 
 async def rows(service: Any, model: type) -> list[Any]:

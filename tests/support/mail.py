@@ -1,15 +1,24 @@
-"""A real SMTP server for the tests that send mail."""
+"""A real SMTP server for the tests that send mail, the test Dovecot's mailboxes, and
+mails built for them."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import time
+import uuid
 from email import message_from_bytes
-from email.message import Message
+from email.message import EmailMessage, Message
 from email.policy import default as default_policy
 from typing import Any
+from urllib.parse import urlsplit
 
+import aioimaplib
 from aiosmtpd.smtp import SMTP as SmtpProtocol
+
+from config.settings import Settings
+from tests.support.service import make_settings
 
 
 class SmtpServer:
@@ -55,3 +64,90 @@ class SmtpServer:
                 raise AssertionError(f"expected {count} mails, got {len(self.messages)}")
             await asyncio.sleep(0.02)
         return list(self.messages)
+
+
+IMAP_URL = os.environ.get(
+    "LEADKEEPER_TEST_IMAP_URL", "imap://leadkeeper:leadkeeper@127.0.0.1:10143"
+)
+
+
+class Mailbox:
+    """A fresh mailbox on the test Dovecot (any user name logs in and starts empty)."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 143
+        self.password = parts.password or ""
+        self.user = f"lk{uuid.uuid4().hex[:12]}"
+
+    async def _client(self) -> aioimaplib.IMAP4:
+        client = aioimaplib.IMAP4(host=self.host, port=self.port, timeout=10)
+        await client.wait_hello_from_server()
+        response = await client.login(self.user, self.password)
+        assert response.result == "OK", response
+        return client
+
+    async def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        client = await self._client()
+        try:
+            response = await client.append(raw, mailbox=folder)
+            assert response.result == "OK", response
+        finally:
+            await client.logout()
+
+    async def recreate(self, folder: str) -> None:
+        """DELETE and CREATE: the folder's UIDVALIDITY changes, its UIDs start again."""
+        client = await self._client()
+        try:
+            await client.delete(folder)
+            response = await client.create(folder)
+            assert response.result == "OK", response
+        finally:
+            await client.logout()
+
+    def settings(self, database_url: str, smtp: SmtpServer | None, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "imap_host": self.host,
+            "imap_port": self.port,
+            "imap_security": "none",
+            "imap_user": self.user,
+            "imap_password": self.password,
+            "imap_poll_interval": 0.2,
+            "email_from": "Acme Sales <sales@acme.example>",
+        }
+        if smtp is not None:
+            values.update(smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_security="none")
+        values.update(overrides)
+        return make_settings(database_url, None, **values)
+
+
+def dovecot_running() -> bool:
+    parts = urlsplit(IMAP_URL)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 143), 1):
+            return True
+    except OSError:
+        return False
+
+
+def mail(
+    sender: str,
+    subject: str,
+    body: str,
+    message_id: str,
+    *,
+    charset: str = "utf-8",
+    in_reply_to: str | None = None,
+) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "sales@acme.example"
+    message["Subject"] = subject
+    message["Message-ID"] = message_id
+    message["Date"] = "Mon, 05 Jan 2026 09:00:00 +0300"
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
+    message.set_content(body, charset=charset)
+    return message.as_bytes()
