@@ -23,6 +23,10 @@ def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
+        whole = [error for error in exc.errors() if not error["loc"]]
+        if whole:
+            # A rule across settings (webhook mode needs its URL): its message names them.
+            raise ConfigError(str(whole[0]["msg"]).removeprefix("Value error, ")) from None
         lines = [
             f"{'.'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
             for error in exc.errors()
@@ -75,6 +79,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _load(settings)
     service = Service(settings, config, role=Role(args.role))
     asyncio.run(service.run_until_signal())
+    if service.fatal is not None:
+        raise service.fatal
     return 0
 
 
