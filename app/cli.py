@@ -72,11 +72,12 @@ def _load(settings: Settings) -> Config:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # The settings and the config first: a mistake in them is told before anything loads.
+    settings = _settings()
+    config = _load(settings)
+    setup_logging(settings.log_level, _secrets(settings))
     from app.runtime import Role, Service
 
-    settings = _settings()
-    setup_logging(settings.log_level, _secrets(settings))
-    config = _load(settings)
     service = Service(settings, config, role=Role(args.role))
     asyncio.run(service.run_until_signal())
     if service.fatal is not None:
