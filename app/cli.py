@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -76,6 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     config = _load(settings)
     setup_logging(settings.log_level, _secrets(settings))
+    for warning in config.warnings():
+        logging.getLogger("leadkeeper").warning("config: %s", warning)
     from app.runtime import Role, Service
 
     service = Service(settings, config, role=Role(args.role))
@@ -99,6 +102,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     settings = _settings()
     config = _load(settings)
     team = config.team
+    for warning in config.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
     print(
         f"{settings.leadkeeper_config}: OK — {len(team.heads)} head(s), "
         f"{len(team.managers)} manager(s)"
