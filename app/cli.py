@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -23,6 +24,10 @@ def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
+        whole = [error for error in exc.errors() if not error["loc"]]
+        if whole:
+            # A rule across settings (webhook mode needs its URL): its message names them.
+            raise ConfigError(str(whole[0]["msg"]).removeprefix("Value error, ")) from None
         lines = [
             f"{'.'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
             for error in exc.errors()
@@ -68,13 +73,18 @@ def _load(settings: Settings) -> Config:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # The settings and the config first: a mistake in them is told before anything loads.
+    settings = _settings()
+    config = _load(settings)
+    setup_logging(settings.log_level, _secrets(settings))
+    for warning in config.warnings():
+        logging.getLogger("leadkeeper").warning("config: %s", warning)
     from app.runtime import Role, Service
 
-    settings = _settings()
-    setup_logging(settings.log_level, _secrets(settings))
-    config = _load(settings)
     service = Service(settings, config, role=Role(args.role))
     asyncio.run(service.run_until_signal())
+    if service.fatal is not None:
+        raise service.fatal
     return 0
 
 
@@ -92,6 +102,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     settings = _settings()
     config = _load(settings)
     team = config.team
+    for warning in config.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
     print(
         f"{settings.leadkeeper_config}: OK — {len(team.heads)} head(s), "
         f"{len(team.managers)} manager(s)"

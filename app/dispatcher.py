@@ -6,7 +6,7 @@ from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 
 from bot.middlewares import KnownUpdates
-from handlers.telegram import customer, head, reports, staff, staff_replies
+from handlers.telegram import customer, head, onboarding, reports, staff, staff_replies
 from usecases.context import AppContext
 
 
@@ -17,6 +17,7 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
     # Order is behaviour: staff routers come before the customer catch-all.
     routers = (
         staff.invites,
+        onboarding.router,
         head.router,
         reports.router,
         staff_replies.router,

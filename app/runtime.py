@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from app.dispatcher import create_dispatcher
 from channels.plugin import ChannelPlugin
 from channels.registry import build_channels
-from config.business import Config
+from config.business import Config, ConfigError
 from config.settings import Settings
 from domain.clock import Clock, SystemClock
 from followups.digest import run_digest
@@ -35,7 +35,7 @@ from usecases.claims import ClaimKeeper, ClaimTimes
 from usecases.context import AppContext
 from usecases.delivery import OutboxDelivery
 from usecases.ports import ChannelSender
-from usecases.team import reconcile_team
+from usecases.team import log_never_started, reconcile_team
 from workers.heartbeat import HeartbeatLoop, process_alive, this_process
 from workers.inbox import InboxWorker
 from workers.loop import WokenLoop
@@ -71,6 +71,8 @@ class Service:
         self.port: int | None = None
         self._plugins: list[ChannelPlugin] = []
         self._claims: ClaimKeeper | None = None
+        # Set when the service stopped on something the administrator must fix.
+        self.fatal: ConfigError | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -83,6 +85,7 @@ class Service:
             texts=Texts(self.config.texts),
         )
         await reconcile_team(self.ctx)
+        await log_never_started(self.ctx)
         self._claims = ClaimKeeper(
             self.ctx,
             this_process(self.role.value),
@@ -198,13 +201,11 @@ class Service:
                     self._spawn(task(self.stopping), f"{plugin.name}-{index}")
 
         for plugin in self._plugins:
+            # In the background: a platform away at start must not keep HTTP down.
             if plugin.on_start is not None:
-                try:
-                    await plugin.on_start()
-                except Exception as exc:  # a nicety (the bot menu): the channel being away
-                    log.warning("%s: start-up step failed: %s", plugin.name, exc)
+                self._spawn(plugin.on_start(self.stopping), f"{plugin.name}-start")
             if plugin.on_web_start is not None and self.role in (Role.ALL, Role.WEB):
-                await plugin.on_web_start()
+                self._spawn(plugin.on_web_start(self.stopping), f"{plugin.name}-web-start")
         # Measured from here on: start-up (migrations, dictionaries) is not serving lag.
         self._spawn(self.ctx.loop_lag.run(self.stopping), "loop-lag")
 
@@ -236,9 +237,16 @@ class Service:
         self._tasks.append(task)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("%s stopped: %r", task.get_name(), task.exception())
-            self.stopping.set()
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        if isinstance(error, ConfigError):
+            # Something only the administrator can fix (a refused token): say it and stop.
+            log.error("%s", error)
+            self.fatal = error
+        else:
+            log.error("%s stopped: %r", task.get_name(), error)
+        self.stopping.set()
 
     async def stop(self) -> None:
         """Finish what is in hand, then close: HTTP first, so no new work arrives."""
@@ -270,6 +278,20 @@ class Service:
             loop.add_signal_handler(signum, self.stopping.set)
         await self.start()
         log.info("Leadkeeper is running (role %s)", self.role.value)
+        if self.port is not None:
+            base = f"http://{self.settings.http_host}:{self.port}"
+            dashboard = (
+                f"{base}/dashboard/"
+                if self.settings.dashboard_password
+                else "off (set DASHBOARD_PASSWORD)"
+            )
+            log.info(
+                "dashboard: %s · API: %s/api/leads (Bearer API_TOKEN) · health: %s/healthz",
+                dashboard,
+                base,
+                base,
+            )
+        log.info("stop with Ctrl+C (or SIGTERM): the work in hand is finished first")
         await self.stopping.wait()
         log.info("stopping: finishing the work in hand")
         await self.stop()

@@ -72,14 +72,16 @@ async def run_capture(
                 "TELEGRAM_MODE": "webhook",
                 "LOG_LEVEL": "WARNING",
                 "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
+                "TELEGRAM_WEBHOOK_SECRET": "bench-secret",
             },
             workdir / f"service-{store}.log",
         )
         try:
             await wait_healthy(f"http://127.0.0.1:{port}/healthz")
             url = f"http://127.0.0.1:{port}/telegram/webhook"
-            await post_load([url], updates(200, 50), connections)  # warm-up
-            return await post_load([url], updates(count, count // 4)[200:], connections)
+            secret = {"X-Telegram-Bot-Api-Secret-Token": "bench-secret"}
+            await post_load([url], updates(200, 50), connections, secret)  # warm-up
+            return await post_load([url], updates(count, count // 4)[200:], connections, secret)
         finally:
             process.terminate()
             process.wait(30)

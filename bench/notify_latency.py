@@ -70,6 +70,7 @@ async def run(store: str, rate: int, seconds: float, workdir: Path) -> str:
                 "TELEGRAM_SEND_RATE": "2000",
                 "TELEGRAM_CHAT_INTERVAL": "0",
                 "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
+                "TELEGRAM_WEBHOOK_SECRET": "bench-secret",
             },
             workdir / f"notify-{store}-{rate}.log",
         )
@@ -85,7 +86,8 @@ async def run(store: str, rate: int, seconds: float, workdir: Path) -> str:
                     marker = f"lead-marker-{index}"
                     update = emulator.make_text_update(2_000_000 + index, f"Нужна цена {marker}")
                     posted[marker] = time.monotonic()
-                    async with http.post(webhook, json=update) as response:
+                    secret = {"X-Telegram-Bot-Api-Secret-Token": "bench-secret"}
+                    async with http.post(webhook, json=update, headers=secret) as response:
                         await response.read()
 
                 tasks = []

@@ -28,10 +28,11 @@ class ChannelPlugin:
     send_rate: float | None = None
     # Background work for worker processes; each gets the service's `stopping` event.
     tasks: list[Task] = field(default_factory=list)
-    # Every process, after the rest is up; a failure is logged, not fatal (e.g. a bot menu).
-    on_start: Hook | None = None
-    # Processes that serve HTTP, once they listen (e.g. registering a webhook URL).
-    on_web_start: Hook | None = None
+    # Every process, in the background once the rest is up (reaching the platform, a bot
+    # menu): it retries by itself; a ConfigError from it stops the service with its message.
+    on_start: Task | None = None
+    # Processes that serve HTTP, in the background once they listen (registering a webhook).
+    on_web_start: Task | None = None
     # Called on shutdown (close HTTP sessions, connections).
     close: Hook | None = None
     # What /healthz says about the channel ("polling", "webhook", "on").

@@ -26,7 +26,7 @@ from pydantic import (
 from domain.classify import ClassRule
 from domain.complaint_words import DEFAULT_PHRASES
 from domain.durations import parse_duration
-from domain.followups import PLACEHOLDERS, QuietHours, template_fields
+from domain.followups import PLACEHOLDERS, QuietHours, template_fields, unfillable
 from domain.hours import WEEKDAYS, Shift, WorkingHours, parse_shift
 from domain.sla import SlaPolicy
 
@@ -325,6 +325,20 @@ class Config(Strict):
         if not value:
             raise ValueError("give at least one loss reason")
         return value
+
+    def warnings(self) -> list[str]:
+        """What is allowed but will not read as meant: a follow-up text whose placeholder
+        cannot be filled when it is sent (its fallback, e.g. «ваш менеджер», is used)."""
+        found = []
+        for s_index, sequence in enumerate(self.followups.sequences):
+            for t_index, step in enumerate(sequence.steps):
+                for name in sorted(unfillable(sequence.trigger.event, step.text or "")):
+                    found.append(
+                        f"followups.sequences[{s_index}].steps[{t_index}].text: {{{name}}} "
+                        f"is not known yet when '{sequence.trigger.event}' fires; "
+                        "the fallback text is sent in its place"
+                    )
+        return found
 
     def class_rules(self) -> list[ClassRule]:
         return [item.rule() for item in self.lead_classes]

@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,6 +55,23 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Shared conversation state for several processes (aiogram FSM); memory when unset.
     redis_url: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        """Webhook mode without its URL or secret fails here, before anything starts."""
+        if self.telegram_bot_token is None or self.telegram_mode is not TelegramMode.WEBHOOK:
+            return self
+        if not (self.telegram_webhook_url or "").strip():
+            raise ValueError(
+                "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_URL, the public https address "
+                "Telegram posts updates to (e.g. https://crm.example.ru/telegram/webhook)"
+            )
+        if self.telegram_webhook_secret is None:
+            raise ValueError(
+                "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET, a long random string "
+                "(letters, digits, _ and -) that proves an update comes from Telegram"
+            )
+        return self
 
     @field_validator(
         "telegram_bot_token", "telegram_webhook_secret", "api_token", "redis_url", mode="before"

@@ -8,6 +8,14 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 PLACEHOLDERS = ("customer_name", "manager_name", "company", "lead_id")
+# Placeholders with nothing to fill them at the moment a trigger fires (its fallback is
+# used instead): a lead just created has no manager yet.
+UNKNOWN_AT = {"lead_created": frozenset({"manager_name"})}
+
+
+def unfillable(trigger_event: str, template: str) -> set[str]:
+    """The placeholders of `template` that cannot be filled when `trigger_event` fires."""
+    return template_fields(template) & UNKNOWN_AT.get(trigger_event, frozenset())
 
 
 @dataclass(frozen=True)

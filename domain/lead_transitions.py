@@ -45,6 +45,11 @@ def reassigned(manager_id: int, now: datetime) -> Changes:
     return {**accepted(manager_id, now), "needs_head": False, "queued_at": None}
 
 
+def released() -> Changes:
+    """Its manager left the team: nobody holds it, so distribution hands it out again."""
+    return {"manager_id": None, **_NO_OFFER, "needs_head": False, "queued_at": None}
+
+
 def offer_passed(pass_count: int) -> Changes:
     """Declined or expired: the offer is over and counts as one more pass."""
     return {**_NO_OFFER, "pass_count": pass_count + 1}

@@ -13,6 +13,7 @@ from usecases.context import AppContext
 from usecases.followups import dispatch_due
 from usecases.inbox import prune_delivery_ids
 from usecases.outage import is_outage
+from usecases.pings import send_summaries
 from usecases.timers import check_timers
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ async def run_timed_work(ctx: AppContext) -> None:
         check_timers,
         dispatch_all_due,
         escalate_overdue,
+        send_summaries,
         distribute_waiting,
         prune_delivery_ids,
     ):

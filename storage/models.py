@@ -92,6 +92,10 @@ class Manager(Base):
     paused_at: Mapped[datetime | None]
     from_config: Mapped[bool] = mapped_column(Boolean, default=False)
     last_offered_at: Mapped[datetime | None]
+    # When he first pressed /start in the bot (None: the bot cannot write to him yet).
+    started_at: Mapped[datetime | None]
+    # Removed from the config: kept for the history, hidden from the team and filters.
+    retired_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -170,6 +174,8 @@ class LeadAlert(Base):
     key: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
+    # Fired during a burst: told to the heads in one summary ping, not on its own.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Invite(Base):

@@ -113,7 +113,13 @@ async def test_digest_goes_once_per_head_at_his_time_with_two_processes(
     lead = await capture(ctx, inbound(user=7, text="Есть кто?"))
     clock.set(datetime(2026, 1, 5, 8, 59, tzinfo=UTC))
 
-    settings = make_settings(database_url, emulator.base_url, telegram_mode="webhook")
+    settings = make_settings(
+        database_url,
+        emulator.base_url,
+        telegram_mode="webhook",
+        telegram_webhook_url="https://example.invalid/telegram/webhook",
+        telegram_webhook_secret="s3cret",
+    )
     async with AsyncExitStack() as stack:
         for _ in range(2):  # two worker processes on one database
             service = Service(settings, config, role=Role.WORKER, clock=clock, digest_interval=0.05)

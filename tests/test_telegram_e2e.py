@@ -167,6 +167,7 @@ async def test_corpus_updates_are_all_accepted(
         emulator.base_url,
         telegram_mode="webhook",
         telegram_webhook_url="https://example.invalid/telegram/webhook",
+        telegram_webhook_secret="corpus-secret",
     )
     files = sorted(corpus.glob("tg_*.json"))
     assert files
@@ -177,7 +178,8 @@ async def test_corpus_updates_are_all_accepted(
                 body = json.loads(path.read_text())
                 # The official samples share update_id 10000: give each its own.
                 body["update_id"] = 500000 + index
-                async with http.post(url, json=body) as response:
+                secret = {"X-Telegram-Bot-Api-Secret-Token": "corpus-secret"}
+                async with http.post(url, json=body, headers=secret) as response:
                     assert response.status == 200, (path.name, await response.text())
         await inbox_drained(service)
         async with service.ctx.db.session_factory() as session:

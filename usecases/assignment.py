@@ -13,7 +13,7 @@ from domain.assignment import Candidate, choose_manager
 from domain.sla import LeadClock, due_timers
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
-from usecases import cards, conversation
+from usecases import cards, conversation, pings
 from usecases.context import AppContext
 from usecases.escalations import claim, escalate, tell
 from usecases.outage import is_outage
@@ -110,14 +110,23 @@ async def escalate_no_taker(ctx: AppContext, uow: UnitOfWork, lead: Lead) -> Non
     escalation = escalations.no_taker(lead.id, lead.pass_count)
     if not await claim(ctx, uow, escalation):
         return
+    await uow.flush()  # the offer just closed is part of the story told
     pool = await candidates(uow, now)
     names = await _eligible_names(uow, pool, class_of(ctx, lead).min_level)
+    facts = await pings.lead_facts(uow, lead)
     await tell(
         ctx,
         uow,
         escalation,
         lambda language: cards.payload(
-            ctx.texts.get("head_no_taker", language, lead_id=lead.id, passes=lead.pass_count),
+            ctx.texts.get(
+                "head_no_taker",
+                language,
+                lead_id=lead.id,
+                passes=lead.pass_count,
+                about=pings.about(ctx.texts, language, facts),
+                reason=pings.reason_text(ctx.texts, language, facts),
+            ),
             cards.head_buttons(ctx.texts, language, lead.id, names),
         ),
     )

@@ -144,7 +144,7 @@ async def lead_page(ctx: AppContext, lead_id: int) -> dict[str, Any] | None:
 async def staff_choices(ctx: AppContext) -> list[tuple[int, str]]:
     async with ctx.db.uow() as uow:
         managers = await uow.reports.managers_by_id()
-    return [(m.id, m.name) for m in managers.values() if m.active]
+    return [(m.id, m.name) for m in managers.values() if m.active and m.retired_at is None]
 
 
 async def team_page(ctx: AppContext) -> dict[str, Any]:
@@ -156,6 +156,8 @@ async def team_page(ctx: AppContext) -> dict[str, Any]:
         leads = await uow.reports.open_leads()
     members: dict[int, dict[str, Any]] = {}
     for manager in managers.values():
+        if manager.retired_at is not None:
+            continue
         if not manager.active:
             state = "inactive"
         elif manager.paused_at is not None:

@@ -9,6 +9,7 @@ from typing import Any
 from domain.escalation import Escalation, hears_escalations
 from storage.uow import UnitOfWork
 from usecases.context import AppContext
+from usecases.pings import in_burst
 from usecases.staffing import tell_staff
 
 Build = Callable[[str], dict[str, Any]]
@@ -27,7 +28,16 @@ async def claim(ctx: AppContext, uow: UnitOfWork, escalation: Escalation) -> boo
 
 
 async def tell(ctx: AppContext, uow: UnitOfWork, escalation: Escalation, build: Build) -> int:
-    """Queue `build(language)` to every head who hears escalations; how many were told."""
+    """Queue `build(language)` to every head who hears escalations; how many were told.
+    During a burst a lead's escalation is held for one summary ping (usecases/pings.py)
+    instead: then nobody is told now."""
+    if (
+        escalation.once_per_lead
+        and escalation.lead_id is not None
+        and await in_burst(ctx, uow, ctx.clock.now())
+    ):
+        await uow.alerts.hold(escalation.lead_id, escalation.key)
+        return 0
     told = 0
     for head in await uow.managers.heads():
         if hears_escalations(head):

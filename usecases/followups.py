@@ -160,7 +160,13 @@ async def _handle(ctx: AppContext, uow: UnitOfWork, row: FollowupStep, now: date
         _finish(row, "cancelled", now, "customer unreachable")
         return
     manager = await uow.managers.get(lead.manager_id or 0)
-    payload = _payload(ctx, step, lead, contact.display_name or "", manager.name if manager else "")
+    # No placeholder renders empty: nobody holds the lead yet, the name is unknown, …
+    language = contact.language or "ru"
+    customer = contact.display_name or str(ctx.texts.get("fallback_customer_name", language))
+    manager_name = (
+        manager.name if manager else str(ctx.texts.get("fallback_manager_name", language))
+    )
+    payload = _payload(ctx, step, lead, customer, manager_name)
     if step.survey:
         from usecases.surveys import survey_payload
 

@@ -65,7 +65,7 @@ async def _load(ctx: AppContext, uow: UnitOfWork, period: Period) -> dict[str, A
         )
         for c in await uow.reports.complaints(period.start)
     ]
-    names = {m.id: m.name for m in await uow.managers.all()}
+    names = {m.id: m.name for m in await uow.managers.all(include_retired=True)}
     starts = await uow.reports.starts_without_question(period.start, period.end)
     return {
         "leads": facts,

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from config.business import Person
+from domain import lead_transitions as transitions
 from domain.hours import week_to_json
+from storage.models import Manager
+from storage.uow import UnitOfWork
 from usecases.assignment import distribute_waiting
 from usecases.context import AppContext
 from usecases.staffing import ROLE_HEAD, hours_of
+
+log = logging.getLogger(__name__)
 
 
 async def reconcile_team(ctx: AppContext) -> None:
@@ -26,7 +32,9 @@ async def reconcile_team(ctx: AppContext) -> None:
         # Processes starting together take turns, or both would insert the same people.
         await uow.lock("reconcile_team", wait=True)
         now = ctx.clock.now()
-        existing = {manager.telegram_id: manager for manager in await uow.managers.all()}
+        existing = {
+            manager.telegram_id: manager for manager in await uow.managers.all(include_retired=True)
+        }
         for telegram_id, (role, person) in declared.items():
             values = {
                 "name": person.name,
@@ -42,6 +50,7 @@ async def reconcile_team(ctx: AppContext) -> None:
                 "active": person.active,
                 "language": person.language,
                 "from_config": True,
+                "retired_at": None,
             }
             manager = existing.get(telegram_id)
             if manager is None:
@@ -50,12 +59,57 @@ async def reconcile_team(ctx: AppContext) -> None:
                 for key, value in values.items():
                     setattr(manager, key, value)
                 manager.updated_at = now
+        released = 0
         for telegram_id, manager in existing.items():
-            if manager.from_config and telegram_id not in declared and manager.active:
-                manager.active = False
-                manager.updated_at = now
+            if manager.from_config and telegram_id not in declared and manager.retired_at is None:
+                released += await _retire(uow, manager, now)
         await uow.commit()
     _team_changed(ctx)
+    if released:
+        await distribute_waiting(ctx)
+
+
+async def _retire(uow: UnitOfWork, manager: Manager, now: datetime) -> int:
+    """Removed from the config: kept for the history, his open leads go back to the
+    distribution. Returns how many leads he let go."""
+    manager.active = False
+    manager.retired_at = now
+    manager.updated_at = now
+    # An offer still pending with him runs out by itself and passes on.
+    leads = await uow.leads.for_manager(manager.id)
+    for lead in leads:
+        await uow.offers.close_pending(lead.id, "withdrawn", now, "retired")
+        transitions.apply(lead, transitions.released())
+        uow.events.add(lead.id, "handed_over", now, data={"from": manager.id, "why": "retired"})
+    log.info(
+        "%s left the config: retired, %d open lead(s) handed out again", manager.name, len(leads)
+    )
+    return len(leads)
+
+
+async def log_never_started(ctx: AppContext) -> list[str]:
+    """Name in the log the staff the bot cannot write to yet (no /start); their names."""
+    async with ctx.db.uow() as uow:
+        people = await uow.managers.never_started()
+    names = [f"{person.name} (id {person.telegram_id})" for person in people]
+    if names:
+        log.warning(
+            "staff who have not pressed /start in the bot yet (it cannot write to them): %s",
+            ", ".join(names),
+        )
+    return names
+
+
+async def mark_started(ctx: AppContext, telegram_id: int) -> Manager | None:
+    """A staff member pressed /start: the bot can write to him from now on."""
+    async with ctx.db.uow() as uow:
+        manager = await uow.managers.by_telegram_id(telegram_id)
+        if manager is None or manager.retired_at is not None:
+            return None
+        if manager.started_at is None:
+            manager.started_at = ctx.clock.now()
+            await uow.commit()
+        return manager
 
 
 ROLES_FRESH_FOR = 5.0

@@ -11,7 +11,7 @@ from domain.sla import due_timers
 from storage.models import Lead
 from storage.uow import UnitOfWork
 from texts import Safe
-from usecases import cards
+from usecases import cards, pings
 from usecases.assignment import _eligible_names, lead_clock
 from usecases.context import AppContext
 from usecases.escalations import claim, tell
@@ -102,6 +102,7 @@ async def _escalate(ctx: AppContext, uow: UnitOfWork, lead: Lead, escalation: Es
     stage_kind, since = _since(lead, escalation.kind)
     pool = await candidates(uow, now)
     names = await _eligible_names(uow, pool, class_of(ctx, lead).min_level)
+    facts = await pings.lead_facts(uow, lead)
 
     def build(language: str) -> dict[str, object]:
         age = format_span(ctx.texts, now - since, language)
@@ -114,11 +115,18 @@ async def _escalate(ctx: AppContext, uow: UnitOfWork, lead: Lead, escalation: Es
                 age=age,
                 manager=who,
                 stage=cards.stage_name(ctx.texts, language, lead.status),
+                about=pings.about(ctx.texts, language, facts),
             )
         else:
             sla = format_span(ctx.texts, ctx.config.sla.first_response, language)
             text = ctx.texts.get(
-                "head_first_response", language, lead_id=lead.id, age=age, sla=sla, manager=who
+                "head_first_response",
+                language,
+                lead_id=lead.id,
+                age=age,
+                sla=sla,
+                manager=who,
+                about=pings.about(ctx.texts, language, facts),
             )
         return cards.payload(text, cards.head_buttons(ctx.texts, language, lead.id, names))
 

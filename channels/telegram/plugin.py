@@ -9,10 +9,12 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.types import BotCommand, Update
 from aiogram.utils.token import TokenValidationError
 from aiohttp import web
@@ -29,6 +31,53 @@ from usecases.context import AppContext
 log = logging.getLogger(__name__)
 # The customer's menu; the staff commands are derived from the staff routers instead.
 MENU = ("start", "complaint", "stop")
+# Start-up calls to an unreachable Bot API are retried, waiting up to this long between.
+CONNECT_BACKOFF_MAX = 5.0
+BAD_TOKEN = (
+    "Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): the token is wrong or was "
+    "revoked. Copy the current one from @BotFather (/mybots → API Token) into .env"
+)
+
+
+async def _sleep(stopping: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stopping.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
+
+
+async def _ready(connected: asyncio.Event, stopping: asyncio.Event) -> bool:
+    """Wait until the Bot API answered once; False when the service stops first."""
+    waits = [asyncio.ensure_future(connected.wait()), asyncio.ensure_future(stopping.wait())]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+    return connected.is_set() and not stopping.is_set()
+
+
+async def _retrying(stopping: asyncio.Event, what: str, call: Callable[[], Any]) -> bool:
+    """Call until it succeeds, backing off; a refused token ends the service (a
+    ConfigError: leadkeeper exits with the hint). False when the service stops first."""
+    backoff = 0.5
+    while not stopping.is_set():
+        try:
+            await call()
+            return True
+        except TelegramUnauthorizedError:
+            raise ConfigError(BAD_TOKEN) from None
+        except Exception as exc:
+            log.warning(
+                "Telegram Bot API: %s failed (%s: %s); retry in %.1fs",
+                what,
+                type(exc).__name__,
+                exc,
+                backoff,
+            )
+            await _sleep(stopping, backoff)
+            backoff = min(backoff * 2, CONNECT_BACKOFF_MAX)
+    return False
 
 
 def create_bot(token: str, api_base: str) -> Bot:
@@ -57,6 +106,7 @@ def build(
             "TELEGRAM_BOT_TOKEN is not a bot token (expected 123456:ABC..., as BotFather gives it)"
         ) from None
     dispatcher = make_dispatcher()
+    connected = asyncio.Event()
     webhook_mode = settings.telegram_mode is TelegramMode.WEBHOOK
     secret = settings.telegram_webhook_secret
     webhook = telegram_webhook.TelegramWebhook(ctx, secret.get_secret_value() if secret else None)
@@ -76,20 +126,42 @@ def build(
                 commands, language_code=None if language == "ru" else language
             )
 
-    async def register_webhook() -> None:
-        url = settings.telegram_webhook_url
-        if not url:
-            raise ConfigError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_URL")
-        await bot.set_webhook(
-            url,
-            secret_token=secret.get_secret_value() if secret else None,
-            allowed_updates=used_update_types(dispatcher),
-        )
-        log.info("Telegram webhook registered")
+    async def connect(stopping: asyncio.Event) -> None:
+        """Every process: reach the Bot API (retried while it is away, the HTTP side
+        serving meanwhile), then the menu, a nicety whose failure is only logged."""
+        if not await _retrying(stopping, "getMe", bot.get_me):
+            return
+        connected.set()
+        log.info("Telegram Bot API reached at %s", settings.telegram_api_base)
+        try:
+            await set_menu()
+        except Exception as exc:
+            log.warning("telegram: the command menu was not set: %s", exc)
+
+    async def register_webhook(stopping: asyncio.Event) -> None:
+        # The URL and the secret are checked with the settings, before anything starts.
+        url = settings.telegram_webhook_url or ""
+        if not await _ready(connected, stopping):
+            return
+
+        async def set_webhook() -> None:
+            await bot.set_webhook(
+                url,
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=used_update_types(dispatcher),
+            )
+
+        if await _retrying(stopping, "setWebhook", set_webhook):
+            log.info("Telegram webhook registered")
 
     async def poll(stopping: asyncio.Event) -> None:
+        if not await _ready(connected, stopping):
+            return
         # getUpdates is refused while a webhook is set; polling mode means no webhook.
-        await bot.delete_webhook(drop_pending_updates=False)
+        if not await _retrying(
+            stopping, "deleteWebhook", lambda: bot.delete_webhook(drop_pending_updates=False)
+        ):
+            return
         polling = TelegramPolling(
             ctx, settings.telegram_api_base, token, used_update_types(dispatcher)
         )
@@ -112,7 +184,7 @@ def build(
         process=process,
         send_rate=settings.telegram_send_rate,
         tasks=[] if webhook_mode else [poll],
-        on_start=set_menu,
+        on_start=connect,
         on_web_start=register_webhook if webhook_mode else None,
         close=close,
         state=settings.telegram_mode.value,

@@ -53,6 +53,19 @@ class Dialog(StatesGroup):
 
 
 VERDICT_TEXT = {Verdict.STALE: "stale", Verdict.NOT_YOURS: "not_yours"}
+# Every press is answered: what a done press says in its toast.
+LEAD_TOAST = {
+    LeadButton.ACCEPT: "toast_accepted",
+    LeadButton.DECLINE: "toast_declined",
+    LeadButton.TAKE: "toast_assigned",
+    LeadButton.ASSIGN_TO: "toast_assigned",
+}
+COMPLAINT_TOAST = {
+    ComplaintButton.CONFIRM: "toast_complaint_confirmed",
+    ComplaintButton.REJECT: "toast_complaint_rejected",
+    ComplaintButton.TAKE: "toast_complaint_taken",
+    ComplaintButton.ASSIGN_TO: "toast_complaint_taken",
+}
 
 
 @invites.message(CommandStart(deep_link=True, magic=F.args.startswith("inv_")))
@@ -72,14 +85,16 @@ async def _say(ctx: AppContext, user_id: int, key: str, **params: object) -> Non
     await send_to_staff(ctx, user_id, ctx.texts.get(key, language, **params))
 
 
-async def _answer(callback: CallbackQuery, ctx: AppContext, verdict: Verdict) -> None:
-    if verdict is Verdict.DONE:
-        await answer_callback(callback)
-        return
+async def _answer(
+    callback: CallbackQuery,
+    ctx: AppContext,
+    verdict: Verdict,
+    done: str = "toast_done",
+    **params: object,
+) -> None:
     language = await staff_language(ctx, callback.from_user.id)
-    await answer_callback(
-        callback, str(ctx.texts.get(VERDICT_TEXT[verdict], language)), show_alert=False
-    )
+    key = done if verdict is Verdict.DONE else VERDICT_TEXT[verdict]
+    await answer_callback(callback, str(ctx.texts.get(key, language, **params)), show_alert=False)
 
 
 @router.callback_query(LeadAction.filter())
@@ -118,7 +133,7 @@ async def on_lead_button(
         verdict = await assignment.head_assign(ctx, lead_id, user_id, int(argument))
     else:
         verdict = Verdict.STALE
-    await _answer(callback, ctx, verdict)
+    await _answer(callback, ctx, verdict, LEAD_TOAST.get(action, "toast_done"), lead_id=lead_id)
 
 
 async def _start_dialog(
@@ -275,7 +290,7 @@ async def on_complaint_button(
         verdict = Verdict.DONE
     else:
         verdict = Verdict.STALE
-    await _answer(callback, ctx, verdict)
+    await _answer(callback, ctx, verdict, COMPLAINT_TOAST.get(action, "toast_done"))
 
 
 @router.message(Dialog.resolution, F.text)

@@ -52,6 +52,29 @@ class OutboxRepo:
             self._session, OutboxMessage.__table__, values, returning=OutboxMessage.id
         )
 
+    async def count_since(self, chat_id: str, purposes: tuple[str, ...], since: datetime) -> int:
+        """Messages of these purposes queued to one chat since `since` (a burst check)."""
+        statement = select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.purpose.in_(purposes),
+            OutboxMessage.created_at >= since,
+        )
+        return int(await self._session.scalar(statement) or 0)
+
+    async def latest(self, lead_id: int, chat_id: str, purpose: str) -> OutboxMessage | None:
+        """The newest message of `purpose` about a lead to one chat (e.g. its offer card)."""
+        statement = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.lead_id == lead_id,
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.purpose == purpose,
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+        return (await self._session.scalars(statement)).first()
+
     async def claim_due(
         self,
         now: datetime,

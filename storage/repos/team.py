@@ -21,8 +21,19 @@ class ManagerRepo:
         statement = select(Manager).where(Manager.telegram_id == telegram_id)
         return (await self._session.scalars(statement)).first()
 
-    async def all(self) -> list[Manager]:
-        return list(await self._session.scalars(select(Manager).order_by(Manager.id)))
+    async def all(self, *, include_retired: bool = False) -> list[Manager]:
+        """The team; people retired from the config only with `include_retired`."""
+        statement = select(Manager).order_by(Manager.id)
+        if not include_retired:
+            statement = statement.where(Manager.retired_at.is_(None))
+        return list(await self._session.scalars(statement))
+
+    async def never_started(self) -> list[Manager]:
+        """Active staff who have not pressed /start: the bot cannot write to them."""
+        statement = select(Manager).where(
+            Manager.active.is_(True), Manager.retired_at.is_(None), Manager.started_at.is_(None)
+        )
+        return list(await self._session.scalars(statement.order_by(Manager.id)))
 
     async def heads(self) -> list[Manager]:
         statement = select(Manager).where(Manager.role == "head", Manager.active.is_(True))
@@ -90,6 +101,11 @@ class OfferRepo:
         )
         return bool(result.rowcount)
 
+    async def history(self, lead_id: int) -> list[LeadOffer]:
+        """Every offer of the lead, oldest first (who had it and how it ended)."""
+        statement = select(LeadOffer).where(LeadOffer.lead_id == lead_id).order_by(LeadOffer.id)
+        return list(await self._session.scalars(statement))
+
     async def offered_managers(self, lead_id: int) -> set[int]:
         statement = select(LeadOffer.manager_id).where(LeadOffer.lead_id == lead_id)
         return set(await self._session.scalars(statement))
@@ -111,6 +127,30 @@ class AlertRepo:
     async def keys(self, lead_id: int) -> set[str]:
         statement = select(LeadAlert.key).where(LeadAlert.lead_id == lead_id)
         return set(await self._session.scalars(statement))
+
+    async def hold(self, lead_id: int, key: str) -> None:
+        """Keep this alert for the next summary ping instead of a ping of its own."""
+        await self._session.execute(
+            update(LeadAlert)
+            .where(LeadAlert.lead_id == lead_id, LeadAlert.key == key)
+            .values(held=True)
+        )
+
+    async def held(self, limit: int) -> list[LeadAlert]:
+        statement = (
+            select(LeadAlert)
+            .where(LeadAlert.held.is_(True))
+            .order_by(LeadAlert.at, LeadAlert.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(await self._session.scalars(statement))
+
+    async def release(self, alert_ids: list[int]) -> None:
+        if alert_ids:
+            await self._session.execute(
+                update(LeadAlert).where(LeadAlert.id.in_(alert_ids)).values(held=False)
+            )
 
 
 class InviteRepo:
