@@ -1,8 +1,8 @@
 """pings: staff who pressed /start, managers retired from the config, and escalations
 held for one summary ping during a burst
 
-Revision ID: 0011_pings
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0011_pings"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
