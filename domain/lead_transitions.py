@@ -45,6 +45,12 @@ def reassigned(manager_id: int, now: datetime) -> Changes:
     return {**accepted(manager_id, now), "needs_head": False, "queued_at": None}
 
 
+def released(now: datetime) -> Changes:
+    """Handed over with nobody free to take it: no holder, back in the queue, so that
+    distribution gives it to the first manager who frees up."""
+    return {"manager_id": None, **_NO_OFFER, "queued_at": now, "needs_head": False}
+
+
 def offer_passed(pass_count: int) -> Changes:
     """Declined or expired: the offer is over and counts as one more pass."""
     return {**_NO_OFFER, "pass_count": pass_count + 1}

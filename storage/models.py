@@ -92,6 +92,10 @@ class Manager(Base):
     paused_at: Mapped[datetime | None]
     from_config: Mapped[bool] = mapped_column(Boolean, default=False)
     last_offered_at: Mapped[datetime | None]
+    # Telegram refused his chat (never pressed /start, or blocked the bot): set by a failed
+    # send, cleared when he writes to the bot. The reason is a delivery_fate.Failure value.
+    unreachable_since: Mapped[datetime | None]
+    unreachable_reason: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import BotCommand, Update
+from aiogram.types import Update
 from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 
 from channels.plugin import ChannelPlugin
 from channels.telegram import webhook as telegram_webhook
+from channels.telegram.menus import MenuKeeper
 from channels.telegram.normalise import CHANNEL, repair_raw_update
 from channels.telegram.polling import TelegramPolling
 from channels.telegram.sender import TelegramSender
@@ -27,8 +28,6 @@ from config.settings import Settings, TelegramMode
 from usecases.context import AppContext
 
 log = logging.getLogger(__name__)
-# The customer's menu; the staff commands are derived from the staff routers instead.
-MENU = ("start", "complaint", "stop")
 
 
 def create_bot(token: str, api_base: str) -> Bot:
@@ -66,15 +65,8 @@ def build(
         update = Update.model_validate(raw, context={"bot": bot})
         await dispatcher.feed_update(bot, update)
 
-    async def set_menu() -> None:
-        for language in ("ru", "en"):
-            commands = [
-                BotCommand(command=name, description=str(ctx.texts.get(f"menu_{name}", language)))
-                for name in MENU
-            ]
-            await bot.set_my_commands(
-                commands, language_code=None if language == "ru" else language
-            )
+    # The staff menus are read from the routers by app/dispatcher.py.
+    menus = MenuKeeper(ctx, bot, dispatcher.get("staff_menus") or {})
 
     async def register_webhook() -> None:
         url = settings.telegram_webhook_url
@@ -111,9 +103,10 @@ def build(
         add_routes=add_routes if webhook_mode else None,
         process=process,
         send_rate=settings.telegram_send_rate,
-        tasks=[] if webhook_mode else [poll],
-        on_start=set_menu,
+        tasks=[menus.run] if webhook_mode else [poll, menus.run],
+        on_start=menus.set_all,
         on_web_start=register_webhook if webhook_mode else None,
         close=close,
         state=settings.telegram_mode.value,
+        wakers={"menus": menus.wake},
     )
