@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 
-from bot.middlewares import KnownUpdates
+from bot.middlewares import KnownUpdates, StaffSeen
 from handlers.telegram import customer, head, onboarding, reports, staff, staff_replies
+from handlers.telegram.commands import commands_of
 from usecases.context import AppContext
 
 
@@ -14,6 +15,7 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
     dispatcher = Dispatcher(storage=storage) if storage is not None else Dispatcher()
     dispatcher["ctx"] = ctx
     dispatcher.update.outer_middleware(KnownUpdates())
+    dispatcher.update.outer_middleware(StaffSeen())
     # Order is behaviour: staff routers come before the customer catch-all.
     routers = (
         staff.invites,
@@ -29,4 +31,10 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
         # benchmarks) takes them over. Their handlers keep no per-dispatcher state.
         router._parent_router = None
     dispatcher.include_routers(*routers)
+    # Each role's command menu, read from the routers its people reach
+    # (channels/telegram/menus.py sets them per chat).
+    dispatcher["staff_menus"] = {
+        "manager": commands_of(reports.router, staff.router),
+        "head": commands_of(head.router, reports.router, staff.router),
+    }
     return dispatcher

@@ -183,6 +183,8 @@ class Service:
                     stopping=self.stopping,
                 )
                 self._loop(WokenLoop("outbox", delivery.run_once), wakers)
+            for plugin in self._plugins:
+                wakers.update(plugin.wakers)
             self.ctx.wake = lambda topic: wakers[topic]() if topic in wakers else None
             # The digest goes to heads in Telegram.
             if telegram is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 
 from domain import buttons
-from domain.buttons import ComplaintButton, LeadButton
+from domain.buttons import ComplaintButton, LeadButton, ListFilter, TeamButton
 
 
 class LeadAction(CallbackData, prefix=buttons.LEAD, sep=buttons.SEPARATOR):
@@ -28,3 +28,14 @@ class ComplaintAction(CallbackData, prefix=buttons.COMPLAINT, sep=buttons.SEPARA
 class SurveyScore(CallbackData, prefix=buttons.SURVEY, sep=buttons.SEPARATOR):
     survey_id: int
     score: int
+
+
+class LeadsPage(CallbackData, prefix=buttons.LIST, sep=buttons.SEPARATOR):
+    kind: ListFilter
+    page: int
+    manager_id: int = 0
+
+
+class TeamAction(CallbackData, prefix=buttons.TEAM, sep=buttons.SEPARATOR):
+    action: TeamButton
+    telegram_id: int

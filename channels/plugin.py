@@ -37,3 +37,6 @@ class ChannelPlugin:
     close: Hook | None = None
     # What /healthz says about the channel ("polling", "webhook", "on").
     state: str = "on"
+    # Topics of AppContext.wake this channel answers (e.g. "menus" when the team changes),
+    # in worker processes.
+    wakers: dict[str, Callable[[], None]] = field(default_factory=dict)

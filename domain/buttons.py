@@ -15,6 +15,8 @@ SEPARATOR = ":"
 LEAD = "lead"
 COMPLAINT = "cmp"
 SURVEY = "srv"
+LIST = "lst"
+TEAM = "team"
 # Telegram's limit on callback_data, in bytes.
 MAX_DATA_BYTES = 64
 
@@ -32,6 +34,8 @@ class LeadButton(StrEnum):
     CHOOSE_REASON = "rsn"
     TAKE = "take"
     ASSIGN_TO = "asg"
+    # A head's «Передать»: shows the managers to pick from (each an ASSIGN_TO).
+    PASS = "pass"
 
 
 class ComplaintButton(StrEnum):
@@ -40,6 +44,19 @@ class ComplaintButton(StrEnum):
     TAKE = "take"
     ASSIGN_TO = "asg"
     RESOLVE = "res"
+
+
+class ListFilter(StrEnum):
+    """Which of the team's open leads a head's /leads page shows."""
+
+    ALL = "all"
+    UNASSIGNED = "none"
+    OVERDUE = "late"
+    MANAGER = "m"  # one manager's (his id in the button)
+
+
+class TeamButton(StrEnum):
+    HANDOVER = "ho"  # hand all of a member's open leads to the others
 
 
 def _join(*parts: object) -> str:
@@ -59,3 +76,11 @@ def complaint_button(action: ComplaintButton, complaint_id: int, argument: str =
 
 def survey_button(survey_id: int, score: int) -> str:
     return _join(SURVEY, survey_id, score)
+
+
+def list_button(kind: ListFilter, page: int, manager_id: int = 0) -> str:
+    return _join(LIST, kind.value, page, manager_id)
+
+
+def team_button(action: TeamButton, telegram_id: int) -> str:
+    return _join(TEAM, action.value, telegram_id)

@@ -45,9 +45,10 @@ def reassigned(manager_id: int, now: datetime) -> Changes:
     return {**accepted(manager_id, now), "needs_head": False, "queued_at": None}
 
 
-def released() -> Changes:
-    """Its manager left the team: nobody holds it, so distribution hands it out again."""
-    return {"manager_id": None, **_NO_OFFER, "needs_head": False, "queued_at": None}
+def released(now: datetime) -> Changes:
+    """Its holder left (handed over with nobody free to take it, or retired): no holder,
+    back in the queue, so that distribution gives it to the first manager who frees up."""
+    return {"manager_id": None, **_NO_OFFER, "queued_at": now, "needs_head": False}
 
 
 def offer_passed(pass_count: int) -> Changes:

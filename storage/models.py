@@ -96,6 +96,10 @@ class Manager(Base):
     started_at: Mapped[datetime | None]
     # Removed from the config: kept for the history, hidden from the team and filters.
     retired_at: Mapped[datetime | None]
+    # Telegram refused his chat (never pressed /start, or blocked the bot): set by a failed
+    # send, cleared when he writes to the bot. The reason is a delivery_fate.Failure value.
+    unreachable_since: Mapped[datetime | None]
+    unreachable_reason: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

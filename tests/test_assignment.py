@@ -20,7 +20,7 @@ from tests.support.team import (
     manager_ids,
     sent_to,
 )
-from usecases import assignment, work
+from usecases import assignment, reassign, work
 from usecases.assignment import Verdict
 from usecases.capture import capture
 from usecases.context import AppContext
@@ -135,9 +135,9 @@ async def test_accept_timeout_passes_on_then_one_head_ping(
     take = pings[0].payload["buttons"][0][0]["callback_data"]
     assert take == f"lead:take:{result.lead_id}:"
     ids = await manager_ids(team)
-    assert await assignment.head_assign(team, result.lead_id, HEAD, ids[SENIOR]) is Verdict.DONE
+    assert await reassign.head_assign(team, result.lead_id, HEAD, ids[SENIOR]) is Verdict.DONE
     assert (
-        await assignment.head_assign(team, result.lead_id, SENIOR, ids[SENIOR]) is Verdict.NOT_YOURS
+        await reassign.head_assign(team, result.lead_id, SENIOR, ids[SENIOR]) is Verdict.NOT_YOURS
     )
     assert (await lead_row(team, result.lead_id)).manager_id == ids[SENIOR]
 

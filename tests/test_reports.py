@@ -22,7 +22,7 @@ from tests.support.team import (
     lead_row,
     manager_ids,
 )
-from usecases import assignment, work
+from usecases import assignment, reassign, work
 from usecases.assignment import Verdict
 from usecases.capture import capture
 from usecases.context import AppContext
@@ -72,7 +72,7 @@ async def day(ctx: AppContext, clock: ManualClock) -> dict[str, int]:
     clock.set(MONDAY_10 + timedelta(hours=1))
     assert await work.close(ctx, tender.lead_id, SENIOR, "won") is Verdict.DONE
     clock.set(MONDAY_10 + timedelta(minutes=70))
-    assert await assignment.head_assign(ctx, third.lead_id, HEAD, ids[SENIOR]) is Verdict.DONE
+    assert await reassign.head_assign(ctx, third.lead_id, HEAD, ids[SENIOR]) is Verdict.DONE
     clock.set(MONDAY_10 + timedelta(minutes=75))
     await work.reply(ctx, third.lead_id, SENIOR, "Доставим завтра")
     clock.set(MONDAY_10 + timedelta(hours=2))

@@ -72,6 +72,8 @@ async def send_card(
     else:
         header = ctx.texts.get("assigned_header", language)
         buttons = cards.work_buttons(ctx.texts, language, lead.id, lead.status)
+        if manager.role == ROLE_HEAD:
+            buttons += cards.head_rows(ctx.texts, language, lead.id)
     text = cards.card_text(
         ctx.texts,
         language,
@@ -358,58 +360,12 @@ async def _expire_offer(ctx: AppContext, uow: UnitOfWork, lead: Lead, now: datet
     )
 
 
-async def head_assign(
-    ctx: AppContext, lead_id: int, head_telegram_id: int, target_id: int | None
-) -> Verdict:
-    """A head hands a lead to a manager (or takes it himself when target_id is None)."""
-    async with ctx.db.uow() as uow:
-        now = ctx.clock.now()
-        head = await uow.managers.by_telegram_id(head_telegram_id)
-        lead = await uow.leads.get_for_update(lead_id)
-        if head is None or head.role != ROLE_HEAD:
-            return Verdict.NOT_YOURS
-        if lead is None or not lead.is_open:
-            return Verdict.STALE
-        target = head if target_id is None else await uow.managers.get(target_id)
-        if target is None or not target.active:
-            return Verdict.STALE
-        await uow.offers.close_pending(lead.id, "withdrawn", now)
-        previous = lead.manager_id
-        transitions.apply(lead, transitions.reassigned(target.id, now))
-        uow.events.add(
-            lead.id,
-            "reassigned",
-            now,
-            actor=f"manager:{head.id}",
-            manager_id=head.id,
-            data={"from": previous, "to": target.id},
-        )
-        if target.id != head.id:
-            await send_card(ctx, uow, lead, target, offer=False)
-        else:
-            await send_card(ctx, uow, lead, head, offer=False)
-        await tell_staff(
-            ctx,
-            uow,
-            head,
-            cards.payload(
-                ctx.texts.get("head_reassigned", head.language, lead_id=lead.id, name=target.name)
-            ),
-            purpose="notice",
-            lead_id=lead.id,
-        )
-        await uow.commit()
-    ctx.wake("outbox")
-    return Verdict.DONE
-
-
 __all__ = [
     "Verdict",
     "accept",
     "decline",
     "distribute_waiting",
     "expire_offers",
-    "head_assign",
     "may_act",
     "refresh_timer",
     "send_card",

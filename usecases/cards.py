@@ -165,6 +165,16 @@ def head_buttons(
     return rows
 
 
+def head_rows(texts: Texts, language: str, lead_id: int) -> list[list[dict[str, str]]]:
+    """What every lead card a head sees carries: hand it to someone, or take it."""
+    return [
+        [
+            _button(texts, language, "btn_pass", LeadButton.PASS, lead_id),
+            _button(texts, language, "btn_take", LeadButton.TAKE, lead_id),
+        ]
+    ]
+
+
 def payload(text: str, buttons: list[list[dict[str, str]]] | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
     if buttons:

@@ -159,6 +159,13 @@ async def _staff_unreachable(
             # He cannot see the offer: the next manager need not wait out its timer.
             lead.offer_expires_at = now
     log.warning("staff %s cannot be reached (%s): %s", person.id, row.purpose, failure.value)
+    if failure in (Failure.NOT_STARTED, Failure.BLOCKED):
+        # Kept until he writes to the bot (usecases.team.staff_seen): /team and the
+        # head's /today name him, and a head can see it without a failed send today.
+        if person.unreachable_since is None:
+            person.unreachable_since = now
+        person.unreachable_reason = failure.value
+        ctx.caches.pop("roles", None)
     key = {Failure.NOT_STARTED: "staff_not_started", Failure.BLOCKED: "staff_blocked"}.get(
         failure, "staff_undelivered"
     )

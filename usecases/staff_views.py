@@ -81,9 +81,11 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
     ]
     buttons = (
         cards.work_buttons(ctx.texts, language, lead.id, lead.status)
-        if (lead.is_open and lead.manager_id == manager.id) or manager.role == ROLE_HEAD
+        if lead.is_open and (lead.manager_id == manager.id or manager.role == ROLE_HEAD)
         else []
     )
+    if lead.is_open and manager.role == ROLE_HEAD:
+        buttons += cards.head_rows(ctx.texts, language, lead.id)
     return Safe(text.strip() + "\n\n" + "\n".join(history)), buttons
 
 
@@ -145,16 +147,33 @@ async def today(ctx: AppContext, telegram_id: int) -> Safe | None:
 async def team_text(ctx: AppContext, language: str) -> Safe:
     lines = [ctx.texts.get("team_header", language)]
     for member in await team_overview(ctx):
+        # A head's level decides nothing (heads get no leads automatically): not shown.
+        level = (
+            ""
+            if member.role == ROLE_HEAD
+            else ", " + ctx.texts.get(f"level_{member.level}", language)
+        )
+        unreachable = (
+            ctx.texts.get(
+                "team_unreachable",
+                language,
+                reason=ctx.texts.get(f"unreachable_{member.unreachable}", language),
+            )
+            if member.unreachable
+            else ""
+        )
         lines.append(
             ctx.texts.get(
-                "team_line",
+                "team_line_full",
                 language,
                 name=member.name,
-                role=member.role,
-                level=member.level,
+                telegram_id=member.telegram_id,
+                role=ctx.texts.get(f"role_{member.role}", language),
+                level=Safe(level),
                 load=member.load,
                 capacity=member.capacity,
                 state=ctx.texts.get(f"state_{member.state}", language),
+                unreachable=unreachable,
             )
         )
     return Safe("\n".join(lines))

@@ -15,7 +15,7 @@ from storage.models import Manager
 from storage.uow import UnitOfWork
 from usecases.assignment import distribute_waiting
 from usecases.context import AppContext
-from usecases.staffing import ROLE_HEAD, hours_of
+from usecases.staffing import ROLE_HEAD, hours_of, tell_heads
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ async def _retire(uow: UnitOfWork, manager: Manager, now: datetime) -> int:
     leads = await uow.leads.for_manager(manager.id)
     for lead in leads:
         await uow.offers.close_pending(lead.id, "withdrawn", now, "retired")
-        transitions.apply(lead, transitions.released())
+        transitions.apply(lead, transitions.released(now))
         uow.events.add(lead.id, "handed_over", now, data={"from": manager.id, "why": "retired"})
     log.info(
         "%s left the config: retired, %d open lead(s) handed out again", manager.name, len(leads)
@@ -121,16 +121,42 @@ async def role_of(ctx: AppContext, telegram_id: int) -> str | None:
     Asked for every update, so the team is read at most every few seconds; changes made
     in this process clear the cache at once, other processes' within that time.
     """
+    return (await _staff_cache(ctx))[0].get(telegram_id)
+
+
+async def _staff_cache(ctx: AppContext) -> tuple[dict[int, str], frozenset[int]]:
+    """The active staff's roles and who of them Telegram refused, read together."""
     cached = ctx.caches.get("roles")
     if cached is None or cached[0] < time.monotonic():
         async with ctx.db.uow() as uow:
-            roles = {m.telegram_id: m.role for m in await uow.managers.all() if m.active}
-        cached = ctx.caches["roles"] = (time.monotonic() + ROLES_FRESH_FOR, roles)
-    return cached[1].get(telegram_id)
+            members = [m for m in await uow.managers.all() if m.active]
+        roles = {m.telegram_id: m.role for m in members}
+        unreachable = frozenset(m.telegram_id for m in members if m.unreachable_since)
+        cached = ctx.caches["roles"] = (time.monotonic() + ROLES_FRESH_FOR, (roles, unreachable))
+    return cached[1]
+
+
+async def staff_seen(ctx: AppContext, telegram_id: int) -> bool:
+    """He wrote to the bot: his chat works, whatever a failed send said before. Writes
+    only when he was marked unreachable (asked for every update). True when cleared."""
+    if telegram_id not in (await _staff_cache(ctx))[1]:
+        return False
+    async with ctx.db.uow() as uow:
+        manager = await uow.managers.by_telegram_id(telegram_id)
+        if manager is None or manager.unreachable_since is None:
+            return False
+        manager.unreachable_since = None
+        manager.unreachable_reason = None
+        manager.updated_at = ctx.clock.now()
+        await uow.commit()
+    _team_changed(ctx)
+    return True
 
 
 def _team_changed(ctx: AppContext) -> None:
     ctx.caches.pop("roles", None)
+    # The command menus follow the team (channels/telegram/plugin.py listens).
+    ctx.wake("menus")
 
 
 async def create_invite(ctx: AppContext, head_telegram_id: int, level: str) -> str | None:
@@ -178,8 +204,19 @@ async def accept_invite(
         else:
             manager.active = True
             manager.updated_at = now
+        joined = name or str(telegram_id)
+
+        def told(language: str) -> dict[str, object]:
+            level = ctx.texts.get(f"level_{invite.level}", language)
+            text = ctx.texts.get(
+                "invite_joined", language, name=joined, level=level, telegram_id=telegram_id
+            )
+            return {"text": text, "parse_mode": "HTML"}
+
+        await tell_heads(ctx, uow, told, purpose="notice", dedupe_key=f"joined:{token}")
         await uow.commit()
     _team_changed(ctx)
+    ctx.wake("outbox")
     await distribute_waiting(ctx)
     return True
 
@@ -216,6 +253,27 @@ async def set_active(
 
 
 @dataclass(frozen=True)
+class MenuTarget:
+    """Whose chat gets which command menu: his role's, in his language (None: none)."""
+
+    telegram_id: int
+    role: str | None
+    language: str
+
+
+async def menu_targets(ctx: AppContext) -> list[MenuTarget]:
+    """Every member: active ones get their role's menu, deactivated ones lose theirs.
+    Those Telegram refused are skipped (the menu would be refused too) until they write."""
+    async with ctx.db.uow() as uow:
+        members = await uow.managers.all()
+    return [
+        MenuTarget(m.telegram_id, m.role if m.active else None, m.language)
+        for m in members
+        if m.unreachable_since is None
+    ]
+
+
+@dataclass(frozen=True)
 class MemberState:
     telegram_id: int
     name: str
@@ -224,6 +282,7 @@ class MemberState:
     load: int
     capacity: int
     state: str  # on_shift, off_shift, paused, inactive
+    unreachable: str | None = None  # not_started, blocked: Telegram refused his chat
 
 
 async def team_overview(ctx: AppContext) -> list[MemberState]:
@@ -248,6 +307,7 @@ async def team_overview(ctx: AppContext) -> list[MemberState]:
                 counts.get(manager.id, 0),
                 manager.capacity,
                 state,
+                manager.unreachable_reason if manager.unreachable_since else None,
             )
         )
     return members

@@ -15,12 +15,13 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramUnauthorizedError
-from aiogram.types import BotCommand, Update
+from aiogram.types import Update
 from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 
 from channels.plugin import ChannelPlugin
 from channels.telegram import webhook as telegram_webhook
+from channels.telegram.menus import MenuKeeper
 from channels.telegram.normalise import CHANNEL, repair_raw_update
 from channels.telegram.polling import TelegramPolling
 from channels.telegram.sender import TelegramSender
@@ -29,8 +30,6 @@ from config.settings import Settings, TelegramMode
 from usecases.context import AppContext
 
 log = logging.getLogger(__name__)
-# The customer's menu; the staff commands are derived from the staff routers instead.
-MENU = ("start", "complaint", "stop")
 # Start-up calls to an unreachable Bot API are retried, waiting up to this long between.
 CONNECT_BACKOFF_MAX = 5.0
 BAD_TOKEN = (
@@ -116,15 +115,8 @@ def build(
         update = Update.model_validate(raw, context={"bot": bot})
         await dispatcher.feed_update(bot, update)
 
-    async def set_menu() -> None:
-        for language in ("ru", "en"):
-            commands = [
-                BotCommand(command=name, description=str(ctx.texts.get(f"menu_{name}", language)))
-                for name in MENU
-            ]
-            await bot.set_my_commands(
-                commands, language_code=None if language == "ru" else language
-            )
+    # The staff menus are read from the routers by app/dispatcher.py.
+    menus = MenuKeeper(ctx, bot, dispatcher.get("staff_menus") or {})
 
     async def connect(stopping: asyncio.Event) -> None:
         """Every process: reach the Bot API (retried while it is away, the HTTP side
@@ -134,7 +126,7 @@ def build(
         connected.set()
         log.info("Telegram Bot API reached at %s", settings.telegram_api_base)
         try:
-            await set_menu()
+            await menus.set_all()
         except Exception as exc:
             log.warning("telegram: the command menu was not set: %s", exc)
 
@@ -183,9 +175,10 @@ def build(
         add_routes=add_routes if webhook_mode else None,
         process=process,
         send_rate=settings.telegram_send_rate,
-        tasks=[] if webhook_mode else [poll],
+        tasks=[menus.run] if webhook_mode else [poll, menus.run],
         on_start=connect,
         on_web_start=register_webhook if webhook_mode else None,
         close=close,
         state=settings.telegram_mode.value,
+        wakers={"menus": menus.wake},
     )

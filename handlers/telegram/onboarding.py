@@ -32,6 +32,6 @@ async def staff_start(message: Message, ctx: AppContext, role: str) -> None:
     if manager is None:
         return
     language = manager.language
-    level = ctx.texts.get(f"onboard_level_{manager.level}", language)
+    level = ctx.texts.get(f"level_{manager.level}", language)
     key = "start_head" if role == "head" else "start_manager"
     await send_to_staff(ctx, user.id, ctx.texts.get(key, language, name=manager.name, level=level))

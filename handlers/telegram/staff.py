@@ -14,7 +14,7 @@ from bot.callbacks import ComplaintAction, LeadAction
 from bot.filters import StaffFilter
 from domain.buttons import ComplaintButton, LeadButton
 from domain.language import language_of
-from usecases import assignment, work
+from usecases import assignment, reassign, work
 from usecases.assignment import Verdict
 from usecases.cards import reason_buttons
 from usecases.complaints import (
@@ -128,9 +128,9 @@ async def on_lead_button(
     elif action is LeadButton.CHOOSE_REASON:
         verdict = await _reason_chosen(ctx, state, lead_id, user_id, argument)
     elif action is LeadButton.TAKE:
-        verdict = await assignment.head_assign(ctx, lead_id, user_id, None)
+        verdict = await reassign.head_assign(ctx, lead_id, user_id, None)
     elif action is LeadButton.ASSIGN_TO and argument.isdigit():
-        verdict = await assignment.head_assign(ctx, lead_id, user_id, int(argument))
+        verdict = await reassign.head_assign(ctx, lead_id, user_id, int(argument))
     else:
         verdict = Verdict.STALE
     await _answer(callback, ctx, verdict, LEAD_TOAST.get(action, "toast_done"), lead_id=lead_id)

@@ -109,6 +109,24 @@ class LeadRepo:
         statement = select(Lead).where(*conditions).order_by(Lead.created_at)
         return list(await self._session.scalars(statement))
 
+    async def open_all(self, limit: int = 2000) -> list[Lead]:
+        """The team's open leads, oldest first (a head's lists; a small team's worth)."""
+        statement = select(Lead).where(Lead.is_open.is_(True)).order_by(Lead.created_at, Lead.id)
+        return list(await self._session.scalars(statement.limit(limit)))
+
+    async def held_or_offered(self, manager_id: int) -> list[Lead]:
+        """Open leads he holds or has on offer, locked: what a handover moves."""
+        statement = (
+            select(Lead)
+            .where(
+                Lead.is_open.is_(True),
+                (Lead.manager_id == manager_id) | (Lead.offered_manager_id == manager_id),
+            )
+            .order_by(Lead.priority.desc(), Lead.created_at, Lead.id)
+            .with_for_update()
+        )
+        return list(await self._session.scalars(statement))
+
     async def previous_manager(self, contact_id: int, exclude_lead: int) -> int | None:
         statement = (
             select(Lead.manager_id)

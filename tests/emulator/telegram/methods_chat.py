@@ -79,10 +79,26 @@ class ChatMixin(EmulatorState):
                 raise _bad("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise _bad("command description is empty")
+        self._check_scope_chat(params)
         self.commands[self._commands_key(params)] = _clone(commands)
         return True
 
+    def _check_scope_chat(self, params: dict[str, Any]) -> None:
+        """A chat scope names a chat the bot must know: a user who never pressed /start
+        gets "chat not found", as from Telegram."""
+        scope = params.get("scope") or {}
+        if isinstance(scope, dict) and scope.get("type") == "chat":
+            chat_id = scope.get("chat_id")
+            if chat_id in self.unstarted or str(chat_id) in self.unstarted:
+                raise _bad("chat not found")
+
+    def commands_for_chat(self, chat_id: int, language_code: str = "") -> list[dict[str, Any]]:
+        """The menu set for one chat (BotCommandScopeChat), [] when none."""
+        key = json.dumps({"chat_id": chat_id, "type": "chat"}, sort_keys=True)
+        return _clone(self.commands.get((key, language_code), []))
+
     async def _delete_my_commands(self, params: dict[str, Any], call: Call) -> bool:
+        self._check_scope_chat(params)
         self.commands.pop(self._commands_key(params), None)
         return True
 
