@@ -11,6 +11,7 @@ from channels.forms import plugin as forms
 from channels.plugin import ChannelPlugin
 from channels.telegram import plugin as telegram
 from channels.vk import plugin as vk
+from channels.webhooks import plugin as webhooks
 from channels.whatsapp import plugin as whatsapp
 from config.settings import Settings
 from usecases.context import AppContext
@@ -33,4 +34,5 @@ def build_channels(
         whatsapp.build(settings, ctx),
     )
     plugins.extend(plugin for plugin in others if plugin is not None)
+    plugins.append(webhooks.build(ctx))
     return plugins
