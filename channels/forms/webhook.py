@@ -27,7 +27,7 @@ from channels.forms.normalise import (
     is_connection_test,
 )
 from channels.forms.ratelimit import RateLimiter
-from channels.web import json_error, read_capped
+from channels.web import json_error, json_response, read_capped
 from usecases.capture import capture, keep_dead_letter
 from usecases.context import AppContext
 from usecases.outage import is_outage
@@ -142,9 +142,9 @@ class FormIntake:
             return json_error(413, f"request body too large (at most {limit} bytes)")
         except Skip as reason:
             log.info("form from %s skipped: %s", address, reason)
-            return web.json_response({"ok": True})
+            return json_response({"ok": True})
         if is_connection_test(fields):
-            return web.json_response({"ok": True, "test": True})
+            return json_response({"ok": True, "test": True})
         redirect = _redirect_target(fields, self.allowed_origins)
         try:
             inbound = inbound_from_form(
@@ -234,7 +234,7 @@ def _redirect_target(fields: dict[str, str], allowed_origins: tuple[str, ...]) -
 def _answer(redirect: str | None, body: dict[str, object]) -> web.StreamResponse:
     if redirect:
         return web.Response(status=303, headers={"Location": redirect})
-    return web.json_response(body)
+    return json_response(body)
 
 
 def add_routes(app: web.Application, intake: FormIntake) -> None:

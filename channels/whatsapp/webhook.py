@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from channels import door
-from channels.web import json_error, read_capped
+from channels.web import json_error, json_response, read_capped
 from channels.whatsapp.normalise import BadEvent, parse_webhook
 from usecases.capture import capture, keep_dead_letter
 from usecases.contacts import record_delivery_status
@@ -93,7 +93,7 @@ class WhatsAppWebhook:
                 return json_error(503, "database unavailable, redeliver later")
             log.exception("whatsapp: webhook could not be handled; kept in dead_letters")
             await keep_dead_letter(self.ctx, "whatsapp", body.decode("utf-8", "replace"), repr(exc))
-        return web.json_response({"ok": True})
+        return json_response({"ok": True})
 
 
 def add_routes(app: web.Application, webhook: WhatsAppWebhook) -> None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from channels.web import json_error
+from channels.web import json_error, json_response
 from domain.language import language_of
 from handlers.http import params
 from handlers.http.api import CTX
@@ -64,11 +64,11 @@ async def get_report(request: web.Request) -> web.Response:
     data = await report_as_json(request.app[CTX], period, manager_id=manager_id)
     section = request.match_info.get("section")
     if section is None:
-        return web.json_response(data)
+        return json_response(data)
     keys = SECTIONS.get(section)
     if keys is None:
         return json_error(404, f"no report section {section!r}; there are: {', '.join(SECTIONS)}")
-    return web.json_response(
+    return json_response(
         {
             "period": data["period"],
             "generated_at": data["generated_at"],
