@@ -12,6 +12,7 @@ from channels.max import plugin as max_messenger
 from channels.plugin import ChannelPlugin
 from channels.telegram import plugin as telegram
 from channels.vk import plugin as vk
+from channels.webhooks import plugin as webhooks
 from channels.whatsapp import plugin as whatsapp
 from config.settings import Settings
 from usecases.context import AppContext
@@ -35,4 +36,5 @@ def build_channels(
         max_messenger.build(settings, ctx),
     )
     plugins.extend(plugin for plugin in others if plugin is not None)
+    plugins.append(webhooks.build(ctx))
     return plugins

@@ -3,15 +3,26 @@ and a body read with a size cap."""
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
+from typing import Any
 
 from aiohttp import web
 
 log = logging.getLogger(__name__)
 
+# UTF-8 as it is: Cyrillic stays readable, never \u-escaped.
+dumps = functools.partial(json.dumps, ensure_ascii=False)
+
+
+def json_response(data: Any, *, status: int = 200) -> web.Response:
+    """Every JSON answer of the service: UTF-8, declared as such."""
+    return web.json_response(data, status=status, dumps=dumps)
+
 
 def json_error(status: int, reason: str) -> web.Response:
-    return web.json_response({"error": reason}, status=status)
+    return json_response({"error": reason}, status=status)
 
 
 async def read_capped(request: web.Request, limit: int) -> bytes | web.Response:

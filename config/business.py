@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from config.webhooks import Webhook, unique_urls
 from domain.classify import ClassRule
 from domain.complaint_words import DEFAULT_PHRASES
 from domain.durations import parse_duration
@@ -305,6 +307,7 @@ class Config(Strict):
     loss_reasons: list[str] = Field(
         default_factory=lambda: ["price", "competitor", "no_budget", "no_response", "spam"]
     )
+    webhooks: Annotated[list[Webhook], AfterValidator(unique_urls)] = Field(default_factory=list)
     # Overrides of the built-in message texts: texts.ru.ack_new_lead: "..."
     texts: dict[str, dict[str, str]] = Field(default_factory=dict)
 

@@ -23,6 +23,7 @@ from storage.repos.metrics import MetricsRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.receipts import ReceiptRepo
 from storage.repos.reports import ReportRepo
+from storage.repos.search import MessageSearch
 from storage.repos.team import AlertRepo, InviteRepo, ManagerRepo, OfferRepo
 from storage.repos.workers import WorkerRepo
 
@@ -52,6 +53,7 @@ class UnitOfWork:
     metrics: MetricsRepo
     inbox: InboxRepo
     reports: ReportRepo
+    search: MessageSearch
     workers: WorkerRepo
 
     def __init__(
@@ -83,6 +85,7 @@ class UnitOfWork:
         self.alerts = AlertRepo(session)
         self.invites = InviteRepo(session)
         self.reports = ReportRepo(session)
+        self.search = MessageSearch(session)
         self.steps = StepRepo(session)
         self.surveys = SurveyRepo(session)
         self.complaints = ComplaintRepo(session)

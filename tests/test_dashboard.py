@@ -114,7 +114,8 @@ async def test_pages_filters_lead_complaints_team_and_reports(dashboard) -> None
                 assert response.status == 400 and "Неверный запрос" in await response.text()
         async with http.get(f"{base}/dashboard/leads.csv", params={"channel": "vk"}) as response:
             lines = (await response.text()).splitlines()
-            assert lines[0].startswith("id,status") and len(lines) == 2 and "Пётр" in lines[1]
+            assert lines[0].startswith("\ufeffНомер;Этап") and len(lines) == 2
+            assert "Пётр" in lines[1]
 
         async with http.get(f"{base}/dashboard/leads/{ids['maria']}") as response:
             page = await response.text()
@@ -163,9 +164,8 @@ async def test_pages_filters_lead_complaints_team_and_reports(dashboard) -> None
             assert (await response.read()).startswith(b"\x89PNG")
         async with http.get(f"{base}/dashboard/reports.csv?period=week") as response:
             rows = (await response.text()).splitlines()
-            assert rows[0].startswith("scope,manager_id,name,leads") and rows[1].startswith(
-                "team,,,3,1"
-            )
+            assert rows[0].startswith("\ufeffСрез;Номер менеджера;Имя;Лидов")
+            assert rows[1].startswith("команда;;;3;1")
         async with http.get(f"{base}/dashboard/reports?period=fortnight") as response:
             assert response.status == 400
 
@@ -209,7 +209,7 @@ async def test_reports_api_gives_the_same_numbers(dashboard) -> None:  # type: i
         async with http.get(f"{base}/api/reports/nope", headers=AUTH) as response:
             assert response.status == 404
         async with http.get(f"{base}/api/reports.csv?period=week", headers=AUTH) as response:
-            assert (await response.text()).startswith("scope,")
+            assert (await response.text()).startswith("\ufeffСрез;")
 
 
 async def test_dashboard_is_off_without_a_password(sqlite_url: str, clock: ManualClock) -> None:

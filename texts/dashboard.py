@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from texts.exports import EXPORT_TEXTS
+
 DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
     "ru": {
         "title": "Leadkeeper",
@@ -34,7 +36,7 @@ DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
         "bad_request": "Неверный запрос: {reason}",
         "filter": "Показать",
         "reset": "Сбросить",
-        "search": "Поиск: имя, телефон, e-mail, источник, номер",
+        "search": "Поиск: слова из переписки, имя, телефон, e-mail, источник, номер",
         "any": "все",
         "status": "Этап",
         "channel": "Канал",
@@ -176,7 +178,7 @@ DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
         "bad_request": "Bad request: {reason}",
         "filter": "Show",
         "reset": "Reset",
-        "search": "Search: name, phone, e-mail, source, number",
+        "search": "Search: words from the conversation, name, phone, e-mail, source, number",
         "any": "any",
         "status": "Stage",
         "channel": "Channel",
@@ -290,6 +292,9 @@ DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
         "chart_alt": "Funnel and first response time",
     },
 }
+
+for _language, _headers in EXPORT_TEXTS.items():
+    DASHBOARD_TEXTS[_language].update(_headers)
 
 
 def dashboard_text(language: str, key: str, **params: Any) -> str:

@@ -9,6 +9,7 @@ from enum import StrEnum
 from config.business import DistributionMode
 from domain import escalation as escalations
 from domain import lead_transitions as transitions
+from domain import webhooks as hooks
 from domain.assignment import Candidate, choose_manager
 from domain.sla import LeadClock, due_timers
 from storage.models import Lead, Manager
@@ -21,6 +22,7 @@ from usecases.relay import queue_copies
 from usecases.replies import format_span
 from usecases.retry_policy import lead_work_failed
 from usecases.staffing import ROLE_HEAD, candidates, class_of, may_act, tell_staff
+from usecases.webhooks import lead_event
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +215,7 @@ async def _hand_over(
         uow.events.add(
             lead.id, "assigned", now, data={"manager_id": manager.id, "mode": "rotation"}
         )
+        await lead_event(ctx, uow, hooks.LEAD_ASSIGNED, lead)
         await send_card(ctx, uow, lead, manager, offer=False)
         return
     transitions.apply(
@@ -250,6 +253,7 @@ async def second_try(ctx: AppContext, uow: UnitOfWork, lost: Lead) -> Lead | Non
         lead.id, "lead_created", now, data={"source": "second_try", "previous_lead": lost.id}
     )
     uow.events.add(lost.id, "second_try", now, data={"new_lead": lead.id})
+    await lead_event(ctx, uow, hooks.LEAD_CREATED, lead)
     await refresh_timer(ctx, uow, lead)
     return lead
 
@@ -274,6 +278,7 @@ async def accept(ctx: AppContext, lead_id: int, telegram_id: int) -> Verdict:
         uow.events.add(
             lead.id, "accepted", now, actor=f"manager:{manager.id}", manager_id=manager.id
         )
+        await lead_event(ctx, uow, hooks.LEAD_ASSIGNED, lead)
         await send_card(ctx, uow, lead, manager, offer=False, with_media=False)
         await uow.commit()
     ctx.wake("outbox")

@@ -17,6 +17,7 @@ from domain.classify import classify
 from domain.complaint_words import ComplaintDetector
 from domain.inbound import InboundEdit, InboundMessage
 from domain.pipeline import LeadStatus
+from domain.webhooks import LEAD_CREATED
 from storage.uow import ConflictError, UnitOfWork
 from texts import language_of
 from usecases.assignment import distribute_waiting, refresh_timer
@@ -26,6 +27,7 @@ from usecases.followups import on_lead_event
 from usecases.relay import relay_to_manager
 from usecases.replies import phone_keyboard, when_to_expect
 from usecases.starts import record_start, take_start_source
+from usecases.webhooks import lead_event
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -156,6 +158,7 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
             actor="customer",
             data={"channel": inbound.channel, "source": lead.source},
         )
+        await lead_event(ctx, uow, LEAD_CREATED, lead)
     lead.last_customer_message_at = now
 
     message = await uow.messages.add(

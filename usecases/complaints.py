@@ -18,6 +18,7 @@ from usecases.queries import COMPLAINT_OPEN as OPEN
 from usecases.queries import complaint_dict as complaint_dict  # read from here too
 from usecases.queries import list_complaints as list_complaints  # read from here too
 from usecases.staffing import ROLE_HEAD, tell_heads, tell_staff
+from usecases.webhooks import complaint_opened
 
 
 def complaint_buttons(
@@ -106,6 +107,8 @@ async def open_complaint(
         return cards.payload(body, complaint_buttons(ctx, language, complaint, managers))
 
     await tell_heads(ctx, uow, build, purpose="complaint", dedupe_key=f"complaint:{complaint.id}")
+    if not suspected:  # a suspected one is told when the head confirms it
+        await complaint_opened(ctx, uow, complaint)
     return complaint
 
 
@@ -307,6 +310,8 @@ async def confirm_suspected(
         uow.complaints.record(
             complaint.id, "confirmed" if confirmed else "rejected", f"manager:{head.id}", now
         )
+        if confirmed:
+            await complaint_opened(ctx, uow, complaint)
         await uow.commit()
     return Verdict.DONE
 

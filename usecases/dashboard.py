@@ -3,17 +3,17 @@ with its conversation and history, the team now, and CSV exports. Plain dicts.""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain.search import fragments
 from domain.sla import planned_timers
 from usecases.assignment import lead_clock
 from usecases.context import AppContext
 from usecases.queries import lead_details
+from usecases.spreadsheet import spreadsheet_csv
 from usecases.staffing import hours_of
 
 PER_PAGE = 50
@@ -54,7 +54,12 @@ async def _search(ctx: AppContext, filters: LeadFilter, limit: int, offset: int)
         )
         managers = await uow.reports.managers_by_id()
         channels = await uow.reports.channels()
-    return rows, total, managers, channels
+        found = (
+            await uow.search.fragments(filters.text, [lead.id for lead, _ in rows])
+            if filters.text
+            else {}
+        )
+    return rows, total, managers, channels, found
 
 
 def _lead_row(lead: Any, contact: Any, managers: dict[int, Any]) -> dict[str, Any]:
@@ -81,9 +86,15 @@ def _lead_row(lead: Any, contact: Any, managers: dict[int, Any]) -> dict[str, An
 
 async def leads_page(ctx: AppContext, filters: LeadFilter) -> dict[str, Any]:
     offset = (filters.page - 1) * PER_PAGE
-    rows, total, managers, channels = await _search(ctx, filters, PER_PAGE, offset)
+    rows, total, managers, channels, found = await _search(ctx, filters, PER_PAGE, offset)
+    items = []
+    for lead, contact in rows:
+        # What the customer (or the manager) said that matched, matches marked.
+        item = _lead_row(lead, contact, managers)
+        item["found"] = fragments(found[lead.id]) if lead.id in found else []
+        items.append(item)
     return {
-        "items": [_lead_row(lead, contact, managers) for lead, contact in rows],
+        "items": items,
         "total": total,
         "page": filters.page,
         "pages": max(1, -(-total // PER_PAGE)),
@@ -92,40 +103,35 @@ async def leads_page(ctx: AppContext, filters: LeadFilter) -> dict[str, Any]:
     }
 
 
-async def leads_csv(ctx: AppContext, filters: LeadFilter) -> str:
-    rows, _, managers, _ = await _search(ctx, filters, CSV_LIMIT, 0)
-    buffer = io.StringIO()
-    columns = [
-        "id",
-        "status",
-        "is_open",
-        "channel",
-        "source",
-        "lead_class",
-        "customer",
-        "phone",
-        "email",
-        "manager",
-        "created_at",
-        "first_response_at",
-        "closed_at",
-        "loss_reason",
-    ]
-    writer = csv.DictWriter(buffer, columns, extrasaction="ignore")
-    writer.writeheader()
+LEAD_CSV_COLUMNS = (
+    "id",
+    "status",
+    "is_open",
+    "channel",
+    "source",
+    "lead_class",
+    "customer",
+    "phone",
+    "email",
+    "manager",
+    "created_at",
+    "first_response_at",
+    "closed_at",
+    "loss_reason",
+)
+
+
+async def leads_csv(ctx: AppContext, filters: LeadFilter, language: str) -> str:
+    """The leads the page finds, as the page shows them: stage names and times in the
+    company's zone, headers in the reader's language (usecases.spreadsheet)."""
+    rows, _, managers, _, _ = await _search(ctx, filters, CSV_LIMIT, 0)
+    lines = []
     for lead, contact in rows:
         row = _lead_row(lead, contact, managers)
-        for key in ("created_at", "first_response_at", "closed_at"):
-            row[key] = row[key].isoformat() if row[key] else ""
-        writer.writerow({key: _cell(value) for key, value in row.items()})
-    return buffer.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    # A cell starting with = + - @ is run as a formula by spreadsheets: keep it text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+        row["status"] = str(ctx.texts.get(f"stage_{lead.status}", language))
+        lines.append([row[column] for column in LEAD_CSV_COLUMNS])
+    zone = ZoneInfo(ctx.config.company.timezone)
+    return spreadsheet_csv(LEAD_CSV_COLUMNS, lines, language=language, zone=zone)
 
 
 async def lead_page(ctx: AppContext, lead_id: int) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ async def prometheus_text(ctx: AppContext) -> str:
         maybe_sent = await uow.outbox.maybe_sent_count()
         holders = await uow.workers.count()
         inbox = await uow.metrics.inbox_by_status()
+        webhooks = await uow.metrics.webhooks()
     lines = [
         "# HELP leadkeeper_captured_messages_total Inbound messages stored, by channel.",
         "# TYPE leadkeeper_captured_messages_total counter",
@@ -78,5 +79,12 @@ async def prometheus_text(ctx: AppContext) -> str:
         "(a stall by its own code, not the machine being busy).",
         "# TYPE leadkeeper_event_loop_busy_max_seconds gauge",
         _line("leadkeeper_event_loop_busy_max_seconds", round(ctx.loop_lag.busy_max(), 6)),
+        "# HELP leadkeeper_webhook_deliveries Outgoing webhook events by status (retrying: "
+        "pending after a failed attempt; failed: given up, with the reason in the outbox).",
+        "# TYPE leadkeeper_webhook_deliveries gauge",
+        *(
+            _line("leadkeeper_webhook_deliveries", webhooks.get(status, 0), {"status": status})
+            for status in ("pending", "retrying", "sent", "failed")
+        ),
     ]
     return "\n".join(lines) + "\n"

@@ -49,9 +49,24 @@ async def list_leads(
         leads, total = await uow.leads.search(
             status=status, channel=channel, since=since, limit=limit, offset=offset
         )
+        contacts = await uow.contacts.by_ids(sorted({lead.contact_id for lead in leads}))
+        managers = await uow.reports.managers_by_id()
     next_offset = offset + len(leads) if offset + len(leads) < total else None
+    items = []
+    for lead in leads:
+        contact = contacts.get(lead.contact_id)
+        manager = managers.get(lead.manager_id or 0)
+        items.append(
+            {
+                **_lead_summary(lead),
+                "contact_name": contact.display_name if contact else None,
+                "contact_phone": contact.phone if contact else None,
+                "contact_email": contact.email if contact else None,
+                "manager_name": manager.name if manager else None,
+            }
+        )
     return {
-        "items": [_lead_summary(lead) for lead in leads],
+        "items": items,
         "total": total,
         "limit": limit,
         "offset": offset,

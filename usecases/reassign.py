@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain import lead_transitions as transitions
+from domain import webhooks as hooks
 from domain.assignment import Candidate, choose_manager
 from domain.language import language_of
 from storage.models import Lead, Manager
@@ -19,6 +20,7 @@ from usecases import cards
 from usecases.assignment import Verdict, distribute_waiting, send_card
 from usecases.context import AppContext
 from usecases.staffing import ROLE_HEAD, candidates, class_of, tell_staff
+from usecases.webhooks import lead_event
 
 
 async def head_assign(
@@ -76,6 +78,7 @@ async def _reassign(
         manager_id=head.id,
         data={"from": previous_id, "to": target.id, "by": why},
     )
+    await lead_event(ctx, uow, hooks.LEAD_ASSIGNED, lead)
     await send_card(ctx, uow, lead, target, offer=False)
     contact = await uow.contacts.get(lead.contact_id)
     customer = (contact.display_name or contact.username or f"#{contact.id}") if contact else "—"

@@ -3,11 +3,12 @@ per manager, with the same columns from the dashboard and the API."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain.reporting.report import Report, Section, manager_order
+from texts.dashboard import dashboard_text
+from usecases.spreadsheet import spreadsheet_csv
 
 CSV_COLUMNS = (
     "scope",
@@ -65,23 +66,15 @@ def _csv_row(scope: str, manager_id: int | None, name: str, section: Section) ->
     ]
 
 
-def report_csv(report: Report) -> str:
-    """One row for the team (or the manager himself), one per manager: spreadsheet-ready."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+def report_csv(report: Report, *, language: str, zone: ZoneInfo) -> str:
+    """One row for the team (or the manager himself), one per manager: spreadsheet-ready
+    (usecases.spreadsheet), headers in `language`."""
     scope = "manager" if report.scope_manager_id is not None else "team"
-    writer.writerow([_cell(value) for value in _csv_row(scope, None, "", report.team)])
+    rows = [_csv_row(scope, None, "", report.team)]
     if report.scope_manager_id is None:
         for manager in manager_order(report):
             name = report.name(manager) if manager is not None else ""
-            row = _csv_row("manager", manager, name, report.managers[manager])
-            writer.writerow([_cell(value) for value in row])
-    return buffer.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    # A cell starting with = + - @ is run as a formula by spreadsheets: keep it text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+            rows.append(_csv_row("manager", manager, name, report.managers[manager]))
+    for row in rows:
+        row[0] = dashboard_text(language, f"csv_scope_{row[0]}")
+    return spreadsheet_csv(CSV_COLUMNS, rows, language=language, zone=zone)

@@ -7,6 +7,7 @@ from typing import Any
 
 from domain import escalation as escalations
 from domain import lead_transitions as transitions
+from domain import webhooks as hooks
 from domain.pipeline import CLOSED_STATUSES, OPEN_STATUSES, LeadStatus
 from domain.reasons import is_real_reason
 from domain.text_split import split_text
@@ -18,6 +19,7 @@ from usecases.assignment import Verdict, distribute_waiting, refresh_timer
 from usecases.context import AppContext
 from usecases.escalations import escalate
 from usecases.followups import on_lead_event
+from usecases.webhooks import lead_event
 
 
 async def check_acting(
@@ -217,6 +219,8 @@ async def close(
             manager_id=manager.id,
             data={"outcome": outcome, "reason": reason, "comment": comment},
         )
+        won = outcome == LeadStatus.WON
+        await lead_event(ctx, uow, hooks.LEAD_WON if won else hooks.LEAD_LOST, lead)
         if outcome != LeadStatus.WON and not is_real_reason(reason, comment):
             shown = comment or reason or "—"
             await escalate(

@@ -31,7 +31,7 @@ from channels.forms.normalise import (
     is_connection_test,
 )
 from channels.forms.ratelimit import RateLimiter
-from channels.web import json_error, read_capped
+from channels.web import json_error, json_response, read_capped
 from domain.inbound import InboundMessage
 from usecases.capture import capture
 from usecases.context import AppContext
@@ -148,9 +148,9 @@ class FormIntake:
             return json_error(413, f"request body too large (at most {limit} bytes)")
         except Skip as reason:
             log.info("form from %s skipped: %s", address, reason)
-            return web.json_response({"ok": True})
+            return json_response({"ok": True})
         if is_connection_test(fields):
-            return web.json_response({"ok": True, "test": True})
+            return json_response({"ok": True, "test": True})
         redirect = _redirect_target(fields, self.allowed_origins)
         received_at = self.ctx.clock.now()
         try:
@@ -279,7 +279,7 @@ def _dumps(payload: dict[str, Any]) -> str:
 def _answer(redirect: str | None, body: dict[str, object]) -> web.StreamResponse:
     if redirect:
         return web.Response(status=303, headers={"Location": redirect})
-    return web.json_response(body)
+    return json_response(body)
 
 
 def add_routes(app: web.Application, intake: FormIntake) -> None:

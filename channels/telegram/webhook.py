@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from channels import door
-from channels.web import json_error
+from channels.web import json_error, json_response
 from usecases.context import AppContext
 from usecases.inbox import store_inbound
 from usecases.outage import is_outage
@@ -59,7 +59,7 @@ class TelegramWebhook:
                 )
                 return json_error(503, "database unavailable, redeliver later")
             raise
-        return web.json_response({"ok": True})
+        return json_response({"ok": True})
 
 
 def add_routes(app: web.Application, webhook: TelegramWebhook) -> None:

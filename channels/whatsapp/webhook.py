@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from channels import door
-from channels.web import json_error, read_capped
+from channels.web import json_error, json_response, read_capped
 from channels.whatsapp.normalise import BadEvent, Webhook, parse_webhook
 from usecases.capture import capture
 from usecases.contacts import record_delivery_status
@@ -97,7 +97,7 @@ class WhatsAppWebhook:
                 if is_outage(kept):
                     return json_error(503, "database unavailable, redeliver later")
                 raise
-        return web.json_response({"ok": True})
+        return json_response({"ok": True})
 
     async def process(self, payload: str) -> None:
         """A body kept in the inbox, handled again (its signature was checked when it

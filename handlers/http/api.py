@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 from aiohttp import web
 
-from channels.web import json_error
+from channels.web import json_error, json_response
 from domain.pipeline import LeadStatus
 from handlers.http import params
 from handlers.http.errors import Handler
@@ -82,7 +82,7 @@ async def get_leads(request: web.Request) -> web.Response:
     page = await list_leads(
         request.app[CTX], status=status, channel=channel, since=since, limit=limit, offset=offset
     )
-    return web.json_response(page)
+    return json_response(page)
 
 
 async def get_lead(request: web.Request) -> web.Response:
@@ -93,7 +93,7 @@ async def get_lead(request: web.Request) -> web.Response:
     details = await lead_details(request.app[CTX], lead_id)
     if details is None:
         return json_error(404, f"lead {lead_id} not found")
-    return web.json_response(details)
+    return json_response(details)
 
 
 CSV_COLUMNS = (
@@ -131,7 +131,7 @@ async def get_complaints(request: web.Request) -> web.Response:
     items = await list_complaints(request.app[CTX], open_only=open_only)
     if status is not None:
         items = [item for item in items if item["status"] == status]
-    return web.json_response({"items": items, "total": len(items)})
+    return json_response({"items": items, "total": len(items)})
 
 
 async def get_complaints_csv(request: web.Request) -> web.Response:

@@ -30,6 +30,7 @@ from handlers.http.dashboard_base import (
     parse_date,
     redirect,
     render,
+    request_language,
     signed_in,
     whole_number,
     with_security_headers,
@@ -168,7 +169,10 @@ async def leads_export(request: web.Request) -> web.StreamResponse:
     except BadInput as problem:
         return message_page(request, 400, "bad_request", reason=str(problem))
     return with_security_headers(
-        csv_response(await leads_csv(app_context(request), filters), "leads.csv")
+        csv_response(
+            await leads_csv(app_context(request), filters, request_language(request)),
+            "leads.csv",
+        )
     )
 
 

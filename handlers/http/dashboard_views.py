@@ -7,6 +7,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -176,7 +177,10 @@ async def report_export(
     request: web.Request, period: Any, manager_id: int | None, report: Any
 ) -> web.StreamResponse:
     name = f"report-{period.first_day}-{period.last_day}.csv"
-    return with_security_headers(csv_response(report_csv(report), name))
+    language = request_language(request)
+    zone = ZoneInfo(app_context(request).config.company.timezone)
+    body = report_csv(report, language=language, zone=zone)
+    return with_security_headers(csv_response(body, name))
 
 
 # ---------------------------------------------------------------- wiring

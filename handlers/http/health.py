@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from channels.web import json_response
 from handlers.http.api import CTX
 from usecases.monitoring import prometheus_text
 from usecases.queries import database_answers
@@ -18,7 +19,7 @@ async def healthz(request: web.Request) -> web.Response:
         "status": "ok" if healthy else "database unavailable",
         "telegram": request.app.get(TELEGRAM_STATE, "off"),
     }
-    return web.json_response(body, status=200 if healthy else 503)
+    return json_response(body, status=200 if healthy else 503)
 
 
 async def metrics(request: web.Request) -> web.Response:

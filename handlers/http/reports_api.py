@@ -4,10 +4,12 @@ the dashboard. Behind the API's bearer token like the rest of /api/."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from channels.web import json_error
+from channels.web import json_error, json_response
+from domain.language import language_of
 from handlers.http import params
 from handlers.http.api import CTX
 from usecases.queries import manager_exists
@@ -62,11 +64,11 @@ async def get_report(request: web.Request) -> web.Response:
     data = await report_as_json(request.app[CTX], period, manager_id=manager_id)
     section = request.match_info.get("section")
     if section is None:
-        return web.json_response(data)
+        return json_response(data)
     keys = SECTIONS.get(section)
     if keys is None:
         return json_error(404, f"no report section {section!r}; there are: {', '.join(SECTIONS)}")
-    return web.json_response(
+    return json_response(
         {
             "period": data["period"],
             "generated_at": data["generated_at"],
@@ -91,8 +93,12 @@ async def get_report_csv(request: web.Request) -> web.Response:
         return json_error(400, str(problem))
     except web.HTTPNotFound as missing:
         return json_error(404, missing.reason)
-    report = await load_report(request.app[CTX], period, manager_id=manager_id)
-    return csv_response(report_csv(report), f"report-{period.first_day}-{period.last_day}.csv")
+    ctx = request.app[CTX]
+    report = await load_report(ctx, period, manager_id=manager_id)
+    # For people opening it in a spreadsheet: headers in ?lang= or Accept-Language.
+    language = language_of(request.query.get("lang") or request.headers.get("Accept-Language"))
+    body = report_csv(report, language=language, zone=ZoneInfo(ctx.config.company.timezone))
+    return csv_response(body, f"report-{period.first_day}-{period.last_day}.csv")
 
 
 def csv_response(body: str, filename: str) -> web.Response:

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from channels.door import door_middleware
-from handlers.http import api, dashboard, health, reports_api
+from handlers.http import api, api_write, dashboard, health, openapi, reports_api
 from handlers.http.errors import error_middleware
 from usecases.context import AppContext
 
@@ -35,6 +35,8 @@ def create_app(
     app[health.TELEGRAM_STATE] = telegram_state
     health.add_routes(app)
     api.add_routes(app)
+    api_write.add_routes(app)
+    openapi.add_routes(app)
     reports_api.add_routes(app)
     dashboard.add_routes(app, password=dashboard_password, secret=dashboard_secret)
     return app

@@ -16,6 +16,12 @@ class ContactRepo:
     async def get(self, contact_id: int) -> Contact | None:
         return await self._session.get(Contact, contact_id)
 
+    async def by_ids(self, contact_ids: list[int]) -> dict[int, Contact]:
+        if not contact_ids:
+            return {}
+        statement = select(Contact).where(Contact.id.in_(contact_ids))
+        return {contact.id: contact for contact in await self._session.scalars(statement)}
+
     async def add(self, now: datetime, **fields: Any) -> Contact:
         contact = Contact(created_at=now, updated_at=now, **fields)
         self._session.add(contact)

@@ -35,6 +35,21 @@ class MetricsRepo:
         )
         return {status: int(count) for status, count in await self._session.execute(statement)}
 
+    async def webhooks(self) -> dict[str, int]:
+        """Outgoing webhook deliveries by status, and `retrying`: pending after a failure."""
+        hooks = OutboxMessage.channel == "webhook"
+        statement = (
+            select(OutboxMessage.status, func.count(OutboxMessage.id))
+            .where(hooks)
+            .group_by(OutboxMessage.status)
+        )
+        counts = {status: int(count) for status, count in await self._session.execute(statement)}
+        retrying = select(func.count(OutboxMessage.id)).where(
+            hooks, OutboxMessage.status == "pending", OutboxMessage.attempts > 0
+        )
+        counts["retrying"] = int(await self._session.scalar(retrying) or 0)
+        return counts
+
     async def inbox_by_status(self) -> dict[str, int]:
         statement = select(InboundUpdate.status, func.count(InboundUpdate.id)).group_by(
             InboundUpdate.status

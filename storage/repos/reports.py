@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Complaint, Contact, Lead, LeadEvent, Manager, OutboxMessage, Survey
+from storage.repos.search import MessageSearch
 
 # Only the events that metrics replay; message_received and the like are left in the table.
 REPORT_EVENTS = (
@@ -94,7 +95,8 @@ class ReportRepo:
         offset: int = 0,
     ) -> tuple[list[tuple[Lead, Contact]], int]:
         """Leads with their contacts, newest first; `text` matches name, phone, e-mail,
-        username, source, or the lead number."""
+        username, source, the lead number, or the words of its messages (full-text, those
+        leads first, best match first)."""
         conditions: list[Any] = []
         if status:
             conditions.append(Lead.status == status)
@@ -108,8 +110,13 @@ class ReportRepo:
             conditions.append(Lead.created_at < until)
         if open_only:
             conditions.append(Lead.is_open.is_(True))
+        order: list[Any] = []
         if text:
-            conditions.append(self._matches(text))
+            ranked = await MessageSearch(self._session).lead_ranks(text)
+            conditions.append(or_(self._matches(text), Lead.id.in_(ranked)))
+            if ranked:
+                positions = {lead_id: place for place, lead_id in enumerate(ranked)}
+                order.append(case(positions, value=Lead.id, else_=len(ranked)))
         joined = select(Lead, Contact).join(Contact, Contact.id == Lead.contact_id)
         total = await self._session.scalar(
             select(func.count(Lead.id))
@@ -117,7 +124,9 @@ class ReportRepo:
             .join(Contact, Contact.id == Lead.contact_id)
             .where(*conditions)
         )
-        statement = joined.where(*conditions).order_by(Lead.id.desc()).limit(limit).offset(offset)
+        statement = (
+            joined.where(*conditions).order_by(*order, Lead.id.desc()).limit(limit).offset(offset)
+        )
         rows = [(lead, contact) for lead, contact in await self._session.execute(statement)]
         return rows, int(total or 0)
 

@@ -1,0 +1,76 @@
+"""What the JSON API adds for other systems: the team as a list, and staff actions taken
+on behalf of a named staff member through the very use cases Telegram calls (usecases.work,
+usecases.assignment), with the same checks."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from domain.pipeline import CLOSED_STATUSES, LeadStatus
+from usecases import assignment, work
+from usecases.assignment import Verdict
+from usecases.context import AppContext
+from usecases.queries import lead_details
+
+
+class Refusal(StrEnum):
+    NO_LEAD = "no_lead"
+    NO_STAFF = "no_staff"
+
+
+async def list_managers(ctx: AppContext) -> list[dict[str, Any]]:
+    async with ctx.db.uow() as uow:
+        managers = await uow.reports.managers_by_id()
+    return [
+        {
+            "id": manager.id,
+            "name": manager.name,
+            "role": manager.role,
+            "level": manager.level,
+            "capacity": manager.capacity,
+            "active": manager.active,
+            "paused": manager.paused_at is not None,
+            "timezone": manager.timezone,
+            "language": manager.language,
+        }
+        for manager in managers.values()
+    ]
+
+
+async def _acting(ctx: AppContext, lead_id: int, manager_id: int) -> int | Refusal:
+    """The acting staff member's Telegram id (what the use cases know him by)."""
+    async with ctx.db.uow() as uow:
+        lead = await uow.leads.get(lead_id)
+        manager = await uow.managers.get(manager_id)
+    if lead is None:
+        return Refusal.NO_LEAD
+    if manager is None or not manager.active:
+        return Refusal.NO_STAFF
+    return manager.telegram_id
+
+
+async def act(
+    ctx: AppContext, lead_id: int, manager_id: int, action: str, **values: Any
+) -> Verdict | Refusal:
+    """reply (text), stage (stage, reason, comment), owner (target_id), comment (text)."""
+    acting = await _acting(ctx, lead_id, manager_id)
+    if isinstance(acting, Refusal):
+        return acting
+    if action == "reply":
+        return await work.reply(ctx, lead_id, acting, values["text"])
+    if action == "comment":
+        return await work.comment(ctx, lead_id, acting, values["text"])
+    if action == "owner":
+        return await assignment.head_assign(ctx, lead_id, acting, values["target_id"])
+    stage = values["stage"]
+    if stage in {status.value for status in CLOSED_STATUSES}:
+        reason, comment = values.get("reason"), values.get("comment")
+        return await work.close(ctx, lead_id, acting, stage, reason, comment)
+    if stage == LeadStatus.NEW:
+        return Verdict.STALE
+    return await work.move_stage(ctx, lead_id, acting, stage)
+
+
+async def lead_after(ctx: AppContext, lead_id: int) -> dict[str, Any] | None:
+    return await lead_details(ctx, lead_id)
