@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from config.business import FollowupSequence, SequenceStep
+from config.followups import FollowupSequence, SequenceStep
 from domain.followups import day_start, fill, next_day_start
 from storage.models import FollowupStep, Lead
 from storage.uow import UnitOfWork
