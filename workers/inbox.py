@@ -6,7 +6,6 @@ cannot help (usecases.inbound_retry); an outage leaves it for the next round."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -38,8 +37,17 @@ class InboxWorker:
         self._holder = holder
         # The heartbeat renews it; it runs out only for a holder alive but stuck.
         self._lease = lease
+        # Rows of a batch whose closing failed (the database went away): (done, rest).
+        # They are closed first thing next round: the heartbeat keeps renewing their
+        # lease, so left alone they would stay claimed for ever.
+        self._unclosed: tuple[list[int], list[int]] = ([], [])
 
     async def run_once(self) -> int:
+        if self._unclosed[0] or self._unclosed[1]:
+            done, rest = self._unclosed
+            self._unclosed = ([], [])
+            if not await self._close_batch(done, rest):
+                return 0
         now = self._ctx.clock.now()
         async with self._ctx.db.uow() as uow:
             await uow.inbox.release_expired(now)
@@ -98,13 +106,17 @@ class InboxWorker:
                 outcome.next_attempt_at.isoformat(),
             )
 
-    async def _close_batch(self, done: list[int], rest: list[int]) -> None:
-        with contextlib.suppress(Exception):
+    async def _close_batch(self, done: list[int], rest: list[int]) -> bool:
+        """Mark the processed rows done and give the rest back; False when the database
+        was away (kept to be closed next round)."""
+        try:
             async with self._ctx.db.uow() as uow:
                 await uow.inbox.finish(done, self._ctx.clock.now())
                 for row_id in rest:
                     await uow.inbox.set_status(row_id, "pending")
                 await uow.commit()
-        # If that failed too (database away), the rows stay claimed by this live holder
-        # until its lease runs out; the processors' own deduplication makes the second
-        # pass harmless.
+        except Exception as exc:
+            log.warning("inbox: could not close a batch (%s); closing it next round", exc)
+            self._unclosed = (self._unclosed[0] + done, self._unclosed[1] + rest)
+            return False
+        return True
