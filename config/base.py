@@ -1,4 +1,4 @@
-"""The config's building blocks: its error, strict models and the value types the
+"""The config's building blocks: strict models and the value types the
 sections share (durations, time zones)."""
 
 from __future__ import annotations
@@ -12,10 +12,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 from domain.durations import parse_duration
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-
-
-class ConfigError(Exception):
-    """The config cannot be used; the message is meant for a human, one problem a line."""
 
 
 def _check_timezone(value: str) -> str:

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from config.base import ConfigError, Duration, Strict, TimeZone
+from config.base import Duration, Strict, TimeZone
 from config.followups import Followups
 from config.webhooks import Webhook, unique_urls
 from domain.classify import ClassRule
@@ -29,6 +29,10 @@ from domain.complaint_words import DEFAULT_PHRASES
 from domain.followups import unfillable
 from domain.hours import WEEKDAYS, Shift, WorkingHours, parse_shift
 from domain.sla import SlaPolicy
+
+
+class ConfigError(Exception):
+    """The config cannot be used; the message is meant for a human, one problem a line."""
 
 
 def _day_numbers(spec: str) -> list[int]:

@@ -165,6 +165,8 @@ async def test_webhook_subscribes_redelivery_is_one_message_wrong_secret_is_refu
 ) -> None:
     settings = webhook_settings(database_url, max_api, telegram)
     async with running_service(settings, config) as service:
+        # The subscription is made in the background once the service is up.
+        await telegram.wait_for(lambda: max_api.subscriptions, timeout=15)
         [subscription] = max_api.subscriptions
         assert subscription.url == settings.max_webhook_url and subscription.secret == SECRET
         assert set(subscription.update_types or []) >= {"message_created", "bot_started"}

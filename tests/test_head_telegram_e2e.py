@@ -239,6 +239,11 @@ async def test_team_unreachable_staff_invites_and_menus(
     # The clock stands still: the pace between messages to one chat must not wait on it.
     settings = make_settings(database_url, emulator.base_url, telegram_chat_interval=0)
     async with running_service(settings, config(ivan), clock=ManualClock(MONDAY_10)) as service:
+        # The menus are set once the Bot API has answered, in the background.
+        await emulator.wait_for(
+            lambda: emulator.commands_for_chat(HEAD) and emulator.commands_for_chat(SERGEY),
+            timeout=15,
+        )
         head_menu = [c["command"] for c in emulator.commands_for_chat(HEAD)]
         manager_menu = [c["command"] for c in emulator.commands_for_chat(SERGEY)]
         for command in ("today", "leads", "handover", "team", "invite", "deactivate", "report"):

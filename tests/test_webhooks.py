@@ -22,7 +22,7 @@ from storage.models import OutboxMessage
 from tests.support.capture import inbound
 from tests.support.service import make_settings, running_service, wait_until
 from tests.support.team import HEAD, MONDAY_10, SENIOR, TEAM_CONFIG
-from usecases import assignment, work
+from usecases import assignment, reassign, work
 from usecases.capture import capture
 from usecases.complaints import open_from_customer
 from usecases.context import AppContext
@@ -76,7 +76,7 @@ async def _story(ctx: AppContext) -> None:
     assert await assignment.accept(ctx, maria.lead_id, SENIOR) is assignment.Verdict.DONE
     assert await work.close(ctx, maria.lead_id, SENIOR, "won") is assignment.Verdict.DONE
     petr = await capture(ctx, inbound(user=2, name="Пётр", text="Цена?"))
-    assert await assignment.head_assign(ctx, petr.lead_id, HEAD, None) is assignment.Verdict.DONE
+    assert await reassign.head_assign(ctx, petr.lead_id, HEAD, None) is assignment.Verdict.DONE
     assert await work.close(ctx, petr.lead_id, HEAD, "lost", "price") is assignment.Verdict.DONE
     await capture(ctx, inbound(user=3, name="Анна", text="Алло"))
     assert await open_from_customer(ctx, "telegram", "3", "Мне нагрубили") is not None

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.pipeline import CLOSED_STATUSES, LeadStatus
-from usecases import assignment, work
+from usecases import reassign, work
 from usecases.assignment import Verdict
 from usecases.context import AppContext
 from usecases.queries import lead_details
@@ -62,7 +62,7 @@ async def act(
     if action == "comment":
         return await work.comment(ctx, lead_id, acting, values["text"])
     if action == "owner":
-        return await assignment.head_assign(ctx, lead_id, acting, values["target_id"])
+        return await reassign.head_assign(ctx, lead_id, acting, values["target_id"])
     stage = values["stage"]
     if stage in {status.value for status in CLOSED_STATUSES}:
         reason, comment = values.get("reason"), values.get("comment")

@@ -106,7 +106,7 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
     api = MaxApi(settings.max_api_base, settings.max_bot_token.get_secret_value())
     inbox = MaxInbox(ctx, api)
 
-    async def subscribe() -> None:
+    async def subscribe(stopping: asyncio.Event) -> None:
         url = settings.max_webhook_url or ""
         await api.subscribe(url, secret, list(UPDATE_TYPES))
         log.info("MAX: webhook subscribed (POST /max/webhook)")
