@@ -274,10 +274,11 @@ async def test_long_poll_wakes_on_update_and_times_out(emu: TelegramEmulator, bo
     update_id = emu.add_update(emu.make_text_update(1, "wake up"))
     updates = await waiting
     assert [u.update_id for u in updates] == [update_id]
-    assert time.monotonic() - started < 2
+    # Woken by the update, not by its 5 s timeout (a loaded machine may be slow, not 5 s).
+    assert time.monotonic() - started < 4.5
     started = time.monotonic()
     assert await bot.get_updates(offset=update_id + 1, timeout=1) == []
-    assert 0.9 <= time.monotonic() - started < 3
+    assert time.monotonic() - started >= 0.9  # it waited out its timeout
 
 
 @pytest.mark.asyncio

@@ -17,7 +17,7 @@ from tests.support.whatsapp import CUSTOMER, URL, count, post, wa_settings
 
 
 @pytest.mark.parametrize("word", ["a", "а", "1", "1 ", "x@"])
-async def test_a_160_kb_word_is_captured_in_well_under_a_second_or_two(
+async def test_a_160_kb_word_is_captured_in_well_under_two_cpu_seconds(
     sqlite_url: str,
     wa: WhatsAppEmulator,
     team_config,
@@ -30,19 +30,21 @@ async def test_a_160_kb_word_is_captured_in_well_under_a_second_or_two(
         url = f"http://127.0.0.1:{service.port}{URL}"
         hook = wa.text_webhook(CUSTOMER, word * (160_000 // len(word)), name="Мария")
         async with aiohttp.ClientSession() as http:
-            started = time.perf_counter()
+            # CPU time of this thread (the service runs in it): what a quadratic path
+            # burns (13.6 s at 160 KB before the fix), not what a busy machine adds.
+            started = time.thread_time()
             assert await post(http, url, hook) == 200
-            elapsed = time.perf_counter() - started
+            spent = time.thread_time() - started
         assert await count(service, Lead) == 1
-    assert elapsed < 2.0, f"{elapsed:.1f}s"
+    assert spent < 2.0, f"{spent:.1f}s of CPU"
 
 
 @pytest.mark.parametrize("word", ["a", "1", "a.", "1-", "а"])
 def test_scrubbing_a_160_kb_word_is_linear(word: str) -> None:
     text = word * (160_000 // len(word))
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time: a loaded machine does not count
     scrub(text)
-    assert time.perf_counter() - started < 0.5
+    assert time.thread_time() - started < 0.5
 
 
 def test_a_long_value_is_cut_in_the_log_line() -> None:
