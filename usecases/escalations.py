@@ -27,13 +27,20 @@ async def claim(ctx: AppContext, uow: UnitOfWork, escalation: Escalation) -> boo
     return True
 
 
+async def _unheld(uow: UnitOfWork, lead_id: int) -> bool:
+    lead = await uow.leads.get(lead_id)
+    return lead is not None and lead.is_open and lead.manager_id is None
+
+
 async def tell(ctx: AppContext, uow: UnitOfWork, escalation: Escalation, build: Build) -> int:
     """Queue `build(language)` to every head who hears escalations; how many were told.
-    During a burst a lead's escalation is held for one summary ping (usecases/pings.py)
-    instead: then nobody is told now."""
+    During a burst the escalation of a lead nobody holds is held for one summary ping
+    (usecases/pings.py) instead: then nobody is told now. A lead with a manager (an SLA
+    breach) is told on its own: the summary lists leads to hand out, and would drop it."""
     if (
         escalation.once_per_lead
         and escalation.lead_id is not None
+        and await _unheld(uow, escalation.lead_id)
         and await in_burst(ctx, uow, ctx.clock.now())
     ):
         await uow.alerts.hold(escalation.lead_id, escalation.key)
