@@ -6,7 +6,15 @@ from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 
 from bot.middlewares import KnownUpdates, StaffSeen
-from handlers.telegram import customer, head, onboarding, reports, staff, staff_replies
+from handlers.telegram import (
+    customer,
+    head,
+    next_steps,
+    onboarding,
+    reports,
+    staff,
+    staff_replies,
+)
 from handlers.telegram.commands import commands_of
 from usecases.context import AppContext
 
@@ -22,6 +30,7 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
         onboarding.router,
         head.router,
         reports.router,
+        next_steps.router,
         staff_replies.router,
         staff.router,
         customer.router,

@@ -36,6 +36,16 @@ class LeadButton(StrEnum):
     ASSIGN_TO = "asg"
     # A head's «Передать»: shows the managers to pick from (each an ASSIGN_TO).
     PASS = "pass"
+    # Next steps. NEXT_STEP's argument is a domain.next_steps.Preset value, or TYPED for
+    # the dialog; the others name the step ("<step id>.<kind>" for STEP_KIND).
+    NEXT_STEP = "ns"
+    STEP_KIND = "nsk"
+    STEP_DONE = "nsd"
+    STEP_NOTE = "nsn"
+
+
+# NEXT_STEP's argument that opens the dialog for a typed time.
+TYPED_TIME = "x"
 
 
 class ComplaintButton(StrEnum):

@@ -1,4 +1,5 @@
-"""The timed work the scheduler wakes: offers that ran out, SLA timers, the queue.
+"""The timed work the scheduler wakes: offers that ran out, SLA timers, follow-ups,
+next steps, overdue complaints, the queue.
 
 Each step reads due rows from the database, so a missed or doubled tick does no harm.
 """
@@ -14,6 +15,7 @@ from usecases.followups import dispatch_due
 from usecases.inbox import prune_delivery_ids
 from usecases.outage import is_outage
 from usecases.pings import send_summaries
+from usecases.step_dispatch import dispatch_all_due_steps
 from usecases.timers import check_timers
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ async def run_timed_work(ctx: AppContext) -> None:
         expire_offers,
         check_timers,
         dispatch_all_due,
+        dispatch_all_due_steps,
         escalate_overdue,
         send_summaries,
         distribute_waiting,

@@ -20,6 +20,7 @@ from storage.repos.inbox import InboxRepo, inbound_insert
 from storage.repos.leads import EventRepo, LeadRepo
 from storage.repos.messages import MessageRepo
 from storage.repos.metrics import MetricsRepo
+from storage.repos.next_steps import NextStepRepo, StepTimerRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.receipts import ReceiptRepo
 from storage.repos.reports import ReportRepo
@@ -48,6 +49,8 @@ class UnitOfWork:
     alerts: AlertRepo
     invites: InviteRepo
     steps: StepRepo
+    next_steps: NextStepRepo
+    step_timers: StepTimerRepo
     surveys: SurveyRepo
     complaints: ComplaintRepo
     metrics: MetricsRepo
@@ -87,6 +90,8 @@ class UnitOfWork:
         self.reports = ReportRepo(session)
         self.search = MessageSearch(session)
         self.steps = StepRepo(session)
+        self.next_steps = NextStepRepo(session)
+        self.step_timers = StepTimerRepo(session)
         self.surveys = SurveyRepo(session)
         self.complaints = ComplaintRepo(session)
         self.metrics = MetricsRepo(session)

@@ -12,12 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.language import language_of as language_of
+from domain.plural import plural_form
 from texts.bot_en import EN
 from texts.bot_ru import RU
+from texts.steps import STEPS_EN, STEPS_RU
 
 LANGUAGES = ("ru", "en")
 
-DEFAULTS: dict[str, dict[str, str]] = {"ru": RU, "en": EN}
+DEFAULTS: dict[str, dict[str, str]] = {"ru": {**RU, **STEPS_RU}, "en": {**EN, **STEPS_EN}}
 
 
 class Safe(str):
@@ -69,3 +71,8 @@ class Texts:
         if template is None:
             template = self._catalog["ru"][key]
         return Safe(template.format(**{name: _escape(value) for name, value in params.items()}))
+
+    def plural(self, key: str, language: str, count: int, **params: Any) -> Safe:
+        """The text of `key` in the plural form `count` takes (`<key>_one`, `_few`,
+        `_many`), with `{count}` filled in."""
+        return self.get(f"{key}_{plural_form(language, count)}", language, count=count, **params)

@@ -14,7 +14,7 @@ from domain.assignment import Candidate, choose_manager
 from domain.sla import LeadClock, due_timers
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
-from usecases import cards, conversation, pings
+from usecases import cards, conversation, next_step_timers, pings
 from usecases.context import AppContext
 from usecases.escalations import claim, escalate, tell
 from usecases.outage import is_outage
@@ -73,7 +73,9 @@ async def send_card(
         buttons = cards.offer_buttons(ctx.texts, language, lead.id)
     else:
         header = ctx.texts.get("assigned_header", language)
-        buttons = cards.work_buttons(ctx.texts, language, lead.id, lead.status)
+        buttons = cards.work_buttons(
+            ctx.texts, language, lead.id, lead.status, steps=ctx.config.next_steps.enabled
+        )
         if manager.role == ROLE_HEAD:
             buttons += cards.head_rows(ctx.texts, language, lead.id)
     text = cards.card_text(
@@ -217,6 +219,7 @@ async def _hand_over(
         )
         await lead_event(ctx, uow, hooks.LEAD_ASSIGNED, lead)
         await send_card(ctx, uow, lead, manager, offer=False)
+        await next_step_timers.lead_held(ctx, uow, lead)
         return
     transitions.apply(
         lead, transitions.offered(manager.id, now, now + ctx.config.sla.accept_timeout)
@@ -280,6 +283,7 @@ async def accept(ctx: AppContext, lead_id: int, telegram_id: int) -> Verdict:
         )
         await lead_event(ctx, uow, hooks.LEAD_ASSIGNED, lead)
         await send_card(ctx, uow, lead, manager, offer=False, with_media=False)
+        await next_step_timers.lead_held(ctx, uow, lead)
         await uow.commit()
     ctx.wake("outbox")
     return Verdict.DONE

@@ -24,6 +24,7 @@ from usecases.assignment import distribute_waiting, refresh_timer
 from usecases.complaints import open_from_message
 from usecases.context import AppContext
 from usecases.followups import on_lead_event
+from usecases.next_step_timers import customer_replied
 from usecases.relay import relay_to_manager
 from usecases.replies import phone_keyboard, when_to_expect
 from usecases.starts import record_start, take_start_source
@@ -186,6 +187,7 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
         await on_lead_event(ctx, uow, lead, "customer_replied")
     if lead.manager_id is not None and not new_lead:
         await relay_to_manager(ctx, uow, lead, contact, inbound, message)
+        await customer_replied(ctx, uow, lead)
     if (
         inbound.detect_complaint
         and inbound.text

@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.buttons import LeadButton, lead_button
+from domain.buttons import TYPED_TIME, LeadButton, lead_button
+from domain.next_steps import Preset
 from domain.pipeline import LeadStatus
 from texts import Safe, Texts
 from usecases.spans import format_age
@@ -79,8 +80,18 @@ def offer_buttons(texts: Texts, language: str, lead_id: int) -> list[list[dict[s
     ]
 
 
+def step_rows(texts: Texts, language: str, lead_id: int) -> list[list[dict[str, str]]]:
+    """The next step in one tap: «через 2 часа», «завтра 10:00», «через 3 дня», or typed."""
+    presets = [
+        _button(texts, language, f"btn_step_{preset.value}", LeadButton.NEXT_STEP, lead_id, preset)
+        for preset in Preset
+    ]
+    typed = _button(texts, language, "btn_step_typed", LeadButton.NEXT_STEP, lead_id, TYPED_TIME)
+    return [presets[:2], [*presets[2:], typed]]
+
+
 def work_buttons(
-    texts: Texts, language: str, lead_id: int, status: str
+    texts: Texts, language: str, lead_id: int, status: str, *, steps: bool = True
 ) -> list[list[dict[str, str]]]:
     rows = [
         [
@@ -89,6 +100,8 @@ def work_buttons(
             _button(texts, language, "btn_complaint", LeadButton.COMPLAIN, lead_id),
         ]
     ]
+    if steps:
+        rows += step_rows(texts, language, lead_id)
     forward = FORWARD.get(status, [])
     if forward:
         rows.append(

@@ -14,7 +14,7 @@ from domain import lead_transitions as transitions
 from storage.models import Contact, Lead
 from storage.repos.channels import MailboxPosition
 from storage.uow import UnitOfWork
-from usecases import cards
+from usecases import cards, next_step_timers
 from usecases.context import AppContext
 from usecases.staffing import ROLE_HEAD, tell_heads, tell_staff
 
@@ -118,6 +118,7 @@ async def merge_contacts(
             merged_lead = await uow.leads.get_for_update(merged_lead.id) or merged_lead
             moved = await uow.merges.move_lead_messages(merged_lead.id, kept_lead.id)
             _fold(merged_lead, kept_lead, now)
+            await next_step_timers.lead_closed(ctx, uow, merged_lead)
             closed_lead_id = merged_lead.id
             uow.events.add(
                 merged_lead.id,

@@ -12,7 +12,7 @@ from domain.sla import planned_timers
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
 from texts import Safe
-from usecases import cards
+from usecases import cards, step_views
 from usecases.assignment import lead_clock
 from usecases.context import AppContext
 from usecases.replies import format_span
@@ -100,6 +100,7 @@ async def head_today(ctx: AppContext, telegram_id: int) -> Safe | None:
         for complaint in complaints:
             contact = await uow.contacts.get(complaint.contact_id)
             complainants[complaint.id] = (contact.display_name if contact else None) or "—"
+        late_steps = await step_views.head_today(ctx, uow, team.head)
     language = team.head.language
     now = ctx.clock.now()
 
@@ -158,6 +159,7 @@ async def head_today(ctx: AppContext, telegram_id: int) -> Safe | None:
             "today_stuck",
             lines([x for x in team.leads if "stage_breach" in breaches[x.id]]),
         ),
+        *late_steps,
         *_section(
             ctx,
             language,

@@ -4,11 +4,14 @@ usecases.assignment), with the same checks."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from domain.next_steps import StepKind
 from domain.pipeline import CLOSED_STATUSES, LeadStatus
-from usecases import reassign, work
+from domain.step_time import WhenProblem
+from usecases import next_steps, reassign, work
 from usecases.assignment import Verdict
 from usecases.context import AppContext
 from usecases.queries import lead_details
@@ -74,3 +77,36 @@ async def act(
 
 async def lead_after(ctx: AppContext, lead_id: int) -> dict[str, Any] | None:
     return await lead_details(ctx, lead_id)
+
+
+async def next_step(
+    ctx: AppContext,
+    lead_id: int,
+    manager_id: int,
+    *,
+    at: str | None = None,
+    when: str | None = None,
+    kind: StepKind | None = None,
+    note: str | None = None,
+    done: bool = False,
+) -> Verdict | Refusal | WhenProblem:
+    """Set the lead's next step at `at` (ISO 8601; without an offset in the team's time
+    zone) or `when` (typed, «завтра 10:00»), or mark the open one done."""
+    acting = await _acting(ctx, lead_id, manager_id)
+    if isinstance(acting, Refusal):
+        return acting
+    if done:
+        return await next_steps.done_open(ctx, lead_id, acting)
+    if when is not None:
+        outcome = await next_steps.set_typed(ctx, lead_id, acting, when, kind, note)
+        if outcome.problem is not None and outcome.verdict is not Verdict.DONE:
+            return outcome.problem
+        return outcome.verdict
+    try:
+        moment = datetime.fromisoformat(at or "")
+    except ValueError:
+        return WhenProblem.UNREADABLE
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=next_steps.team_zone(ctx))
+    outcome = await next_steps.set_at(ctx, lead_id, acting, moment, kind=kind, note=note)
+    return outcome.problem if outcome.problem is not None else outcome.verdict

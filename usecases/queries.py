@@ -36,6 +36,21 @@ def _lead_summary(lead: Any) -> dict[str, Any]:
     }
 
 
+def _step(step: Any, now: datetime) -> dict[str, Any] | None:
+    """The lead's open next step (None: none)."""
+    if step is None:
+        return None
+    return {
+        "id": step.id,
+        "kind": step.kind,
+        "due_at": _iso(step.due_at),
+        "note": step.note,
+        "overdue": step.due_at <= now,
+        "set_by": step.set_by,
+        "created_at": _iso(step.created_at),
+    }
+
+
 async def list_leads(
     ctx: AppContext,
     *,
@@ -83,9 +98,11 @@ async def lead_details(ctx: AppContext, lead_id: int) -> dict[str, Any] | None:
         identities = await uow.identities.for_contact(lead.contact_id)
         messages = await uow.messages.for_lead(lead_id)
         events = await uow.events.for_lead(lead_id)
+        step = await uow.next_steps.open_for_lead(lead_id)
     assert contact is not None
     return {
         **_lead_summary(lead),
+        "next_step": _step(step, ctx.clock.now()),
         "contact": {
             "id": contact.id,
             "name": contact.display_name,

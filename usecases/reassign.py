@@ -16,7 +16,7 @@ from domain.assignment import Candidate, choose_manager
 from domain.language import language_of
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
-from usecases import cards
+from usecases import cards, next_step_timers
 from usecases.assignment import Verdict, distribute_waiting, send_card
 from usecases.context import AppContext
 from usecases.staffing import ROLE_HEAD, candidates, class_of, tell_staff
@@ -80,6 +80,7 @@ async def _reassign(
     )
     await lead_event(ctx, uow, hooks.LEAD_ASSIGNED, lead)
     await send_card(ctx, uow, lead, target, offer=False)
+    await next_step_timers.lead_held(ctx, uow, lead)
     contact = await uow.contacts.get(lead.contact_id)
     customer = (contact.display_name or contact.username or f"#{contact.id}") if contact else "—"
     previous = await uow.managers.get(previous_id) if previous_id else None

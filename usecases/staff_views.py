@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from texts import Safe
-from usecases import cards, conversation
+from usecases import cards, conversation, step_views
 from usecases.context import AppContext
 from usecases.replies import format_span
 from usecases.staffing import ROLE_HEAD
@@ -58,6 +58,7 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
         contact = await uow.contacts.get(lead.contact_id)
         recent, total = await uow.messages.recent(lead.id, conversation.CARD_MESSAGES)
         events = await uow.events.for_lead(lead.id)
+        next_step = await step_views.step_line(ctx, uow, lead, language)
     zone = ctx.config.company.hours().zone
     header = Safe("")
     text = cards.card_text(
@@ -80,13 +81,16 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
         for event in events[-15:]
     ]
     buttons = (
-        cards.work_buttons(ctx.texts, language, lead.id, lead.status)
+        cards.work_buttons(
+            ctx.texts, language, lead.id, lead.status, steps=ctx.config.next_steps.enabled
+        )
         if lead.is_open and (lead.manager_id == manager.id or manager.role == ROLE_HEAD)
         else []
     )
     if lead.is_open and manager.role == ROLE_HEAD:
         buttons += cards.head_rows(ctx.texts, language, lead.id)
-    return Safe(text.strip() + "\n\n" + "\n".join(history)), buttons
+    body = text.strip() + (f"\n\n{next_step}" if next_step else "")
+    return Safe(body + "\n\n" + "\n".join(history)), buttons
 
 
 async def lead_full_text(ctx: AppContext, telegram_id: int, lead_id: int) -> list[str] | None:
@@ -110,12 +114,14 @@ def may_read(manager: Any, lead: Any) -> bool:
 
 
 async def today(ctx: AppContext, telegram_id: int) -> Safe | None:
-    """Leads whose timers fall due before the end of the day, and the overdue ones."""
+    """His next steps (overdue, today's, leads without one), then the leads whose timers
+    fall due before the end of the day, and the overdue ones."""
     async with ctx.db.uow() as uow:
         manager = await uow.managers.by_telegram_id(telegram_id)
         if manager is None:
             return None
         leads = await uow.leads.for_manager(manager.id)
+        steps = await step_views.manager_today(ctx, uow, manager, leads)
     language = manager.language
     now = ctx.clock.now()
     horizon = now + timedelta(hours=24 - now.astimezone(ctx.config.company.hours().zone).hour)
@@ -125,7 +131,7 @@ async def today(ctx: AppContext, telegram_id: int) -> Safe | None:
         if (lead.next_timer_at is not None and lead.next_timer_at <= horizon)
         or lead.first_response_at is None
     ]
-    if not due:
+    if not due and not steps:
         return ctx.texts.get("today_empty", language)
     lines = [ctx.texts.get("today_header", language)]
     for lead in sorted(due, key=lambda item: item.next_timer_at or item.created_at):
@@ -141,7 +147,7 @@ async def today(ctx: AppContext, telegram_id: int) -> Safe | None:
                 overdue=ctx.texts.get("overdue_mark", language) if overdue else "",
             )
         )
-    return Safe("\n".join(lines))
+    return Safe("\n\n".join(["\n".join(lines), *steps]))
 
 
 async def team_text(ctx: AppContext, language: str) -> Safe:

@@ -87,7 +87,11 @@ async def _remind(ctx: AppContext, uow: UnitOfWork, lead: Lead, kind: str) -> No
         stage=cards.stage_name(ctx.texts, language, lead.status),
     )
     buttons = (
-        cards.work_buttons(ctx.texts, language, lead.id, lead.status) if lead.manager_id else None
+        cards.work_buttons(
+            ctx.texts, language, lead.id, lead.status, steps=ctx.config.next_steps.enabled
+        )
+        if lead.manager_id
+        else None
     )
     await tell_staff(
         ctx, uow, manager, cards.payload(text, buttons), purpose="reminder", lead_id=lead.id

@@ -13,7 +13,7 @@ from domain.reasons import is_real_reason
 from domain.text_split import split_text
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
-from usecases import cards
+from usecases import cards, next_step_timers
 from usecases.acting import acting_on
 from usecases.assignment import Verdict, distribute_waiting, refresh_timer
 from usecases.context import AppContext
@@ -180,7 +180,9 @@ async def cards_after_change(
         lead_id=lead.id,
         stage=cards.stage_name(ctx.texts, language, lead.status),
     )
-    buttons = cards.work_buttons(ctx.texts, language, lead.id, lead.status)
+    buttons = cards.work_buttons(
+        ctx.texts, language, lead.id, lead.status, steps=ctx.config.next_steps.enabled
+    )
     await uow.outbox.add(
         channel="telegram",
         chat_id=str(manager.telegram_id),
@@ -209,6 +211,7 @@ async def close(
         lead, manager = acting.lead, acting.manager
         now = ctx.clock.now()
         transitions.apply(lead, transitions.closed(outcome, now, reason=reason, comment=comment))
+        await next_step_timers.lead_closed(ctx, uow, lead)
         if outcome != LeadStatus.DISQUALIFIED:
             await on_lead_event(ctx, uow, lead, "won" if outcome == LeadStatus.WON else "lost")
         uow.events.add(

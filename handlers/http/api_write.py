@@ -1,6 +1,7 @@
 """The JSON API's write endpoints and the team: a staff member named in the
 X-Leadkeeper-Manager header (his manager id, see GET /api/managers) replies, moves the
-stage, hands the lead over (heads), comments; the same use cases and checks as Telegram."""
+stage, hands the lead over (heads), comments, sets or completes the next step; the same
+use cases and checks as Telegram."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import Any
 from aiohttp import web
 
 from channels.web import json_error, json_response
+from domain.next_steps import NOTE_LENGTH, StepKind
 from domain.pipeline import LeadStatus
+from domain.step_time import WhenProblem
 from handlers.http import params
 from handlers.http.api import CTX
 from usecases.assignment import Verdict
-from usecases.integration import Refusal, act, lead_after, list_managers
+from usecases.integration import Refusal, act, lead_after, list_managers, next_step
 
 MANAGER_HEADER = "X-Leadkeeper-Manager"
 MAX_TEXT = 4000
@@ -24,6 +27,15 @@ _ANSWERS = {
     Verdict.STALE: (409, "the lead is closed, not yet accepted, or already so"),
     Refusal.NO_STAFF: (403, "no active staff member with that id"),
 }
+
+
+_PROBLEMS = {
+    WhenProblem.UNREADABLE: "at or when: expected an ISO 8601 date-time or a time such as "
+    "«завтра 10:00» or «15.12 14:30»",
+    WhenProblem.PAST: "at or when: that time has passed",
+    WhenProblem.TOO_FAR: "at or when: more than a year away",
+}
+KINDS = [kind.value for kind in StepKind]
 
 
 class BadBody(ValueError):
@@ -78,6 +90,25 @@ def _values(action: str, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _step_values(data: dict[str, Any]) -> dict[str, Any]:
+    """{"at": ISO 8601} or {"when": "завтра 10:00"}, with "kind" and "note"; or {"done": true}."""
+    if data.get("done") is True:
+        return {"done": True}
+    at, when = data.get("at"), data.get("when")
+    if (at is None) == (when is None):
+        raise BadBody('give "at" (ISO 8601) or "when" (e.g. «завтра 10:00»), or "done": true')
+    for name, value in (("at", at), ("when", when)):
+        if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 100):
+            raise BadBody(f"{name}: expected text of at most 100 characters")
+    kind = data.get("kind")
+    if kind is not None and kind not in KINDS:
+        raise BadBody(f"kind: expected one of {', '.join(KINDS)}")
+    note = _text(data, "note", required=False)
+    if note is not None and len(note) > NOTE_LENGTH:
+        raise BadBody(f"note: at most {NOTE_LENGTH} characters")
+    return {"at": at, "when": when, "kind": StepKind(kind) if kind else None, "note": note}
+
+
 def _write(action: str) -> Any:
     async def handler(request: web.Request) -> web.Response:
         try:
@@ -86,13 +117,19 @@ def _write(action: str) -> Any:
             if raw is None:
                 raise BadBody(f"{MANAGER_HEADER}: name the acting staff member's id")
             manager_id = params.parse_id(raw, MANAGER_HEADER)
-            values = _values(action, await _body(request))
+            body = await _body(request)
+            values = _step_values(body) if action == "next_step" else _values(action, body)
         except (BadBody, params.BadParameter) as problem:
             return json_error(400, str(problem))
         ctx = request.app[CTX]
-        outcome = await act(ctx, lead_id, manager_id, action, **values)
+        if action == "next_step":
+            outcome = await next_step(ctx, lead_id, manager_id, **values)
+        else:
+            outcome = await act(ctx, lead_id, manager_id, action, **values)
         if outcome is Refusal.NO_LEAD:
             return json_error(404, f"lead {lead_id} not found")
+        if isinstance(outcome, WhenProblem):
+            return json_error(400, _PROBLEMS[outcome])
         if outcome in _ANSWERS:
             status, reason = _ANSWERS[outcome]
             return json_error(status, reason)
@@ -107,3 +144,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/leads/{lead_id}/stage", _write("stage"))
     app.router.add_post("/api/leads/{lead_id}/owner", _write("owner"))
     app.router.add_post("/api/leads/{lead_id}/comments", _write("comment"))
+    app.router.add_post("/api/leads/{lead_id}/next-step", _write("next_step"))

@@ -14,10 +14,12 @@ from urllib.parse import urlencode
 import jinja2
 from aiohttp import web
 
+from domain.next_steps import StepKind
 from domain.pipeline import LeadStatus
 from handlers.http.dashboard_auth import COOKIE, DashboardAuth, same_origin
 from handlers.http.dashboard_base import (
     AUTH,
+    FORM,
     LANG_COOKIE,
     LANGUAGES,
     SESSION,
@@ -47,11 +49,25 @@ from handlers.http.dashboard_views import (
     team,
 )
 from handlers.http.reports_api import csv_response
+from texts import dashboard_text
+from usecases import next_steps
+from usecases.assignment import Verdict
 from usecases.dashboard import (
     LeadFilter,
     lead_page,
     leads_csv,
     leads_page,
+)
+from usecases.step_views import kind_choices
+
+# What a next-step form's outcome says on the lead page (?done=…).
+STEP_NOTICES = (
+    "next_step_saved",
+    "next_step_marked",
+    "next_step_refused",
+    "next_step_unreadable",
+    "next_step_past",
+    "next_step_too_far",
 )
 
 
@@ -176,15 +192,58 @@ async def leads_export(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _lead_id(request: web.Request) -> int | None:
+    raw = request.match_info["lead_id"]
+    return int(raw) if raw.isdigit() and int(raw) <= 2**62 else None
+
+
 @signed_in
 async def lead(request: web.Request) -> web.StreamResponse:
-    raw = request.match_info["lead_id"]
-    if not raw.isdigit() or int(raw) > 2**62:
+    lead_id = _lead_id(request)
+    if lead_id is None:
         return message_page(request, 400, "bad_request", reason="lead id: a whole number")
-    details = await lead_page(app_context(request), int(raw))
+    details = await lead_page(app_context(request), lead_id)
     if details is None:
         return message_page(request, 404, "not_found")
-    return render(request, "lead.html", lead=details)
+    language = request_language(request)
+    done = request.query.get("done")
+    notice = dashboard_text(language, done) if done in STEP_NOTICES else None
+    kinds = kind_choices(app_context(request).texts, language)
+    return render(request, "lead.html", lead=details, kinds=kinds, notice=notice)
+
+
+def _back(lead_id: int, notice: str) -> web.Response:
+    return redirect(f"/dashboard/leads/{lead_id}?done={notice}#next-step")
+
+
+@signed_in
+async def set_next_step(request: web.Request) -> web.StreamResponse:
+    lead_id = _lead_id(request)
+    form = request[FORM]
+    when = (form_field(form, "when") or "").strip()
+    kind = form_field(form, "kind") or ""
+    note = (form_field(form, "note") or "").strip() or None
+    if lead_id is None or kind not in {item.value for item in StepKind}:
+        return message_page(request, 400, "bad_request", reason="lead id and kind")
+    if not when or len(when) > 100 or (note is not None and len(note) > 500):
+        return _back(lead_id, "next_step_unreadable")
+    outcome = await next_steps.set_from_dashboard(
+        app_context(request), lead_id, when, StepKind(kind), note
+    )
+    if outcome.problem is not None:
+        return _back(lead_id, f"next_step_{outcome.problem.value}")
+    return _back(
+        lead_id, "next_step_saved" if outcome.verdict is Verdict.DONE else "next_step_refused"
+    )
+
+
+@signed_in
+async def next_step_done(request: web.Request) -> web.StreamResponse:
+    lead_id = _lead_id(request)
+    if lead_id is None:
+        return message_page(request, 400, "bad_request", reason="lead id: a whole number")
+    verdict = await next_steps.done_from_dashboard(app_context(request), lead_id)
+    return _back(lead_id, "next_step_marked" if verdict is Verdict.DONE else "next_step_refused")
 
 
 def add_routes(app: web.Application, *, password: str | None, secret: str | None) -> None:
@@ -208,6 +267,8 @@ def add_routes(app: web.Application, *, password: str | None, secret: str | None
     routes.add_get("/dashboard/leads", leads)
     routes.add_get("/dashboard/leads.csv", leads_export)
     routes.add_get("/dashboard/leads/{lead_id}", lead)
+    routes.add_post("/dashboard/leads/{lead_id}/next-step", set_next_step)
+    routes.add_post("/dashboard/leads/{lead_id}/next-step/done", next_step_done)
     routes.add_get("/dashboard/complaints", complaints)
     routes.add_post("/dashboard/complaints/{complaint_id}/assign", assign_complaint)
     routes.add_post("/dashboard/complaints/{complaint_id}/resolve", resolve_complaint)

@@ -62,13 +62,27 @@ LEAD_ITEM = {
         },
     ]
 }
+NEXT_STEP = {
+    "type": ["object", "null"],
+    "required": ["id", "kind", "due_at", "overdue"],
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"enum": ["call", "message", "meeting", "offer"]},
+        "due_at": {"type": "string", "format": "date-time"},
+        "note": NULLABLE_TEXT,
+        "overdue": {"type": "boolean"},
+        "set_by": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+}
 LEAD = {
     "allOf": [
         _ref("LeadSummary"),
         {
             "type": "object",
-            "required": ["contact", "messages", "events"],
+            "required": ["contact", "messages", "events", "next_step"],
             "properties": {
+                "next_step": _ref("NextStep"),
                 "contact": {
                     "type": "object",
                     "required": ["id", "name", "identities"],
@@ -208,6 +222,7 @@ DOCUMENT: dict[str, Any] = {
             "LeadSummary": LEAD_SUMMARY,
             "LeadItem": LEAD_ITEM,
             "Lead": LEAD,
+            "NextStep": NEXT_STEP,
             "Manager": MANAGER,
             "Complaint": COMPLAINT,
         },
@@ -291,6 +306,38 @@ DOCUMENT: dict[str, Any] = {
                 "type": "object",
                 "required": ["manager_id"],
                 "properties": {"manager_id": {"type": "integer"}},
+            },
+        ),
+        "/api/leads/{lead_id}/next-step": _write(
+            "Set the lead's next step (`at`, ISO 8601, without an offset in the team's time "
+            "zone; or `when`, typed as in Telegram: «завтра 10:00», «15.12 14:30»), or mark "
+            "the open one done (`done: true`). The lead must be open and accepted.",
+            {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["at"],
+                        "properties": {
+                            "at": {"type": "string", "format": "date-time"},
+                            "kind": {"enum": ["call", "message", "meeting", "offer"]},
+                            "note": {"type": "string", "maxLength": 500},
+                        },
+                    },
+                    {
+                        "type": "object",
+                        "required": ["when"],
+                        "properties": {
+                            "when": {"type": "string", "maxLength": 100},
+                            "kind": {"enum": ["call", "message", "meeting", "offer"]},
+                            "note": {"type": "string", "maxLength": 500},
+                        },
+                    },
+                    {
+                        "type": "object",
+                        "required": ["done"],
+                        "properties": {"done": {"const": True}},
+                    },
+                ]
             },
         ),
         "/api/managers": {

@@ -13,6 +13,7 @@ from storage.models import (
     Message,
     OutboxMessage,
 )
+from storage.step_models import NextStepTimer
 
 
 class MetricsRepo:
@@ -73,7 +74,17 @@ class MetricsRepo:
                 FollowupStep.status == "pending", FollowupStep.due_at <= now
             )
         )
-        return {"outbox": outbox, "sla_timers": timers, "followups": steps}
+        next_steps = await self._session.scalar(
+            select(func.min(NextStepTimer.due_at)).where(
+                NextStepTimer.status == "pending", NextStepTimer.due_at <= now
+            )
+        )
+        return {
+            "outbox": outbox,
+            "sla_timers": timers,
+            "followups": steps,
+            "next_steps": next_steps,
+        }
 
     async def escalations(self) -> int:
         statement = select(func.count(LeadEvent.id)).where(LeadEvent.type == "escalated")
