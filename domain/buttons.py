@@ -38,6 +38,11 @@ class LeadButton(StrEnum):
     PASS = "pass"
 
 
+# WON's argument on the «Без суммы» button: close as won without asking the amount.
+# WON without an argument (the card's button) asks for the amount first.
+NO_AMOUNT = "-"
+
+
 class ComplaintButton(StrEnum):
     CONFIRM = "ok"
     REJECT = "rej"

@@ -14,10 +14,28 @@ from typing import Any
 from domain.language import language_of as language_of
 from texts.bot_en import EN
 from texts.bot_ru import RU
+from texts.money import MONEY_TEXTS
 
 LANGUAGES = ("ru", "en")
 
-DEFAULTS: dict[str, dict[str, str]] = {"ru": RU, "en": EN}
+DEFAULTS: dict[str, dict[str, str]] = {
+    "ru": {**RU, **MONEY_TEXTS["ru"]},
+    "en": {**EN, **MONEY_TEXTS["en"]},
+}
+PLURAL_FORMS = ("one", "few", "many")
+
+
+def plural_form(language: str, count: int) -> str:
+    """Which of a counted text's forms `count` takes: Russian 1 сделка, 2 сделки,
+    5 сделок, 21 сделка, 11 сделок; English 1 deal, 2 deals."""
+    if language == "en":
+        return "one" if count == 1 else "many"
+    tens, units = count % 100, count % 10
+    if units == 1 and tens != 11:
+        return "one"
+    if 2 <= units <= 4 and not 12 <= tens <= 14:
+        return "few"
+    return "many"
 
 
 class Safe(str):
@@ -69,3 +87,8 @@ class Texts:
         if template is None:
             template = self._catalog["ru"][key]
         return Safe(template.format(**{name: _escape(value) for name, value in params.items()}))
+
+    def counted(self, key: str, language: str, count: int, **params: Any) -> Safe:
+        """A text with a number in it, in the form the number takes: `key_one`,
+        `key_few` or `key_many` with `{n}` filled."""
+        return self.get(f"{key}_{plural_form(language, count)}", language, n=count, **params)
