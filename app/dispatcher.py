@@ -6,7 +6,15 @@ from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 
 from bot.middlewares import KnownUpdates, StaffSeen
-from handlers.telegram import customer, head, onboarding, reports, staff, staff_replies
+from handlers.telegram import (
+    customer,
+    head,
+    onboarding,
+    reports,
+    staff,
+    staff_money,
+    staff_replies,
+)
 from handlers.telegram.commands import commands_of
 from usecases.context import AppContext
 
@@ -23,6 +31,7 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
         head.router,
         reports.router,
         staff_replies.router,
+        staff_money.router,
         staff.router,
         customer.router,
     )

@@ -1,15 +1,19 @@
 """The JSON API's write endpoints and the team: a staff member named in the
 X-Leadkeeper-Manager header (his manager id, see GET /api/managers) replies, moves the
-stage, hands the lead over (heads), comments; the same use cases and checks as Telegram."""
+stage, hands the lead over (heads), comments, sets the deal's amount; the same use cases
+and checks as Telegram."""
 
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from channels.web import json_error, json_response
+from domain.money import MAX_AMOUNT, AmountError, AmountProblem, exponent, to_minor
 from domain.pipeline import LeadStatus
 from handlers.http import params
 from handlers.http.api import CTX
@@ -56,9 +60,44 @@ def _text(data: dict[str, Any], name: str, *, required: bool = True) -> str | No
     return value
 
 
-def _values(action: str, data: dict[str, Any]) -> dict[str, Any]:
+_PLAIN_NUMBER = re.compile(r"[0-9]{1,40}(?:\.[0-9]{1,40})?")
+_AMOUNT_REASONS = {
+    AmountProblem.NOT_A_NUMBER: "expected a number such as 150000 or 150000.50, or null",
+    AmountProblem.NEGATIVE: "must not be negative",
+    AmountProblem.ZERO: "must be more than zero (null removes the amount)",
+    AmountProblem.TOO_LARGE: f"at most {MAX_AMOUNT}",
+}
+
+
+def _amount(data: dict[str, Any], currency: str) -> int | None:
+    """`amount`: a JSON number or a decimal string ("150000.50") in major units of the
+    company's currency, or null (none). Minor units in return."""
+    value = data.get("amount")
+    if value is None:
+        return None
+    if "currency" in data and data["currency"] != currency:
+        raise BadBody(f"currency: amounts are kept in {currency}")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise BadBody(f"amount: {_AMOUNT_REASONS[AmountProblem.NOT_A_NUMBER]}")
+    if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value):
+        raise BadBody(f"amount: {_AMOUNT_REASONS[AmountProblem.NOT_A_NUMBER]}")
+    try:
+        return to_minor(Decimal(str(value)), currency)
+    except AmountError as error:
+        if error.problem is AmountProblem.TOO_PRECISE:
+            places = exponent(currency)
+            raise BadBody(f"amount: at most {places} decimal places in {currency}") from None
+        reason = _AMOUNT_REASONS.get(error.problem, error.problem.value)
+        raise BadBody(f"amount: {reason}") from None
+
+
+def _values(action: str, data: dict[str, Any], currency: str) -> dict[str, Any]:
     if action in ("reply", "comment"):
         return {"text": _text(data, "text")}
+    if action == "amount":
+        if "amount" not in data:
+            raise BadBody("amount: required (a number, or null to remove the amount)")
+        return {"amount": _amount(data, currency)}
     if action == "owner":
         target = data.get("manager_id")
         if (
@@ -71,10 +110,13 @@ def _values(action: str, data: dict[str, Any]) -> dict[str, Any]:
     stage = data.get("stage")
     if stage not in STAGES:
         raise BadBody(f"stage: expected one of {', '.join(STAGES)}")
+    if data.get("amount") is not None and stage != LeadStatus.WON:
+        raise BadBody("amount: only with the stage won")
     return {
         "stage": stage,
         "reason": _text(data, "reason", required=False),
         "comment": _text(data, "comment", required=False),
+        "amount": _amount(data, currency),
     }
 
 
@@ -86,10 +128,10 @@ def _write(action: str) -> Any:
             if raw is None:
                 raise BadBody(f"{MANAGER_HEADER}: name the acting staff member's id")
             manager_id = params.parse_id(raw, MANAGER_HEADER)
-            values = _values(action, await _body(request))
+            ctx = request.app[CTX]
+            values = _values(action, await _body(request), ctx.config.company.currency)
         except (BadBody, params.BadParameter) as problem:
             return json_error(400, str(problem))
-        ctx = request.app[CTX]
         outcome = await act(ctx, lead_id, manager_id, action, **values)
         if outcome is Refusal.NO_LEAD:
             return json_error(404, f"lead {lead_id} not found")
@@ -107,3 +149,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/leads/{lead_id}/stage", _write("stage"))
     app.router.add_post("/api/leads/{lead_id}/owner", _write("owner"))
     app.router.add_post("/api/leads/{lead_id}/comments", _write("comment"))
+    app.router.add_post("/api/leads/{lead_id}/amount", _write("amount"))

@@ -15,6 +15,7 @@ import jinja2
 from aiohttp import web
 
 from domain.pipeline import LeadStatus
+from handlers.http import dashboard_money
 from handlers.http.dashboard_auth import COOKIE, DashboardAuth, same_origin
 from handlers.http.dashboard_base import (
     AUTH,
@@ -35,6 +36,7 @@ from handlers.http.dashboard_base import (
     whole_number,
     with_security_headers,
 )
+from handlers.http.dashboard_money import AMOUNT_SAVED
 from handlers.http.dashboard_views import (
     assign_complaint,
     complaints,
@@ -47,6 +49,7 @@ from handlers.http.dashboard_views import (
     team,
 )
 from handlers.http.reports_api import csv_response
+from texts import dashboard_text
 from usecases.dashboard import (
     LeadFilter,
     lead_page,
@@ -184,7 +187,9 @@ async def lead(request: web.Request) -> web.StreamResponse:
     details = await lead_page(app_context(request), int(raw))
     if details is None:
         return message_page(request, 404, "not_found")
-    return render(request, "lead.html", lead=details)
+    saved = request.query.get("done") == AMOUNT_SAVED
+    notice = dashboard_text(request_language(request), AMOUNT_SAVED) if saved else None
+    return render(request, "lead.html", lead=details, notice=notice)
 
 
 def add_routes(app: web.Application, *, password: str | None, secret: str | None) -> None:
@@ -208,6 +213,7 @@ def add_routes(app: web.Application, *, password: str | None, secret: str | None
     routes.add_get("/dashboard/leads", leads)
     routes.add_get("/dashboard/leads.csv", leads_export)
     routes.add_get("/dashboard/leads/{lead_id}", lead)
+    dashboard_money.add_routes(app)
     routes.add_get("/dashboard/complaints", complaints)
     routes.add_post("/dashboard/complaints/{complaint_id}/assign", assign_complaint)
     routes.add_post("/dashboard/complaints/{complaint_id}/resolve", resolve_complaint)

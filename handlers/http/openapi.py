@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from channels.web import json_response
+from handlers.http.openapi_money import AMOUNT, AMOUNT_IN, REPORT
 
 NULLABLE_TEXT = {"type": ["string", "null"]}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -25,7 +26,17 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 LEAD_SUMMARY = {
     "type": "object",
-    "required": ["id", "contact_id", "status", "is_open", "channel", "manager_id", "created_at"],
+    "required": [
+        "id",
+        "contact_id",
+        "status",
+        "is_open",
+        "channel",
+        "manager_id",
+        "created_at",
+        "amount",
+        "currency",
+    ],
     "properties": {
         "id": {"type": "integer"},
         "contact_id": {"type": "integer"},
@@ -44,6 +55,8 @@ LEAD_SUMMARY = {
         "stage_entered_at": NULLABLE_TIME,
         "closed_at": NULLABLE_TIME,
         "loss_reason": NULLABLE_TEXT,
+        "amount": AMOUNT,
+        "currency": {"type": ["string", "null"], "pattern": "^[A-Z]{3}$"},
         "extra": {"type": "object"},
     },
 }
@@ -282,6 +295,24 @@ DOCUMENT: dict[str, Any] = {
                     },
                     "reason": {"type": "string"},
                     "comment": {"type": "string"},
+                    "amount": {
+                        **AMOUNT_IN,
+                        "description": "Only with `won`: the deal's amount, as in /amount.",
+                    },
+                },
+            },
+        ),
+        "/api/leads/{lead_id}/amount": _write(
+            "Set the deal's amount (null removes it) on an open or won lead",
+            {
+                "type": "object",
+                "required": ["amount"],
+                "properties": {
+                    "amount": AMOUNT_IN,
+                    "currency": {
+                        "type": "string",
+                        "description": "If given, the company's currency (GET a lead to see it).",
+                    },
                 },
             },
         ),
@@ -313,9 +344,7 @@ DOCUMENT: dict[str, Any] = {
                 "summary": "The report for a period (period=today|yesterday|week|month or "
                 "from/to), optionally one manager's (manager_id)",
                 "responses": {
-                    "200": _json(
-                        {"type": "object", "required": ["period", "team", "managers"]}, "The report"
-                    ),
+                    "200": _json(REPORT, "The report"),
                     "400": FAILURES["400"],
                 },
             }
