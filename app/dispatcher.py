@@ -13,6 +13,7 @@ from handlers.telegram import (
     onboarding,
     reports,
     staff,
+    staff_money,
     staff_replies,
 )
 from handlers.telegram.commands import commands_of
@@ -32,6 +33,7 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
         reports.router,
         next_steps.router,
         staff_replies.router,
+        staff_money.router,
         staff.router,
         customer.router,
     )

@@ -29,6 +29,7 @@ from domain.classify import ClassRule
 from domain.complaint_words import DEFAULT_PHRASES
 from domain.followups import unfillable
 from domain.hours import WEEKDAYS, Shift, WorkingHours, parse_shift
+from domain.money import EXPONENTS
 from domain.sla import SlaPolicy
 
 
@@ -76,11 +77,20 @@ def parse_week(value: Any) -> dict[int, tuple[Shift, ...]]:
 Week = Annotated[dict[int, tuple[Shift, ...]], BeforeValidator(parse_week)]
 
 
+def _currency(value: Any) -> str:
+    code = str(value).strip().upper()
+    if code not in EXPONENTS:
+        raise ValueError(f"unknown currency {value!r}, expected one of {', '.join(EXPONENTS)}")
+    return code
+
+
 class Company(Strict):
     name: str = "Leadkeeper"
     timezone: TimeZone = "Europe/Moscow"
     working_hours: Week = Field(default_factory=lambda: parse_week({"mon-fri": "09:00-18:00"}))
     default_region: str = "RU"
+    # Deal amounts are kept, summed and shown in this currency (ISO 4217 code).
+    currency: Annotated[str, BeforeValidator(_currency)] = "RUB"
 
     def hours(self) -> WorkingHours:
         return WorkingHours(self.timezone, self.working_hours)

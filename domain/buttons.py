@@ -48,6 +48,11 @@ class LeadButton(StrEnum):
 TYPED_TIME = "x"
 
 
+# WON's argument on the «Без суммы» button: close as won without asking the amount.
+# WON without an argument (the card's button) asks for the amount first.
+NO_AMOUNT = "-"
+
+
 class ComplaintButton(StrEnum):
     CONFIRM = "ok"
     REJECT = "rej"

@@ -7,6 +7,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol
 
+from domain.pipeline import LeadStatus
+
 ROLE_HEAD = "head"
 
 
@@ -59,3 +61,22 @@ def offer_access(person: StaffLike | None, lead: LeadLike | None) -> Access:
     if lead is None or not lead.is_open or person is None:
         return Access.STALE
     return Access.DONE if lead.offered_manager_id == person.id else Access.STALE
+
+
+class ClosedLeadLike(LeadLike, Protocol):
+    status: str
+
+
+def amount_access(person: StaffLike | None, lead: ClosedLeadLike | None) -> Access:
+    """May this person set the lead's deal amount? On an open lead whoever may work it;
+    on a won lead its holder and the heads (a correction after the close). Lost and
+    disqualified leads have no deal."""
+    if lead is None or lead.status in (LeadStatus.LOST, LeadStatus.DISQUALIFIED):
+        return Access.STALE
+    if lead.is_open:
+        return work_access(person, lead)
+    if person is None or not person.active:
+        return Access.NOT_YOURS
+    if person.role == ROLE_HEAD or lead.manager_id == person.id:
+        return Access.DONE
+    return Access.NOT_YOURS

@@ -67,8 +67,10 @@ def closed(
     *,
     reason: str | None = None,
     comment: str | None = None,
+    amount: tuple[int, str] | None = None,
 ) -> Changes:
-    """Won, lost or disqualified: no timers, no offer; a loss keeps its reason."""
+    """Won, lost or disqualified: no timers, no offer; a loss keeps its reason, a win
+    the deal's amount when one is given (minor units, currency), else the one it had."""
     changes: Changes = {
         "status": outcome,
         "is_open": False,
@@ -79,6 +81,8 @@ def closed(
     }
     if outcome != LeadStatus.WON:
         changes["loss_reason"] = loss_reason(reason, comment)
+    elif amount is not None:
+        changes["amount_minor"], changes["currency"] = amount
     return changes
 
 

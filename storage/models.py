@@ -138,6 +138,9 @@ class Lead(Base):
     closed_at: Mapped[datetime | None]
     last_customer_message_at: Mapped[datetime | None]
     loss_reason: Mapped[str | None] = mapped_column(String(255))
+    # The deal's amount in minor units of `currency` (domain/money.py says why integers).
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # When the next SLA timer of this lead is due (None: nothing pending).
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -145,9 +148,8 @@ class Lead(Base):
     queued_at: Mapped[datetime | None]
     # Nobody took it after the last pass: it waits for the head's decision.
     needs_head: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Failures in a row of this lead's SLA timers and of its offer's expiry: each backs off
-    # (usecases.retry_policy) and is given up after a few, so one broken lead cannot hold
-    # back the others' timed work.
+    # Failures in a row of its SLA timers and of its offer's expiry: each backs off and is
+    # given up after a few (usecases.retry_policy), so one lead cannot hold back the rest.
     timer_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     offer_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -382,11 +384,8 @@ class InboundUpdate(Base):
 
 class Worker(Base):
     """A running process that may hold claims on queued rows, with its last heartbeat.
-
-    A row names its holder; when the holder stops beating (or, on its own host, its
-    process is gone) another process takes the row back at once rather than waiting
-    for the lease to run out.
-    """
+    A row names its holder; when the holder stops beating (or, on its host, its process
+    is gone) another process takes the row back at once, not when the lease runs out."""
 
     __tablename__ = "workers"
 

@@ -108,7 +108,10 @@ async def test_offer_accept_reply_relay_and_win(
                 emulator.make_callback_update(JUNIOR, f"lead:stg:{lead_id}:{stage}")
             )
             await asyncio.sleep(0.3)
+        # «Выигран» asks for the deal's amount; the typed amount closes the lead.
         emulator.add_update(emulator.make_callback_update(JUNIOR, f"lead:won:{lead_id}:"))
+        await last_to(emulator, JUNIOR, "Сумма сделки")
+        emulator.add_update(emulator.make_text_update(JUNIOR, "9 900"))
         await last_to(emulator, JUNIOR, "закрыт")
 
         # A customer never reaches manager commands.
@@ -123,6 +126,7 @@ async def test_offer_accept_reply_relay_and_win(
                 )
             )
     assert lead is not None and lead.status == "won"
+    assert (lead.amount_minor, lead.currency) == (990_000, "RUB")
     kinds = [e.type for e in events]
     for expected in ("lead_created", "offered", "accepted", "replied", "stage_changed", "closed"):
         assert expected in kinds

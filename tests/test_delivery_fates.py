@@ -224,6 +224,8 @@ async def test_a_complaint_after_a_closed_lead_opens_no_lead(
     async with running_service(settings, config((ANNA, "Анна")), clock=clock) as service:
         lead_id = await accepted_lead(emulator, PLAIN, "Сколько стоит окно?")
         emulator.add_update(emulator.make_callback_update(ANNA, f"lead:won:{lead_id}:"))
+        await said(emulator, ANNA, "Сумма сделки")
+        emulator.add_update(emulator.make_callback_update(ANNA, f"lead:won:{lead_id}:-"))
         await said(emulator, ANNA, f"Лид #{lead_id} закрыт")
         await outbox_idle(service, emulator)
         to_manager = len(emulator.sent_messages(ANNA))

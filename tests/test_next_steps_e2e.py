@@ -159,6 +159,8 @@ async def test_a_preset_step_reminds_at_its_time_done_asks_for_the_next_close_en
         await press(emulator, SERGEY, f"lead:ns:{lead}:3d")
         await said(emulator, SERGEY, "звонок, пт, 09.01 в 18:32")
         await press(emulator, SERGEY, f"lead:won:{lead}:")
+        await said(emulator, SERGEY, "Сумма сделки")
+        await press(emulator, SERGEY, f"lead:won:{lead}:-")
         await said(emulator, SERGEY, f"Лид #{lead} закрыт: выигран")
         timers = await rows(service, select(NextStepTimer).where(NextStepTimer.lead_id == lead))
         assert not [timer for timer in timers if timer.status == "pending"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from texts.exports import EXPORT_TEXTS
+from texts.money import MONEY_DASHBOARD
 
 DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
     "ru": {
@@ -325,6 +326,7 @@ DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
 
 for _language, _headers in EXPORT_TEXTS.items():
     DASHBOARD_TEXTS[_language].update(_headers)
+    DASHBOARD_TEXTS[_language].update(MONEY_DASHBOARD[_language])
 
 
 def dashboard_text(language: str, key: str, **params: Any) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.buttons import TYPED_TIME, LeadButton, lead_button
+from domain.buttons import NO_AMOUNT, TYPED_TIME, LeadButton, lead_button
 from domain.next_steps import Preset
 from domain.pipeline import LeadStatus
 from texts import Safe, Texts
@@ -126,6 +126,11 @@ def work_buttons(
         ]
     )
     return rows
+
+
+def amount_buttons(texts: Texts, language: str, lead_id: int) -> list[list[dict[str, str]]]:
+    """Under «Сумма сделки?»: close as won without an amount."""
+    return [[_button(texts, language, "btn_no_amount", LeadButton.WON, lead_id, NO_AMOUNT)]]
 
 
 def reason_buttons(

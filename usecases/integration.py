@@ -11,7 +11,7 @@ from typing import Any
 from domain.next_steps import StepKind
 from domain.pipeline import CLOSED_STATUSES, LeadStatus
 from domain.step_time import WhenProblem
-from usecases import next_steps, reassign, work
+from usecases import amounts, next_steps, reassign, work
 from usecases.assignment import Verdict
 from usecases.context import AppContext
 from usecases.queries import lead_details
@@ -56,7 +56,8 @@ async def _acting(ctx: AppContext, lead_id: int, manager_id: int) -> int | Refus
 async def act(
     ctx: AppContext, lead_id: int, manager_id: int, action: str, **values: Any
 ) -> Verdict | Refusal:
-    """reply (text), stage (stage, reason, comment), owner (target_id), comment (text)."""
+    """reply (text), stage (stage, reason, comment, amount), owner (target_id), comment
+    (text), amount (amount: minor units or None)."""
     acting = await _acting(ctx, lead_id, manager_id)
     if isinstance(acting, Refusal):
         return acting
@@ -66,10 +67,14 @@ async def act(
         return await work.comment(ctx, lead_id, acting, values["text"])
     if action == "owner":
         return await reassign.head_assign(ctx, lead_id, acting, values["target_id"])
+    if action == "amount":
+        return await amounts.set_amount(ctx, lead_id, acting, values["amount"])
     stage = values["stage"]
     if stage in {status.value for status in CLOSED_STATUSES}:
         reason, comment = values.get("reason"), values.get("comment")
-        return await work.close(ctx, lead_id, acting, stage, reason, comment)
+        return await work.close(
+            ctx, lead_id, acting, stage, reason, comment, amount=values.get("amount")
+        )
     if stage == LeadStatus.NEW:
         return Verdict.STALE
     return await work.move_stage(ctx, lead_id, acting, stage)

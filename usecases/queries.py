@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from domain.money import amount_fields
 from storage.models import Complaint
 from usecases.context import AppContext
 
@@ -32,6 +33,7 @@ def _lead_summary(lead: Any) -> dict[str, Any]:
         "stage_entered_at": _iso(lead.stage_entered_at),
         "closed_at": _iso(lead.closed_at),
         "loss_reason": lead.loss_reason,
+        **amount_fields(lead.amount_minor, lead.currency),
         "extra": lead.extra or {},
     }
 

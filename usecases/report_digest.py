@@ -15,6 +15,7 @@ from texts import Safe, Texts
 from usecases import cards
 from usecases.context import AppContext
 from usecases.report_load import company_zone, load_report
+from usecases.report_money import revenue_by_manager_lines
 from usecases.report_text import section_lines
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,10 @@ def digest_text(texts: Texts, language: str, report: Report) -> Safe:
         texts.get("digest_title", language, date=f"{report.period.first_day:%d.%m.%Y}"),
         "",
     ]
-    # The same numbers as /report for that day, without the per-manager lines.
-    lines += section_lines(texts, language, team)
+    # The same numbers as /report for that day, with its revenue per manager but not
+    # its other lines per manager.
+    lines += section_lines(texts, language, team, report.currency)
+    lines += revenue_by_manager_lines(texts, language, report)
     lines.append("")
     breaches = team.sla.breaches
     if breaches:

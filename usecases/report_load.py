@@ -43,6 +43,7 @@ async def _load(ctx: AppContext, uow: UnitOfWork, period: Period) -> dict[str, A
             EventFact(event.type, event.at, event.manager_id, event.data or {})
         )
     hours = ctx.config.company.hours()
+    currency = ctx.config.company.currency
     facts = [
         LeadFacts(
             id=lead.id,
@@ -52,6 +53,9 @@ async def _load(ctx: AppContext, uow: UnitOfWork, period: Period) -> dict[str, A
             events=events.get(lead.id, []),
             # As the SLA timers count: from the team's next working moment.
             sla_start=hours.next_open(lead.created_at) or lead.created_at,
+            # Amounts kept in another currency (before the config's changed) are not
+            # summed with these: nothing is converted.
+            amount=lead.amount_minor if lead.currency == currency else None,
         )
         for lead in leads
     ]
@@ -88,6 +92,7 @@ async def load_report(ctx: AppContext, period: Period, *, manager_id: int | None
         complaints=data["complaints"],
         names=data["names"],
         manager_id=manager_id,
+        currency=ctx.config.company.currency,
     )
     if manager_id is not None:
         return report

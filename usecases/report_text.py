@@ -8,6 +8,7 @@ from domain.reporting.periods import Period
 from domain.reporting.report import Report, Section, manager_order
 from domain.reporting.statistics import Stats
 from texts import Safe, Texts
+from usecases.report_money import revenue_by_manager_lines, revenue_lines
 from usecases.spans import format_seconds as _span
 
 
@@ -37,8 +38,9 @@ def _stats_line(texts: Texts, language: str, stats: Stats) -> Safe:
     )
 
 
-def section_lines(texts: Texts, language: str, team: Section) -> list[str]:
-    """The numbers of one section, a line each, as /report and the digest show them."""
+def section_lines(texts: Texts, language: str, team: Section, currency: str) -> list[str]:
+    """The numbers of one section, a line each, as /report and the digest show them;
+    amounts in `currency`."""
     channels = f" ({_pairs(team.by_channel)})" if team.by_channel else ""
     steps = " → ".join(
         f"{texts.get(f'stage_{step.stage}', language)} {step.reached}"
@@ -62,6 +64,7 @@ def section_lines(texts: Texts, language: str, team: Section) -> list[str]:
     )
     if outcomes.reasons:
         lines.append(texts.get("report_reasons", language, reasons=_pairs(outcomes.reasons)))
+    lines += revenue_lines(texts, language, team.revenue, currency)
     lines.append(_stats_line(texts, language, team.first_response))
     if team.offers.offered or team.offers.accepted:
         lines.append(
@@ -118,7 +121,8 @@ def report_text(texts: Texts, language: str, report: Report) -> Safe:
     name, dates = period_words(texts, language, report.period)
     title = "report_title_own" if report.scope_manager_id is not None else "report_title_team"
     lines = [texts.get(title, language, period=name, dates=dates), ""]
-    lines += section_lines(texts, language, report.team)
+    lines += section_lines(texts, language, report.team, report.currency)
+    lines += revenue_by_manager_lines(texts, language, report)
     if report.started_no_question:
         lines.append(
             texts.get("report_started_no_question", language, count=report.started_no_question)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from domain import webhooks as events
+from domain.money import amount_fields
 from storage.models import Complaint, Lead
 from storage.uow import UnitOfWork
 from usecases.context import AppContext
@@ -44,6 +45,8 @@ async def lead_body(uow: UnitOfWork, lead: Lead) -> dict[str, Any]:
         "assigned_at": _iso(lead.assigned_at),
         "closed_at": _iso(lead.closed_at),
         "loss_reason": lead.loss_reason,
+        # The deal's amount in major units and its currency (null when none was given).
+        **amount_fields(lead.amount_minor, lead.currency),
     }
 
 

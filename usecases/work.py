@@ -15,6 +15,7 @@ from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
 from usecases import cards, next_step_timers
 from usecases.acting import acting_on
+from usecases.amounts import closed_text, deal_data
 from usecases.assignment import Verdict, distribute_waiting, refresh_timer
 from usecases.context import AppContext
 from usecases.escalations import escalate
@@ -200,29 +201,34 @@ async def close(
     outcome: str,
     reason: str | None = None,
     comment: str | None = None,
+    amount: int | None = None,
 ) -> Verdict:
-    """Won, lost or disqualified. A loss without a real reason pings the head, once."""
+    """Won, lost or disqualified. A loss without a real reason pings the head, once.
+    A win may carry the deal's amount (minor units of the company's currency)."""
     if outcome not in {status.value for status in CLOSED_STATUSES}:
         return Verdict.STALE
+    won = outcome == LeadStatus.WON
+    deal = (amount, ctx.config.company.currency) if won and amount is not None else None
     async with ctx.db.uow() as uow:
         acting = await acting_on(uow, lead_id, telegram_id)
         if isinstance(acting, Verdict):
             return acting
         lead, manager = acting.lead, acting.manager
         now = ctx.clock.now()
-        transitions.apply(lead, transitions.closed(outcome, now, reason=reason, comment=comment))
+        transitions.apply(
+            lead, transitions.closed(outcome, now, reason=reason, comment=comment, amount=deal)
+        )
         await next_step_timers.lead_closed(ctx, uow, lead)
         if outcome != LeadStatus.DISQUALIFIED:
-            await on_lead_event(ctx, uow, lead, "won" if outcome == LeadStatus.WON else "lost")
+            await on_lead_event(ctx, uow, lead, "won" if won else "lost")
         uow.events.add(
             lead.id,
             "closed",
             now,
             actor=f"manager:{manager.id}",
             manager_id=manager.id,
-            data={"outcome": outcome, "reason": reason, "comment": comment},
+            data={"outcome": outcome, "reason": reason, "comment": comment, **deal_data(lead)},
         )
-        won = outcome == LeadStatus.WON
         await lead_event(ctx, uow, hooks.LEAD_WON if won else hooks.LEAD_LOST, lead)
         if outcome != LeadStatus.WON and not is_real_reason(reason, comment):
             shown = comment or reason or "—"
@@ -245,14 +251,7 @@ async def close(
             channel="telegram",
             chat_id=str(manager.telegram_id),
             purpose="notice",
-            payload=cards.payload(
-                ctx.texts.get(
-                    "closed",
-                    manager.language,
-                    lead_id=lead.id,
-                    stage=cards.stage_name(ctx.texts, manager.language, outcome),
-                )
-            ),
+            payload=cards.payload(closed_text(ctx, manager.language, lead)),
             now=now,
             lead_id=lead.id,
         )

@@ -16,6 +16,10 @@ What is counted, and when (docs/dashboard.md says the same for heads of sales):
   first answer (a reply, or the move to "contacted", as the SLA counts it). Per manager
   it runs from the moment the lead became his to his answer, so a lead that bounced
   between managers does not count against the one who finally answered.
+- Revenue follows the deals won in the period (the same closes as the outcomes), each
+  with its lead's amount as it is now (a correction after the close counts); a win
+  without an amount is counted apart and left out of the average deal. Per manager it
+  is credited like the close, per source to the lead's source (its channel if none).
 - A lead reopened after a close (a `reopened` event, or a stage change out of a closed
   stage) counts as closed in a period only if it was still closed at the period's end.
 

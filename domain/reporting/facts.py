@@ -31,6 +31,8 @@ class LeadFacts:
     events: Sequence[EventFact] = ()
     # When the first-response clock started: the team's next working moment after creation.
     sla_start: datetime | None = None
+    # The deal's amount in minor units of the report's currency (None: none given).
+    amount: int | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from domain.reporting.statistics import (
     Funnel,
     Offers,
     Outcomes,
+    Revenue,
     Sla,
     Stats,
     Surveys,
@@ -27,6 +28,7 @@ from domain.reporting.statistics import (
     offers_of,
     outcomes_of,
     ranked,
+    revenue_of,
     sla_of,
     stats,
     surveys_of,
@@ -47,6 +49,7 @@ class Section:
     in_stage_now: tuple[tuple[str, int], ...] = ()
     sla: Sla = field(default_factory=Sla)
     outcomes: Outcomes = field(default_factory=Outcomes)
+    revenue: Revenue = field(default_factory=Revenue)
     surveys: Surveys = field(default_factory=Surveys)
     complaints: Complaints = field(default_factory=Complaints)
 
@@ -62,6 +65,8 @@ class Report:
     scope_manager_id: int | None = None
     # Customers who pressed /start in the period and have not written a question yet.
     started_no_question: int = 0
+    # The currency of every amount in the report (ISO 4217).
+    currency: str = "RUB"
 
     def name(self, manager_id: int | None) -> str:
         if manager_id is None:
@@ -122,6 +127,7 @@ def build_report(
     complaints: Iterable[ComplaintFacts] = (),
     names: Mapping[int, str] | None = None,
     manager_id: int | None = None,
+    currency: str = "RUB",
 ) -> Report:
     """Every number of the period, for the team and per manager.
 
@@ -172,7 +178,7 @@ def build_report(
     sla_items = [item for h in histories for item in _sla_items(h, targets, period, now)]
 
     closes = [
-        _Item(close.manager_id, close)
+        _Item(close.manager_id, (close, h.lead))
         for h in histories
         if (close := h.close_in(period, now)) is not None
     ]
@@ -206,7 +212,14 @@ def build_report(
                 (stage, count) for stage in OPEN_STAGES if (count := Counter(select(stuck))[stage])
             ),
             sla=sla_of(sla_verdicts),
-            outcomes=outcomes_of(select(closes)),
+            outcomes=outcomes_of([close for close, _ in select(closes)]),
+            revenue=revenue_of(
+                [
+                    (lead.source or lead.channel, lead.amount)
+                    for close, lead in select(closes)
+                    if close.outcome == "won"
+                ]
+            ),
             surveys=surveys_of(select(answered)),
             complaints=complaints_of(select(complaint_items), period, now),
         )
@@ -225,9 +238,16 @@ def build_report(
     if manager_id is not None:
         mine = managers.get(manager_id) or section(only(manager_id), team_wait=False)
         return Report(
-            period, now, mine, {manager_id: mine}, dict(names or {}), scope_manager_id=manager_id
+            period,
+            now,
+            mine,
+            {manager_id: mine},
+            dict(names or {}),
+            scope_manager_id=manager_id,
+            currency=currency,
         )
-    return Report(period, now, section(everything, team_wait=True), managers, dict(names or {}))
+    team = section(everything, team_wait=True)
+    return Report(period, now, team, managers, dict(names or {}), currency=currency)
 
 
 def manager_order(report: Report) -> list[int | None]:

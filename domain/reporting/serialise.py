@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.money import to_major
 from domain.reporting.report import Report, Section, manager_order
-from domain.reporting.statistics import Compliance, Stats
+from domain.reporting.statistics import Compliance, Revenue, Stats
 
 
 def _stats_json(value: Stats) -> dict[str, Any]:
@@ -31,7 +32,20 @@ def _ratio(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def section_json(section: Section) -> dict[str, Any]:
+def _revenue_json(revenue: Revenue, currency: str) -> dict[str, Any]:
+    """Amounts in major units (150000.5), as the API's lead `amount`."""
+    average = revenue.average
+    return {
+        "currency": currency,
+        "total": to_major(revenue.total, currency),
+        "deals": revenue.deals,
+        "without_amount": revenue.without_amount,
+        "average": None if average is None else to_major(average, currency),
+        "by_source": {name: to_major(value, currency) for name, value in revenue.by_source},
+    }
+
+
+def section_json(section: Section, currency: str = "RUB") -> dict[str, Any]:
     funnel = section.funnel
     return {
         "leads": section.leads,
@@ -79,6 +93,7 @@ def section_json(section: Section) -> dict[str, Any]:
             "disqualified": section.outcomes.disqualified,
             "reasons": [{"reason": r, "count": n} for r, n in section.outcomes.reasons],
         },
+        "revenue": _revenue_json(section.revenue, currency),
         "surveys": {"answered": section.surveys.answered, "average": section.surveys.average},
         "complaints": {
             "new": section.complaints.new,
@@ -103,13 +118,14 @@ def report_json(report: Report, timezone: str) -> dict[str, Any]:
         },
         "generated_at": report.generated_at.isoformat(),
         "manager_id": report.scope_manager_id,
-        "team": section_json(report.team),
+        "currency": report.currency,
+        "team": section_json(report.team, report.currency),
         "started_no_question": report.started_no_question,
         "managers": [
             {
                 "manager_id": manager,
                 "name": report.name(manager) if manager is not None else None,
-                **section_json(report.managers[manager]),
+                **section_json(report.managers[manager], report.currency),
             }
             for manager in manager_order(report)
         ],

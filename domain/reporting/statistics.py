@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.money import average
 from domain.reporting.facts import ComplaintFacts
 from domain.reporting.history import FUNNEL_STAGES, OPEN_STAGES, Close, History, OfferDecision
 from domain.reporting.periods import Period
@@ -121,6 +122,22 @@ class Outcomes:
 
 
 @dataclass(frozen=True)
+class Revenue:
+    """The deals won in the period, in minor units of the report's currency. A win
+    without an amount counts in `without_amount`, not in the total nor the average."""
+
+    total: int = 0
+    deals: int = 0
+    without_amount: int = 0
+    # Revenue per source (the channel where there is none), largest first.
+    by_source: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def average(self) -> int | None:
+        return average(self.total, self.deals)
+
+
+@dataclass(frozen=True)
 class Surveys:
     answered: int = 0
     average: float | None = None
@@ -176,6 +193,20 @@ def outcomes_of(closes: Sequence[Close]) -> Outcomes:
     kinds = Counter(close.outcome for close in closes)
     reasons = Counter(close.reason for close in closes if close.outcome != "won")
     return Outcomes(kinds["won"], kinds["lost"], kinds["disqualified"], ranked(reasons))
+
+
+def revenue_of(wins: Sequence[tuple[str, int | None]]) -> Revenue:
+    """Wins as (source, amount or None)."""
+    priced = [(source, amount) for source, amount in wins if amount is not None]
+    sources: Counter[str] = Counter()
+    for source, amount in priced:
+        sources[source] += amount
+    return Revenue(
+        total=sum(amount for _, amount in priced),
+        deals=len(priced),
+        without_amount=len(wins) - len(priced),
+        by_source=ranked(sources),
+    )
 
 
 def complaints_of(items: Sequence[ComplaintFacts], period: Period, now: datetime) -> Complaints:

@@ -1,16 +1,19 @@
 """The JSON API's write endpoints and the team: a staff member named in the
 X-Leadkeeper-Manager header (his manager id, see GET /api/managers) replies, moves the
-stage, hands the lead over (heads), comments, sets or completes the next step; the same
-use cases and checks as Telegram."""
+stage, hands the lead over (heads), comments, sets the deal's amount, sets or completes
+the next step; the same use cases and checks as Telegram."""
 
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from channels.web import json_error, json_response
+from domain.money import MAX_AMOUNT, AmountError, AmountProblem, exponent, to_minor
 from domain.next_steps import NOTE_LENGTH, StepKind
 from domain.pipeline import LeadStatus
 from domain.step_time import WhenProblem
@@ -68,9 +71,44 @@ def _text(data: dict[str, Any], name: str, *, required: bool = True) -> str | No
     return value
 
 
-def _values(action: str, data: dict[str, Any]) -> dict[str, Any]:
+_PLAIN_NUMBER = re.compile(r"[0-9]{1,40}(?:\.[0-9]{1,40})?")
+_AMOUNT_REASONS = {
+    AmountProblem.NOT_A_NUMBER: "expected a number such as 150000 or 150000.50, or null",
+    AmountProblem.NEGATIVE: "must not be negative",
+    AmountProblem.ZERO: "must be more than zero (null removes the amount)",
+    AmountProblem.TOO_LARGE: f"at most {MAX_AMOUNT}",
+}
+
+
+def _amount(data: dict[str, Any], currency: str) -> int | None:
+    """`amount`: a JSON number or a decimal string ("150000.50") in major units of the
+    company's currency, or null (none). Minor units in return."""
+    value = data.get("amount")
+    if value is None:
+        return None
+    if "currency" in data and data["currency"] != currency:
+        raise BadBody(f"currency: amounts are kept in {currency}")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise BadBody(f"amount: {_AMOUNT_REASONS[AmountProblem.NOT_A_NUMBER]}")
+    if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value):
+        raise BadBody(f"amount: {_AMOUNT_REASONS[AmountProblem.NOT_A_NUMBER]}")
+    try:
+        return to_minor(Decimal(str(value)), currency)
+    except AmountError as error:
+        if error.problem is AmountProblem.TOO_PRECISE:
+            places = exponent(currency)
+            raise BadBody(f"amount: at most {places} decimal places in {currency}") from None
+        reason = _AMOUNT_REASONS.get(error.problem, error.problem.value)
+        raise BadBody(f"amount: {reason}") from None
+
+
+def _values(action: str, data: dict[str, Any], currency: str) -> dict[str, Any]:
     if action in ("reply", "comment"):
         return {"text": _text(data, "text")}
+    if action == "amount":
+        if "amount" not in data:
+            raise BadBody("amount: required (a number, or null to remove the amount)")
+        return {"amount": _amount(data, currency)}
     if action == "owner":
         target = data.get("manager_id")
         if (
@@ -83,10 +121,13 @@ def _values(action: str, data: dict[str, Any]) -> dict[str, Any]:
     stage = data.get("stage")
     if stage not in STAGES:
         raise BadBody(f"stage: expected one of {', '.join(STAGES)}")
+    if data.get("amount") is not None and stage != LeadStatus.WON:
+        raise BadBody("amount: only with the stage won")
     return {
         "stage": stage,
         "reason": _text(data, "reason", required=False),
         "comment": _text(data, "comment", required=False),
+        "amount": _amount(data, currency),
     }
 
 
@@ -117,11 +158,14 @@ def _write(action: str) -> Any:
             if raw is None:
                 raise BadBody(f"{MANAGER_HEADER}: name the acting staff member's id")
             manager_id = params.parse_id(raw, MANAGER_HEADER)
+            ctx = request.app[CTX]
             body = await _body(request)
-            values = _step_values(body) if action == "next_step" else _values(action, body)
+            if action == "next_step":
+                values = _step_values(body)
+            else:
+                values = _values(action, body, ctx.config.company.currency)
         except (BadBody, params.BadParameter) as problem:
             return json_error(400, str(problem))
-        ctx = request.app[CTX]
         if action == "next_step":
             outcome = await next_step(ctx, lead_id, manager_id, **values)
         else:
@@ -145,3 +189,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/leads/{lead_id}/owner", _write("owner"))
     app.router.add_post("/api/leads/{lead_id}/comments", _write("comment"))
     app.router.add_post("/api/leads/{lead_id}/next-step", _write("next_step"))
+    app.router.add_post("/api/leads/{lead_id}/amount", _write("amount"))

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from domain.next_steps import StepKind
 from domain.pipeline import LeadStatus
+from handlers.http import dashboard_money
 from handlers.http.dashboard_auth import COOKIE, DashboardAuth, same_origin
 from handlers.http.dashboard_base import (
     AUTH,
@@ -37,6 +38,7 @@ from handlers.http.dashboard_base import (
     whole_number,
     with_security_headers,
 )
+from handlers.http.dashboard_money import AMOUNT_SAVED
 from handlers.http.dashboard_views import (
     assign_complaint,
     complaints,
@@ -207,7 +209,8 @@ async def lead(request: web.Request) -> web.StreamResponse:
         return message_page(request, 404, "not_found")
     language = request_language(request)
     done = request.query.get("done")
-    notice = dashboard_text(language, done) if done in STEP_NOTICES else None
+    known = done in STEP_NOTICES or done == AMOUNT_SAVED
+    notice = dashboard_text(language, done) if known else None
     kinds = kind_choices(app_context(request).texts, language)
     return render(request, "lead.html", lead=details, kinds=kinds, notice=notice)
 
@@ -269,6 +272,7 @@ def add_routes(app: web.Application, *, password: str | None, secret: str | None
     routes.add_get("/dashboard/leads/{lead_id}", lead)
     routes.add_post("/dashboard/leads/{lead_id}/next-step", set_next_step)
     routes.add_post("/dashboard/leads/{lead_id}/next-step/done", next_step_done)
+    dashboard_money.add_routes(app)
     routes.add_get("/dashboard/complaints", complaints)
     routes.add_post("/dashboard/complaints/{complaint_id}/assign", assign_complaint)
     routes.add_post("/dashboard/complaints/{complaint_id}/resolve", resolve_complaint)

@@ -18,6 +18,7 @@ from handlers.http.api import CTX
 from handlers.http.dashboard_auth import DashboardAuth, Session, same_origin
 from texts import dashboard_text, delivery_state
 from usecases.context import AppContext
+from usecases.money_text import format_major
 from usecases.spans import format_seconds
 
 AUTH = web.AppKey("dashboard_auth", DashboardAuth)
@@ -93,6 +94,8 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
         "when": when,
         "span": span,
         "percent": percent,
+        # Amounts in major units (the API's and the report JSON's), as chat writes them.
+        "money": lambda value, currency: format_major(ctx.texts, language, value, currency),
         "csrf": auth.csrf_token(session) if auth is not None and session is not None else "",
         "signed_in": bool(session and session.signed_in),
         "path": request.path_qs,

@@ -9,6 +9,8 @@ from typing import Any
 from aiohttp import web
 
 from channels.web import json_response
+from handlers.http.openapi_money import AMOUNT, AMOUNT_IN, REPORT
+from handlers.http.openapi_steps import NEXT_STEP, NEXT_STEP_IN
 
 NULLABLE_TEXT = {"type": ["string", "null"]}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -25,7 +27,17 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 LEAD_SUMMARY = {
     "type": "object",
-    "required": ["id", "contact_id", "status", "is_open", "channel", "manager_id", "created_at"],
+    "required": [
+        "id",
+        "contact_id",
+        "status",
+        "is_open",
+        "channel",
+        "manager_id",
+        "created_at",
+        "amount",
+        "currency",
+    ],
     "properties": {
         "id": {"type": "integer"},
         "contact_id": {"type": "integer"},
@@ -44,6 +56,8 @@ LEAD_SUMMARY = {
         "stage_entered_at": NULLABLE_TIME,
         "closed_at": NULLABLE_TIME,
         "loss_reason": NULLABLE_TEXT,
+        "amount": AMOUNT,
+        "currency": {"type": ["string", "null"], "pattern": "^[A-Z]{3}$"},
         "extra": {"type": "object"},
     },
 }
@@ -61,19 +75,6 @@ LEAD_ITEM = {
             },
         },
     ]
-}
-NEXT_STEP = {
-    "type": ["object", "null"],
-    "required": ["id", "kind", "due_at", "overdue"],
-    "properties": {
-        "id": {"type": "integer"},
-        "kind": {"enum": ["call", "message", "meeting", "offer"]},
-        "due_at": {"type": "string", "format": "date-time"},
-        "note": NULLABLE_TEXT,
-        "overdue": {"type": "boolean"},
-        "set_by": {"type": "string"},
-        "created_at": {"type": "string", "format": "date-time"},
-    },
 }
 LEAD = {
     "allOf": [
@@ -297,6 +298,24 @@ DOCUMENT: dict[str, Any] = {
                     },
                     "reason": {"type": "string"},
                     "comment": {"type": "string"},
+                    "amount": {
+                        **AMOUNT_IN,
+                        "description": "Only with `won`: the deal's amount, as in /amount.",
+                    },
+                },
+            },
+        ),
+        "/api/leads/{lead_id}/amount": _write(
+            "Set the deal's amount (null removes it) on an open or won lead",
+            {
+                "type": "object",
+                "required": ["amount"],
+                "properties": {
+                    "amount": AMOUNT_IN,
+                    "currency": {
+                        "type": "string",
+                        "description": "If given, the company's currency (GET a lead to see it).",
+                    },
                 },
             },
         ),
@@ -312,33 +331,7 @@ DOCUMENT: dict[str, Any] = {
             "Set the lead's next step (`at`, ISO 8601, without an offset in the team's time "
             "zone; or `when`, typed as in Telegram: «завтра 10:00», «15.12 14:30»), or mark "
             "the open one done (`done: true`). The lead must be open and accepted.",
-            {
-                "oneOf": [
-                    {
-                        "type": "object",
-                        "required": ["at"],
-                        "properties": {
-                            "at": {"type": "string", "format": "date-time"},
-                            "kind": {"enum": ["call", "message", "meeting", "offer"]},
-                            "note": {"type": "string", "maxLength": 500},
-                        },
-                    },
-                    {
-                        "type": "object",
-                        "required": ["when"],
-                        "properties": {
-                            "when": {"type": "string", "maxLength": 100},
-                            "kind": {"enum": ["call", "message", "meeting", "offer"]},
-                            "note": {"type": "string", "maxLength": 500},
-                        },
-                    },
-                    {
-                        "type": "object",
-                        "required": ["done"],
-                        "properties": {"done": {"const": True}},
-                    },
-                ]
-            },
+            NEXT_STEP_IN,
         ),
         "/api/managers": {
             "get": {
@@ -360,9 +353,7 @@ DOCUMENT: dict[str, Any] = {
                 "summary": "The report for a period (period=today|yesterday|week|month or "
                 "from/to), optionally one manager's (manager_id)",
                 "responses": {
-                    "200": _json(
-                        {"type": "object", "required": ["period", "team", "managers"]}, "The report"
-                    ),
+                    "200": _json(REPORT, "The report"),
                     "400": FAILURES["400"],
                 },
             }

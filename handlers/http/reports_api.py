@@ -25,6 +25,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "stages": ("time_in_stage", "in_stage_now"),
     "sla": ("sla",),
     "outcomes": ("outcomes",),
+    "revenue": ("revenue",),
     "surveys": ("surveys",),
     "complaints": ("complaints",),
 }

@@ -14,6 +14,7 @@ from bot.callbacks import ComplaintAction, LeadAction
 from bot.filters import StaffFilter
 from domain.buttons import ComplaintButton, LeadButton
 from domain.language import language_of
+from handlers.telegram.staff_money import won_pressed
 from usecases import assignment, reassign, work
 from usecases.assignment import Verdict
 from usecases.cards import reason_buttons
@@ -120,7 +121,7 @@ async def on_lead_button(
     elif action is LeadButton.MOVE_STAGE:
         verdict = await work.move_stage(ctx, lead_id, user_id, argument)
     elif action is LeadButton.WON:
-        verdict = await work.close(ctx, lead_id, user_id, "won")
+        verdict = await won_pressed(ctx, state, lead_id, user_id, argument)
     elif action in (LeadButton.LOST, LeadButton.DISQUALIFY):
         verdict = await _ask_reason(
             ctx, lead_id, user_id, "l" if action is LeadButton.LOST else "d"
