@@ -6,7 +6,7 @@ from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 
 from bot.middlewares import KnownUpdates, StaffSeen
-from handlers.telegram import customer, head, onboarding, reports, staff, staff_replies
+from handlers.telegram import business, customer, head, onboarding, reports, staff, staff_replies
 from handlers.telegram.commands import commands_of
 from usecases.context import AppContext
 
@@ -18,6 +18,8 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
     dispatcher.update.outer_middleware(StaffSeen())
     # Order is behaviour: staff routers come before the customer catch-all.
     routers = (
+        # Business updates are kinds of their own: no other router sees them.
+        business.router,
         staff.invites,
         onboarding.router,
         head.router,
