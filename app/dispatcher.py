@@ -7,6 +7,7 @@ from aiogram.fsm.storage.base import BaseStorage
 
 from bot.middlewares import KnownUpdates, StaffSeen
 from handlers.telegram import (
+    business,
     customer,
     head,
     next_steps,
@@ -27,6 +28,8 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
     dispatcher.update.outer_middleware(StaffSeen())
     # Order is behaviour: staff routers come before the customer catch-all.
     routers = (
+        # Business updates are kinds of their own: no other router sees them.
+        business.router,
         staff.invites,
         onboarding.router,
         head.router,

@@ -28,8 +28,8 @@ def build_channels(
         plugins.append(mail)
     # A form is answered by e-mail, through the same SMTP settings.
     form = forms.build(settings, ctx, mail.sender if mail is not None else None)
+    plugins.extend(telegram.build(settings, ctx, make_dispatcher))
     others = (
-        telegram.build(settings, ctx, make_dispatcher),
         form,
         vk.build(settings, ctx),
         whatsapp.build(settings, ctx),

@@ -15,6 +15,7 @@ class Failure(StrEnum):
     UNAVAILABLE = "unavailable"  # the platform did not answer; retried later
     GAVE_UP = "gave_up"  # retried for a long time without success
     OUTSIDE_WINDOW = "outside_window"  # WhatsApp: only a template reaches him now
+    BUSINESS_OFF = "business_off"  # Telegram Business: the account disconnected the bot
     REJECTED = "rejected"  # any other refusal by the platform
 
 
@@ -33,6 +34,8 @@ def failure_of(status: str, error: str | None, *, final: bool = True) -> Failure
     text = (error or "").lower()
     if status == "blocked" or "blocked" in text:
         return Failure.BLOCKED
+    if "business_connection" in text or "business connection" in text:
+        return Failure.BUSINESS_OFF
     if "24-hour window" in text:
         return Failure.OUTSIDE_WINDOW
     if "too long" in text or "too_long" in text:

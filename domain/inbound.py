@@ -59,6 +59,10 @@ class InboundMessage:
     detect_complaint: bool = True
     # False for list or bulk mail: captured, but never answered automatically.
     acknowledge: bool = True
+    # Telegram Business: the Telegram id of the account the customer wrote to. A new lead
+    # is that staff member's at once, and what the customer writes is not relayed to him
+    # (he reads it in his own chat).
+    owner_telegram_id: int | None = None
 
 
 @dataclass(frozen=True)

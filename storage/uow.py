@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repos.business import BusinessConnectionRepo
 from storage.repos.channels import DeliveryRepo, MailboxRepo, MailThreadRepo, MergeRepo
 from storage.repos.complaints import ComplaintRepo
 from storage.repos.contacts import ContactRepo, IdentityRepo
@@ -58,6 +59,7 @@ class UnitOfWork:
     reports: ReportRepo
     search: MessageSearch
     workers: WorkerRepo
+    business: BusinessConnectionRepo
 
     def __init__(
         self,
@@ -97,6 +99,7 @@ class UnitOfWork:
         self.metrics = MetricsRepo(session)
         self.inbox = InboxRepo(session)
         self.workers = WorkerRepo(session)
+        self.business = BusinessConnectionRepo(session)
         return self
 
     async def __aexit__(

@@ -214,6 +214,14 @@ EN: dict[str, str] = {
     # Channels: e-mail, WhatsApp, merging contacts.
     "email_subject": "{company}: your enquiry",
     "whatsapp_template_only": "⚠️ Lead #{lead_id}: the customer last wrote on WhatsApp more than a day ago, so only a template message can reach him now, and no template is set (WHATSAPP_TEMPLATE). Your answer was not sent; reach the customer another way: {phone}.",
+    # Telegram Business (usecases/business.py).
+    "business_connected": "🤝 The account {account} connected the bot through Telegram Business. Chats of its customers now become leads of {manager}; replies through the bot go out on behalf of this account.",
+    "business_connected_stranger": "🤝 The account {account} connected the bot through Telegram Business, but its owner is not in the team. Chats of its customers are handed out to managers by the usual rules. For them to go to the owner, add him to the team (the team section of leadkeeper.yaml, Telegram id {telegram_id}).",
+    "business_off": "⚠️ The account {account} disconnected the bot in Telegram Business. New chats of its customers no longer become leads, and managers' replies through the bot will not reach these customers.\nWhat to do: ask the account's owner to connect the bot again — Settings → Telegram Business → Chatbots. Until then, answer these customers from the account itself.",
+    "business_no_reply": "⚠️ The account {account} does not let the bot reply on its behalf (Telegram Business). Customers' messages still become leads, but managers' replies through the bot will not reach them.\nWhat to do: ask the account's owner to let the bot reply to messages — Settings → Telegram Business → Chatbots.",
+    "business_back": "✅ The account {account} is connected to the bot again: chats of its customers become leads, and replies through the bot reach them.",
+    "fate_reason_business_off": "the Telegram Business account disconnected the bot or does not let it reply",
+    "fate_hint_business_off": "Answer the customer from that account in Telegram yourself, or ask its owner to connect the bot again: /lead {lead_id}",
     "merge_usage": "Merge contacts: /merge KEEP OTHER — contact numbers (12) or lead numbers (#42). Both histories stay under the kept one.",
     "merge_done": "Contact #{merged} is merged into #{kept}. Open lead: #{lead_id}.",
     "merge_done_no_lead": "Contact #{merged} is merged into #{kept}. No open lead.",

@@ -21,6 +21,7 @@ from domain.webhooks import LEAD_CREATED
 from storage.uow import ConflictError, UnitOfWork
 from texts import language_of
 from usecases.assignment import distribute_waiting, refresh_timer
+from usecases.business import attribute_to_owner
 from usecases.complaints import open_from_message
 from usecases.context import AppContext
 from usecases.followups import on_lead_event
@@ -183,10 +184,14 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
     )
     if sender.phone:
         uow.events.add(lead.id, "phone_shared", now, actor="customer", data={"phone": sender.phone})
+    if new_lead and inbound.owner_telegram_id is not None:
+        await attribute_to_owner(ctx, uow, lead, inbound.owner_telegram_id)
     if not new_lead:
         await on_lead_event(ctx, uow, lead, "customer_replied")
     if lead.manager_id is not None and not new_lead:
-        await relay_to_manager(ctx, uow, lead, contact, inbound, message)
+        await relay_to_manager(
+            ctx, uow, lead, contact, inbound, message, unless=inbound.owner_telegram_id
+        )
         await customer_replied(ctx, uow, lead)
     if (
         inbound.detect_complaint
@@ -312,13 +317,21 @@ async def apply_edit(ctx: AppContext, edit: InboundEdit) -> EditResult:
                 message.lead_id,
                 "message_edited",
                 now,
-                actor="customer",
+                actor=_author(message.direction, message.author_manager_id),
                 data={"message_id": message.id, "old_text": message.text, "new_text": edit.text},
             )
         message.text = edit.text
         message.edited_at = edit.edited_at or now
         await uow.commit()
         return EditResult(True, message.lead_id)
+
+
+def _author(direction: str, manager_id: int | None) -> str:
+    """Who wrote an edited message: the customer, or (Telegram Business: the account's
+    owner editing his own answer in the app) a manager or the account."""
+    if direction == "in":
+        return "customer"
+    return f"manager:{manager_id}" if manager_id is not None else "business_account"
 
 
 async def set_blocked(ctx: AppContext, channel: str, chat_id: str, blocked: bool) -> bool:

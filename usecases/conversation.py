@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 from typing import Any, Protocol
 
+from domain import business
 from domain.contacts import format_phone
 from domain.text_split import split_text
 from texts import Safe, Texts
@@ -22,6 +23,8 @@ COPYABLE = frozenset(
     {"photo", "document", "voice", "audio", "video", "video_note", "animation", "sticker"}
 )
 _DESCRIBED = COPYABLE | {"contact", "location", "poll"}
+# Channels whose files reach staff in Telegram as they are (usecases/relay.py).
+_STAFF_SEE_FILES = frozenset({"telegram", business.CHANNEL})
 
 
 class StoredMessage(Protocol):
@@ -63,7 +66,7 @@ def attachment_line(
     )
     if attachment.get("url"):
         return Safe(line + texts.get("att_link", language, url=attachment["url"]))
-    if channel != "telegram":
+    if channel not in _STAFF_SEE_FILES:
         return Safe(line + texts.get("att_elsewhere", language, channel=channel))
     return line
 

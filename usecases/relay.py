@@ -10,6 +10,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from domain import business
 from domain.buttons import LeadButton, lead_button
 from domain.inbound import InboundMessage
 from domain.text_split import split_text
@@ -24,7 +25,10 @@ _HEADER_ROOM = 300
 
 
 def copy_payload(message: Message) -> dict[str, Any] | None:
-    """How to copy this Telegram message to a staff chat; None when there is nothing to copy."""
+    """How to copy this Telegram message to a staff chat; None when there is nothing to copy.
+    A Telegram Business chat is not the bot's, so its files go by their file id instead."""
+    if message.channel == business.CHANNEL:
+        return _by_file_id(message)
     if message.channel != "telegram" or not message.external_id:
         return None
     if not any(a.get("kind") in COPYABLE for a in message.attachments or []):
@@ -33,6 +37,13 @@ def copy_payload(message: Message) -> dict[str, Any] | None:
     if not chat_id or not message_id.isdigit():
         return None
     return {"copy_from_chat_id": chat_id, "copy_message_id": int(message_id)}
+
+
+def _by_file_id(message: Message) -> dict[str, Any] | None:
+    for attachment in message.attachments or []:
+        if attachment.get("kind") in COPYABLE and attachment.get("file_id"):
+            return {"media_kind": attachment["kind"], "file_id": attachment["file_id"]}
+    return None
 
 
 async def queue_copies(
@@ -58,10 +69,14 @@ async def relay_to_manager(
     contact: Contact,
     inbound: InboundMessage,
     message: Message,
+    *,
+    unless: int | None = None,
 ) -> None:
-    """Later customer messages on an assigned lead reach its manager, marked with the lead."""
+    """Later customer messages on an assigned lead reach its manager, marked with the lead;
+    not when he is `unless` (a Telegram id: the account the customer wrote to, where he
+    reads it already)."""
     manager = await uow.managers.get(lead.manager_id or 0)
-    if manager is None:
+    if manager is None or (unless is not None and manager.telegram_id == unless):
         return
     language = manager.language
     customer = contact.display_name or f"#{contact.id}"

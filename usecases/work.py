@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from domain import business
 from domain import escalation as escalations
 from domain import lead_transitions as transitions
 from domain import webhooks as hooks
@@ -50,6 +51,9 @@ class MediaReply:
     message_id: int
     kind: str
     caption: str = ""
+    # Telegram's id of the file: a Telegram Business chat takes it by id (a copy of the
+    # manager's message cannot be sent on the account's behalf).
+    file_id: str | None = None
 
 
 async def reply_media(
@@ -78,6 +82,8 @@ async def _reply(
             payloads: list[dict[str, Any]] = [
                 {"copy_from_chat_id": str(media.chat_id), "copy_message_id": media.message_id}
             ]
+        elif media is not None and media.file_id and identity.channel == business.CHANNEL:
+            payloads = [{"media_kind": media.kind, "file_id": media.file_id, "text": text}]
         else:
             if media is not None:
                 refused = identity.channel

@@ -24,12 +24,12 @@ def message_key(message: Message) -> str:
     return f"{message.chat.id}:{message.message_id}"
 
 
-def _sent_at(message: Message) -> datetime | None:
+def sent_at_of(message: Message) -> datetime | None:
     date = message.date
     return date if isinstance(date, datetime) and date.timestamp() > 0 else None
 
 
-def _attachments(message: Message) -> list[Attachment]:
+def attachments_of(message: Message) -> list[Attachment]:
     found: list[Attachment] = []
     if message.photo:
         best = max(message.photo, key=lambda size: size.width * size.height)
@@ -98,7 +98,7 @@ def _attachments(message: Message) -> list[Attachment]:
     return found
 
 
-def _text_of(message: Message, attachments: list[Attachment]) -> str:
+def text_of(message: Message, attachments: list[Attachment]) -> str:
     # A shared contact or place is kept as its attachment, shown to staff in words.
     return message.text or message.caption or ""
 
@@ -115,8 +115,8 @@ def inbound_from_message(
     user = message.from_user
     if user is None or user.is_bot:
         raise Skip("no human sender")
-    attachments = _attachments(message)
-    text = _text_of(message, attachments)
+    attachments = attachments_of(message)
+    text = text_of(message, attachments)
     if not text and not attachments:
         if message.content_type in {"text", "unknown"}:
             raise Skip("empty message")
@@ -155,7 +155,7 @@ def inbound_from_message(
         external_message_id=message_key(message),
         text=text,
         attachments=tuple(attachments),
-        sent_at=_sent_at(message),
+        sent_at=sent_at_of(message),
         receipt_key=str(update_id) if update_id is not None else None,
         source=source,
         is_start=is_start,
@@ -167,18 +167,18 @@ def edit_from_message(message: Message, update_id: int | None) -> InboundEdit:
     user = message.from_user
     if user is None:
         raise Skip("edit without sender")
-    attachments = _attachments(message)
+    attachments = attachments_of(message)
     return InboundEdit(
         channel=CHANNEL,
         sender_external_id=str(user.id),
         external_message_id=message_key(message),
-        text=_text_of(message, attachments),
+        text=text_of(message, attachments),
         receipt_key=str(update_id) if update_id is not None else None,
-        edited_at=_edit_time(message.edit_date),
+        edited_at=edit_time_of(message.edit_date),
     )
 
 
-def _edit_time(value: object) -> datetime | None:
+def edit_time_of(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return value
     if isinstance(value, int) and value > 0:
@@ -192,7 +192,14 @@ def repair_raw_update(raw: dict[str, Any]) -> dict[str, Any]:
     A chat without `type` is private when its id is positive; a callback without
     `chat_instance` gets an empty one.
     """
-    for kind in ("message", "edited_message", "channel_post", "edited_channel_post"):
+    for kind in (
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "business_message",
+        "edited_business_message",
+    ):
         message = raw.get(kind)
         if isinstance(message, dict):
             _repair_message(message)

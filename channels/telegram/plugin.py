@@ -20,6 +20,7 @@ from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 
 from channels.plugin import ChannelPlugin
+from channels.telegram import business
 from channels.telegram import webhook as telegram_webhook
 from channels.telegram.menus import MenuKeeper
 from channels.telegram.normalise import CHANNEL, repair_raw_update
@@ -27,6 +28,7 @@ from channels.telegram.polling import TelegramPolling
 from channels.telegram.sender import TelegramSender
 from config.business import ConfigError
 from config.settings import Settings, TelegramMode
+from usecases.business import reply_route
 from usecases.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -85,18 +87,24 @@ def create_bot(token: str, api_base: str) -> Bot:
 
 
 def used_update_types(dispatcher: Dispatcher) -> list[str]:
-    return sorted(set(dispatcher.resolve_used_update_types()) | {"my_chat_member"})
+    """What getUpdates and setWebhook ask for: what the routers handle, and always the
+    blocks (my_chat_member) and the Telegram Business kinds, which Telegram sends a bot
+    only when they are named."""
+    kinds = set(dispatcher.resolve_used_update_types()) | {"my_chat_member"}
+    return sorted(kinds | set(business.UPDATE_TYPES))
 
 
 def build(
     settings: Settings, ctx: AppContext, make_dispatcher: Callable[[], Dispatcher]
-) -> ChannelPlugin | None:
+) -> list[ChannelPlugin]:
+    """The Telegram channel and, on the same bot, Telegram Business (its updates come in
+    through this channel; its sender answers on the connected accounts' behalf)."""
     if settings.telegram_bot_token is None:
         log.warning(
             "Telegram is off: set TELEGRAM_BOT_TOKEN (from @BotFather) in .env or the "
             "environment to turn it on"
         )
-        return None
+        return []
     token = settings.telegram_bot_token.get_secret_value()
     try:
         bot = create_bot(token, settings.telegram_api_base)
@@ -169,16 +177,28 @@ def build(
     sender = TelegramSender(
         bot, settings.telegram_chat_interval, request_timeout=settings.telegram_request_timeout
     )
-    return ChannelPlugin(
-        name=CHANNEL,
-        sender=sender,
-        add_routes=add_routes if webhook_mode else None,
-        process=process,
-        send_rate=settings.telegram_send_rate,
-        tasks=[menus.run] if webhook_mode else [poll, menus.run],
-        on_start=connect,
-        on_web_start=register_webhook if webhook_mode else None,
-        close=close,
-        state=settings.telegram_mode.value,
-        wakers={"menus": menus.wake},
+    business_sender = business.BusinessSender(
+        bot,
+        lambda owner_id: reply_route(ctx, owner_id),
+        settings.telegram_chat_interval,
+        request_timeout=settings.telegram_request_timeout,
     )
+    business_plugin = ChannelPlugin(
+        name=business.CHANNEL, sender=business_sender, send_rate=settings.telegram_send_rate
+    )
+    return [
+        ChannelPlugin(
+            name=CHANNEL,
+            sender=sender,
+            add_routes=add_routes if webhook_mode else None,
+            process=process,
+            send_rate=settings.telegram_send_rate,
+            tasks=[menus.run] if webhook_mode else [poll, menus.run],
+            on_start=connect,
+            on_web_start=register_webhook if webhook_mode else None,
+            close=close,
+            state=settings.telegram_mode.value,
+            wakers={"menus": menus.wake},
+        ),
+        business_plugin,
+    ]

@@ -45,6 +45,20 @@ def reply_markup(payload: dict[str, Any]) -> Any:
     return None
 
 
+# Files sent again by their Telegram file id: the kind, and the Bot API method for it.
+_BY_FILE_ID = {
+    "photo": "send_photo",
+    "document": "send_document",
+    "voice": "send_voice",
+    "audio": "send_audio",
+    "video": "send_video",
+    "animation": "send_animation",
+    "sticker": "send_sticker",
+    "video_note": "send_video_note",
+}
+_CAPTIONLESS = frozenset({"sticker", "video_note"})
+
+
 class TelegramSender:
     name = "telegram"
     # Telegram: about one message a second to one chat, twenty a minute to a group.
@@ -67,8 +81,14 @@ class TelegramSender:
     async def send(
         self, chat_id: str, payload: dict[str, Any], *, row_id: int | None = None
     ) -> SendResult:
+        return await self._send(int(chat_id), payload, {})
+
+    async def _send(
+        self, chat_id: int, payload: dict[str, Any], extra: dict[str, Any]
+    ) -> SendResult:
+        """One Bot API call; `extra` goes to it as it is (business_connection_id)."""
         try:
-            message = await self._call(int(chat_id), payload)
+            message = await self._call(chat_id, payload, extra)
         except TelegramRetryAfter as exc:
             return SendResult(SendStatus.RETRY, retry_after=float(exc.retry_after), error=str(exc))
         except TelegramForbiddenError as exc:
@@ -83,10 +103,25 @@ class TelegramSender:
             return SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
         return SendResult(SendStatus.SENT, external_id=f"{chat_id}:{message.message_id}")
 
-    async def _call(self, chat_id: int, payload: dict[str, Any]) -> Any:
+    async def _call(self, chat_id: int, payload: dict[str, Any], extra: dict[str, Any]) -> Any:
         markup = reply_markup(payload)
         parse_mode = payload.get("parse_mode")
-        common: dict[str, Any] = {"reply_markup": markup, "request_timeout": self._request_timeout}
+        common: dict[str, Any] = {
+            "reply_markup": markup,
+            "request_timeout": self._request_timeout,
+            **extra,
+        }
+        kind = payload.get("media_kind")
+        if kind in _BY_FILE_ID and payload.get("file_id"):
+            # A file Telegram already holds, sent again by its id: a Telegram Business
+            # customer's file to staff, a manager's file to such a customer.
+            captions: dict[str, Any] = (
+                {}
+                if kind in _CAPTIONLESS
+                else {"caption": payload.get("text"), "parse_mode": parse_mode}
+            )
+            method = getattr(self._bot, _BY_FILE_ID[kind])
+            return await method(chat_id, payload["file_id"], **captions, **common)
         if payload.get("copy_from_chat_id"):
             # A customer's (or a manager's) own photo, file or voice, copied as it is.
             return await self._bot.copy_message(

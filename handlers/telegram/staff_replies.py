@@ -33,7 +33,11 @@ def _media_of(message: Message) -> work.MediaReply | None:
     )
     if kind is None:
         return None
-    return work.MediaReply(message.chat.id, message.message_id, kind, message.caption or "")
+    item = getattr(message, kind)
+    file_id = item[-1].file_id if kind == "photo" else item.file_id
+    return work.MediaReply(
+        message.chat.id, message.message_id, kind, message.caption or "", file_id=file_id
+    )
 
 
 async def _answer(

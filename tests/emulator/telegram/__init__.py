@@ -15,6 +15,7 @@ redelivery, HTML entity parsing errors, rate limits (429 with retry_after), bloc
 - ``faults``: scripted errors, chaos, blocked users, rate limits;
 - ``records``: recorded calls and the query helpers (``sent_messages``, ``wait_for``);
 - ``methods_messages``, ``methods_media``, ``methods_chat``: the Bot API methods;
+- ``business``: Telegram Business connections, their chats, sends on an account's behalf;
 - ``html``: the HTML parse mode; ``protocol``: limits, errors, parameter reading.
 """
 

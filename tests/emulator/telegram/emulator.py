@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .business import BusinessMixin
 from .delivery import DeliveryMixin
 from .faults import FaultsMixin
 from .methods_chat import ChatMixin
@@ -19,6 +20,7 @@ class TelegramEmulator(
     MessagesMixin,
     MediaMixin,
     ChatMixin,
+    BusinessMixin,
     FaultsMixin,
     RecordsMixin,
 ):
@@ -49,6 +51,7 @@ class TelegramEmulator(
             "getMyCommands": self._get_my_commands,
             "getChat": self._get_chat,
             "getFile": self._get_file,
+            "getBusinessConnection": self._get_business_connection,
         }
         for name, kind in _MEDIA_METHODS.items():
             table[name] = self._media_sender(kind)

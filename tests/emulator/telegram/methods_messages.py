@@ -88,8 +88,14 @@ class MessagesMixin(EmulatorState):
     def _deliver(
         self, chat_id: int | str, content: dict[str, Any], params: dict[str, Any], call: Call
     ) -> dict[str, Any]:
-        """Create the bot's message; the last step of every successful send."""
-        key = self._message_key(chat_id)
+        """Create the bot's message; the last step of every successful send. One sent on
+        a business account's behalf goes into the account's chat (business.py)."""
+        business = self._business_sender(call)
+        key = (
+            self._business_chat(business["user"]["id"], chat_id)
+            if business is not None
+            else self._message_key(chat_id)
+        )
         message: dict[str, Any] = {
             "message_id": self._new_message_id(key),
             "from": self._sender(),
@@ -100,8 +106,12 @@ class MessagesMixin(EmulatorState):
         markup = self._reply_markup(params)
         if markup is not None:
             message["reply_markup"] = markup
+        if business is not None:
+            self._as_business(business, message)
         self.messages[(key, message["message_id"])] = message
         call.delivered = True
+        if business is not None:
+            self._echo_business(message)
         return _clone(message)
 
     async def _send_message(self, params: dict[str, Any], call: Call) -> dict[str, Any]:

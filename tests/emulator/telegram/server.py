@@ -272,6 +272,7 @@ class ServerMixin(EmulatorState):
             failure = self._take_failure(call.method)
             if failure is not None:
                 raise failure
+            self._check_business(call.method, params)
             if self._roll_chaos(call.method) == "timeout" and self._chaos is not None:
                 hold = self._chaos.timeout_seconds
             result = await entry[1](params, call)

@@ -104,6 +104,12 @@ class EmulatorState:
         self._callback_ids = itertools.count(1)
         self._media_groups = itertools.count(1)
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # Telegram Business (business.py): connections by id, each account's connection
+        # id, and the (account, customer) chats that had a customer's message.
+        self.business_connections: dict[str, dict[str, Any]] = {}
+        self._business_by_owner: dict[int, str] = {}
+        self._business_ids = itertools.count(1)
+        self._business_active: set[tuple[int, Any]] = set()
 
         self.blocked: set[int | str] = set()
         # Users who never opened a chat with the bot: Telegram answers "chat not found".
