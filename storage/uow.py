@@ -25,6 +25,7 @@ from storage.repos.receipts import ReceiptRepo
 from storage.repos.reports import ReportRepo
 from storage.repos.search import MessageSearch
 from storage.repos.team import AlertRepo, InviteRepo, ManagerRepo, OfferRepo
+from storage.repos.web import WebLoginRepo
 from storage.repos.workers import WorkerRepo
 
 # A unique constraint was hit: another transaction got there first.
@@ -55,6 +56,7 @@ class UnitOfWork:
     reports: ReportRepo
     search: MessageSearch
     workers: WorkerRepo
+    web: WebLoginRepo
 
     def __init__(
         self,
@@ -92,6 +94,7 @@ class UnitOfWork:
         self.metrics = MetricsRepo(session)
         self.inbox = InboxRepo(session)
         self.workers = WorkerRepo(session)
+        self.web = WebLoginRepo(session)
         return self
 
     async def __aexit__(

@@ -1,12 +1,13 @@
-"""The web dashboard under /dashboard/: server-rendered pages (Jinja2), no JavaScript.
+"""The web dashboard under /dashboard/: server-rendered pages (Jinja2). Only the board
+adds scripts (htmx and SortableJS from our own static files), and works without them.
 
 Every page but the sign-in asks for a signed-in session; every form carries a CSRF token
-bound to the session. Handlers only parse, call a use case and render.
+bound to the session; who may see and do what is domain.web_access's. Handlers only
+parse, call a use case and render.
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,17 +16,15 @@ import jinja2
 from aiohttp import web
 
 from domain.pipeline import LeadStatus
-from handlers.http.dashboard_auth import COOKIE, DashboardAuth, same_origin
+from domain.web_access import lead_scope
+from handlers.http import dashboard_board, dashboard_login
+from handlers.http.dashboard_auth import SESSION_SECONDS, DashboardAuth
 from handlers.http.dashboard_base import (
     AUTH,
-    LANG_COOKIE,
-    LANGUAGES,
-    SESSION,
     TEMPLATES,
+    VIEWER,
     BadInput,
     app_context,
-    form_field,
-    local_path,
     message_page,
     parse_date,
     redirect,
@@ -49,68 +48,13 @@ from handlers.http.dashboard_views import (
 from handlers.http.reports_api import csv_response
 from usecases.dashboard import (
     LeadFilter,
+    NotYours,
     lead_page,
     leads_csv,
     leads_page,
 )
 
-
-async def login_form(request: web.Request) -> web.StreamResponse:
-    auth = request.app.get(AUTH)
-    if auth is None:
-        return message_page(request, 503, "off")
-    session = auth.session_of(request)
-    if session is not None and session.signed_in:
-        return redirect(local_path(request.query.get("next")))
-    fresh = session or auth.new_session(signed_in=False)
-    request[SESSION] = fresh
-    response = render(request, "login.html", next=local_path(request.query.get("next")))
-    if session is None:
-        auth.set_cookie(request, response, fresh)
-    return response
-
-
-async def login(request: web.Request) -> web.StreamResponse:
-    auth = request.app.get(AUTH)
-    if auth is None:
-        return message_page(request, 503, "off")
-    session = auth.session_of(request)
-    form = await request.post()
-    if not same_origin(request) or not auth.csrf_ok(session, form_field(form, "csrf")):
-        return message_page(request, 403, "csrf_failed")
-    assert session is not None
-    request[SESSION] = session
-    address = request.remote or "?"
-    target = local_path(form_field(form, "next"))
-    if auth.too_many_failures(address):
-        return render(request, "login.html", status=429, error="too_many", next=target)
-    password = form_field(form, "password") or ""
-    # scrypt is slow on purpose: off the event loop.
-    if not await asyncio.to_thread(auth.password_matches, password):
-        auth.failed(address)
-        return render(request, "login.html", status=401, error="wrong_password", next=target)
-    auth.succeeded(address)
-    response = redirect(target)
-    # A new session id on sign-in: a session fixed before it is worth nothing.
-    auth.set_cookie(request, response, auth.new_session(signed_in=True))
-    return response
-
-
-@signed_in
-async def logout(request: web.Request) -> web.StreamResponse:
-    response = redirect("/dashboard/login")
-    response.del_cookie(COOKIE, path="/dashboard")
-    return response
-
-
-async def choose_language(request: web.Request) -> web.StreamResponse:
-    language = request.match_info["language"]
-    response = redirect(local_path(request.query.get("next")))
-    if language in LANGUAGES:
-        response.set_cookie(
-            LANG_COOKIE, language, max_age=365 * 86400, path="/dashboard", samesite="Lax"
-        )
-    return response
+STATIC = Path(__file__).with_name("static")
 
 
 async def home(request: web.Request) -> web.StreamResponse:
@@ -120,7 +64,7 @@ async def home(request: web.Request) -> web.StreamResponse:
 # ---------------------------------------------------------------- leads
 
 
-def _lead_filter(query: Any) -> LeadFilter:
+def _lead_filter(query: Any, scope: int | None) -> LeadFilter:
     status = query.get("status") or None
     if status is not None and status not in {item.value for item in LeadStatus}:
         raise BadInput("status: unknown stage")
@@ -139,13 +83,14 @@ def _lead_filter(query: Any) -> LeadFilter:
         last_day=parse_date(query.get("to"), "to"),
         open_only=query.get("open") == "1",
         page=whole_number(query.get("page"), "page", 1, 10**6) or 1,
+        scope=scope,
     )
 
 
 @signed_in
 async def leads(request: web.Request) -> web.StreamResponse:
     try:
-        filters = _lead_filter(request.query)
+        filters = _lead_filter(request.query, lead_scope(request[VIEWER]))
     except BadInput as problem:
         return message_page(request, 400, "bad_request", reason=str(problem))
     data = await leads_page(app_context(request), filters)
@@ -165,7 +110,7 @@ async def leads(request: web.Request) -> web.StreamResponse:
 @signed_in
 async def leads_export(request: web.Request) -> web.StreamResponse:
     try:
-        filters = _lead_filter(request.query)
+        filters = _lead_filter(request.query, lead_scope(request[VIEWER]))
     except BadInput as problem:
         return message_page(request, 400, "bad_request", reason=str(problem))
     return with_security_headers(
@@ -181,16 +126,25 @@ async def lead(request: web.Request) -> web.StreamResponse:
     raw = request.match_info["lead_id"]
     if not raw.isdigit() or int(raw) > 2**62:
         return message_page(request, 400, "bad_request", reason="lead id: a whole number")
-    details = await lead_page(app_context(request), int(raw))
+    try:
+        details = await lead_page(app_context(request), int(raw), request[VIEWER])
+    except NotYours:
+        return message_page(request, 403, "not_yours")
     if details is None:
         return message_page(request, 404, "not_found")
     return render(request, "lead.html", lead=details)
 
 
-def add_routes(app: web.Application, *, password: str | None, secret: str | None) -> None:
-    """The dashboard's pages; without a password they say it is off, and show nothing."""
-    if password:
-        app[AUTH] = DashboardAuth(password, secret)
+def add_routes(
+    app: web.Application,
+    *,
+    password: str | None,
+    secret: str | None,
+    session_seconds: int = SESSION_SECONDS,
+) -> None:
+    """The dashboard's pages. Staff sign in by a link from the bot (/web); a password,
+    when set, lets the administrator in too."""
+    app[AUTH] = DashboardAuth(password, secret, session_seconds)
     app[TEMPLATES] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
         autoescape=True,
@@ -201,10 +155,8 @@ def add_routes(app: web.Application, *, password: str | None, secret: str | None
     routes = app.router
     routes.add_get("/dashboard", home)
     routes.add_get("/dashboard/", home)
-    routes.add_get("/dashboard/login", login_form)
-    routes.add_post("/dashboard/login", login)
-    routes.add_post("/dashboard/logout", logout)
-    routes.add_get("/dashboard/lang/{language}", choose_language)
+    dashboard_login.add_routes(app)
+    dashboard_board.add_routes(app)
     routes.add_get("/dashboard/leads", leads)
     routes.add_get("/dashboard/leads.csv", leads_export)
     routes.add_get("/dashboard/leads/{lead_id}", lead)
@@ -217,3 +169,5 @@ def add_routes(app: web.Application, *, password: str | None, secret: str | None
     routes.add_get("/dashboard/reports.csv", report_export)
     routes.add_get("/dashboard/inbox", failed_inbox)
     routes.add_post("/dashboard/inbox/retry", retry_inbox)
+    # The board's scripts (vendored htmx and SortableJS, and our own board.js).
+    routes.add_static("/dashboard/static", STATIC, append_version=False)
