@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -31,6 +32,9 @@ from tests.support.web import (
     texts_to,
     web_config,
 )
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 pytestmark = needs_chromium
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -54,6 +58,21 @@ async def moved_to(service: object, lead_id: int, stage: str) -> None:
         return (await lead_of(service, lead_id)).status == stage  # type: ignore[arg-type]
 
     await wait_until(there)
+
+
+async def keyboard_move(page: Page, lead_id: int) -> str:
+    """Tab (from the top of the page) to the card, Enter, Enter: the stage it went to."""
+    await page.evaluate("document.activeElement && document.activeElement.blur()")
+    for _ in range(80):
+        if await page.evaluate("document.activeElement.id") == f"card-{lead_id}":
+            break
+        await page.keyboard.press("Tab")
+    else:
+        raise AssertionError(f"Tab never reached the card of lead {lead_id}")
+    await page.keyboard.press("Enter")
+    stage = str(await page.evaluate("document.activeElement.dataset.stage"))
+    await page.keyboard.press("Enter")
+    return stage
 
 
 async def test_a_manager_works_his_board(
@@ -111,32 +130,13 @@ async def test_a_manager_works_his_board(
             assert f"Лид #{ids['anna']} перемещён" in await page.inner_text("#board-notice")
 
             # Борис's card with the keyboard alone: Tab to it, Enter opens its move menu
-            # at the next stage, Enter moves it.
-            for _ in range(80):
-                if await page.evaluate("document.activeElement.id") == f"card-{ids['boris']}":
-                    break
-                await page.keyboard.press("Tab")
-            else:
-                raise AssertionError("Tab never reached Борис's card")
-            await page.keyboard.press("Enter")
-            focused = await page.evaluate("document.activeElement.dataset.stage")
-            assert focused == "contacted"
-            await page.keyboard.press("Enter")
+            # at the next stage, Enter moves it; the keyboard stays on the card it moved.
+            assert await keyboard_move(page, ids["boris"]) == "contacted"
             await moved_to(service, ids["boris"], "contacted")
             await page.wait_for_selector(f"#column-contacted #card-{ids['boris']}")
-            # The keyboard stays on the card it moved.
             await page.wait_for_function(
                 f"document.activeElement && document.activeElement.id === 'card-{ids['boris']}'"
             )
-
-            # Later: the card of the lead nobody has answered is marked overdue, with its age.
-            clock.advance(timedelta(minutes=35))
-            await page.reload()
-            grisha = await page.inner_text(f"#card-{ids['grisha']}")
-            assert "просрочен" in grisha and "создан 35 мин назад" in grisha
-            assert "просрочен" not in await page.inner_text(f"#card-{ids['anna']}")
-            shot = (DOCS if SCREENSHOT_TO_DOCS else tmp_path) / "dashboard-board.png"
-            await page.screenshot(path=str(shot), full_page=True)
 
             # The same event as Юлия's Telegram press, and the same new card in his chat.
             for lead in ("anna", "boris"):
@@ -150,6 +150,20 @@ async def test_a_manager_works_his_board(
                     return any(wanted in text for text in texts_to(emulator, SERGEY))
 
                 await emulator.wait_for(carded, timeout=10)
+
+            # From "contacted" the menu opens at "qualified", not back at the first stage.
+            assert await keyboard_move(page, ids["anna"]) == "qualified"
+            await moved_to(service, ids["anna"], "qualified")
+            await page.wait_for_selector(f"#column-qualified #card-{ids['anna']}")
+
+            # Later: the card of the lead nobody has answered is marked overdue, with its age.
+            clock.advance(timedelta(minutes=35))
+            await page.reload()
+            grisha = await page.inner_text(f"#card-{ids['grisha']}")
+            assert "просрочен" in grisha and "создан 35 мин назад" in grisha
+            assert "просрочен" not in await page.inner_text(f"#card-{ids['anna']}")
+            shot = (DOCS if SCREENSHOT_TO_DOCS else tmp_path) / "dashboard-board.png"
+            await page.screenshot(path=str(shot), full_page=True)
 
             # Another manager's lead: not on his list, refused on its page and for a move.
             leads_page = await page.goto(f"{base}/dashboard/leads")

@@ -46,6 +46,8 @@ class Card:
     overdue: bool
     # Stages this viewer may move the card to now; empty when it is not his to move.
     targets: tuple[str, ...]
+    # The stage after this one, where the move menu opens (None: the last stage).
+    next_stage: str | None
     may_accept: bool
     amount: Any | None = None
 
@@ -56,6 +58,11 @@ class Column:
     count: int = 0
     cards: list[Card] = field(default_factory=list)
     amount: Any | None = None
+
+
+def _next_stage(stage: str) -> str | None:
+    later = BOARD_STAGES[BOARD_STAGES.index(stage) + 1 :] if stage in BOARD_STAGES else ()
+    return later[0] if later else None
 
 
 def _preview(text: str | None) -> str:
@@ -89,6 +96,7 @@ async def board(ctx: AppContext, viewer: Viewer, language: str) -> list[Column]:
         else:
             holding = "queue" if in_queue(lead) else "offered"
         mine = work_access(viewer, lead) is Access.DONE
+        targets = tuple(s for s in TARGET_STAGES if s != lead.status) if mine else ()
         column.cards.append(
             Card(
                 id=lead.id,
@@ -104,7 +112,8 @@ async def board(ctx: AppContext, viewer: Viewer, language: str) -> list[Column]:
                 owner=holder.name if holder is not None else None,
                 age=format_age(ctx.texts, now - lead.created_at, language),
                 overdue=is_overdue(ctx, lead, now),
-                targets=tuple(s for s in TARGET_STAGES if s != lead.status) if mine else (),
+                targets=targets,
+                next_stage=_next_stage(lead.status) if targets else None,
                 may_accept=viewer.manager_id is not None
                 and lead.manager_id is None
                 and lead.offered_manager_id == viewer.manager_id,

@@ -61,7 +61,7 @@
     });
   }
 
-  // Keyboard: Enter on a card opens its move menu at the first stage; Escape closes it.
+  // Keyboard: Enter on a card opens its move menu at the next stage; Escape closes it.
   document.addEventListener("keydown", function (event) {
     var target = event.target;
     if (!target || !target.classList) {
@@ -74,7 +74,8 @@
       }
       event.preventDefault();
       menu.open = true;
-      var first = menu.querySelector("button.move-to");
+      var first = menu.querySelector("button.move-to.next") ||
+        menu.querySelector("button.move-to");
       if (first) {
         first.focus();
       }
