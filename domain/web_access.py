@@ -47,7 +47,6 @@ class Power(StrEnum):
     REPORTS = "reports"
     COMPLAINTS = "complaints"
     FAILED_INTAKE = "failed_intake"
-    ALL_LEADS = "all_leads"
 
 
 def may(viewer: Viewer, power: Power) -> bool:
