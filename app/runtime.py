@@ -22,6 +22,7 @@ from channels.registry import build_channels
 from config.business import Config, ConfigError
 from config.settings import Settings
 from domain.clock import Clock, SystemClock
+from domain.web_tokens import WebLogins
 from followups.digest import run_digest
 from followups.timed_work import run_timed_work
 from handlers.http.server import RUNNER_OPTIONS, create_app
@@ -134,6 +135,7 @@ class Service:
                 telegram_state=telegram.state if telegram is not None else "off",
                 dashboard_password=_secret(settings.dashboard_password),
                 dashboard_secret=_secret(settings.dashboard_secret),
+                dashboard_session_seconds=int(settings.dashboard_session_lifetime.total_seconds()),
             )
             for plugin in self._plugins:
                 if plugin.add_routes is not None:
@@ -147,6 +149,12 @@ class Service:
             sockets = self._runner.addresses
             self.port = sockets[0][1] if sockets else settings.http_port
             log.info("HTTP on http://%s:%s (GET /healthz)", settings.http_host, self.port)
+        self.ctx.web = WebLogins(
+            base_url=settings.dashboard_url
+            or f"http://{settings.http_host}:{self.port or settings.http_port}",
+            link_lifetime=settings.dashboard_link_lifetime,
+            session_lifetime=settings.dashboard_session_lifetime,
+        )
 
         if self.role in (Role.ALL, Role.WORKER):
             self._scheduler = AsyncIOScheduler(timezone="UTC")
@@ -282,17 +290,25 @@ class Service:
         log.info("Leadkeeper is running (role %s)", self.role.value)
         if self.port is not None:
             base = f"http://{self.settings.http_host}:{self.port}"
-            dashboard = (
-                f"{base}/dashboard/"
+            signing_in = "staff by /web in the bot" + (
+                ", the administrator by DASHBOARD_PASSWORD"
                 if self.settings.dashboard_password
-                else "off (set DASHBOARD_PASSWORD)"
+                else ""
             )
             log.info(
-                "dashboard: %s · API: %s/api/leads (Bearer API_TOKEN) · health: %s/healthz",
-                dashboard,
+                "dashboard: %s/dashboard/ (%s) · API: %s/api/leads (Bearer API_TOKEN) · "
+                "health: %s/healthz",
+                base,
+                signing_in,
                 base,
                 base,
             )
+            if not self.settings.dashboard_url:
+                log.info(
+                    "the bot's /web sign-in links point at %s: set DASHBOARD_URL to the "
+                    "dashboard's public address",
+                    self.ctx.web.base_url,
+                )
         log.info("stop with Ctrl+C (or SIGTERM): the work in hand is finished first")
         await self.stopping.wait()
         log.info("stopping: finishing the work in hand")

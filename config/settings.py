@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.durations import parse_duration
+from domain.web_tokens import LINK_LIFETIME, SESSION_LIFETIME
 
 
 class TelegramMode(StrEnum):
@@ -193,7 +197,39 @@ class Settings(BaseSettings):
     # sessions survive a restart and work across processes; empty: a random key per process.
     dashboard_secret: SecretStr | None = None
 
-    @field_validator("dashboard_password", "dashboard_secret", mode="before")
+    # The public address the dashboard is reached at (https://crm.example.ru): the login
+    # links the bot sends on /web point there. Empty: this process's own HTTP address.
+    dashboard_url: str | None = None
+    # How long a /web login link stays good (it works once), and a web session lasts.
+    dashboard_link_lifetime: timedelta = LINK_LIFETIME
+    dashboard_session_lifetime: timedelta = SESSION_LIFETIME
+
+    @field_validator("dashboard_password", "dashboard_secret", "dashboard_url", mode="before")
     @classmethod
     def _blank_dashboard_setting(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _dashboard_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        address = value.strip().rstrip("/").removesuffix("/dashboard")
+        scheme, _, host = address.partition("://")
+        if scheme not in ("https", "http") or not host:
+            raise ValueError(
+                "DASHBOARD_URL: expected the dashboard's public address such as "
+                "https://crm.example.ru"
+            )
+        return address
+
+    @field_validator("dashboard_link_lifetime", "dashboard_session_lifetime", mode="before")
+    @classmethod
+    def _lifetime(cls, value: object) -> timedelta:
+        """Seconds, or a duration as the YAML writes them (`10m`, `12h`)."""
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        lifetime = parse_duration(value)
+        if lifetime <= timedelta(0):
+            raise ValueError("a lifetime must be longer than zero")
+        return lifetime

@@ -10,6 +10,9 @@ from typing import Protocol
 from domain.pipeline import LeadStatus
 
 ROLE_HEAD = "head"
+# The administrator (the dashboard's password, no staff row) has a head's rights.
+ROLE_ADMIN = "admin"
+HEAD_RIGHTS = frozenset({ROLE_HEAD, ROLE_ADMIN})
 
 
 class StaffLike(Protocol):
@@ -36,7 +39,7 @@ def may_act(person: StaffLike | None, lead: LeadLike) -> bool:
     """A manager acts on leads offered or assigned to him; a head on any."""
     if person is None or not person.active:
         return False
-    if person.role == ROLE_HEAD:
+    if person.role in HEAD_RIGHTS:
         return True
     return person.id in (lead.manager_id, lead.offered_manager_id)
 
@@ -51,7 +54,7 @@ def work_access(person: StaffLike | None, lead: LeadLike | None) -> Access:
     if not may_act(person, lead):
         return Access.NOT_YOURS
     assert person is not None
-    if person.role != ROLE_HEAD and lead.manager_id != person.id:
+    if person.role not in HEAD_RIGHTS and lead.manager_id != person.id:
         return Access.STALE
     return Access.DONE
 

@@ -27,6 +27,7 @@ from storage.repos.receipts import ReceiptRepo
 from storage.repos.reports import ReportRepo
 from storage.repos.search import MessageSearch
 from storage.repos.team import AlertRepo, InviteRepo, ManagerRepo, OfferRepo
+from storage.repos.web import WebLoginRepo
 from storage.repos.workers import WorkerRepo
 
 # A unique constraint was hit: another transaction got there first.
@@ -60,6 +61,7 @@ class UnitOfWork:
     search: MessageSearch
     workers: WorkerRepo
     business: BusinessConnectionRepo
+    web: WebLoginRepo
 
     def __init__(
         self,
@@ -100,6 +102,7 @@ class UnitOfWork:
         self.inbox = InboxRepo(session)
         self.workers = WorkerRepo(session)
         self.business = BusinessConnectionRepo(session)
+        self.web = WebLoginRepo(session)
         return self
 
     async def __aexit__(

@@ -212,13 +212,31 @@ async def test_reports_api_gives_the_same_numbers(dashboard) -> None:  # type: i
             assert (await response.text()).startswith("\ufeffСрез;")
 
 
-async def test_dashboard_is_off_without_a_password(sqlite_url: str, clock: ManualClock) -> None:
+async def test_without_a_password_only_staff_links_sign_in(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    """No DASHBOARD_PASSWORD: the dashboard shows nothing to anyone not signed in, its
+    sign-in page points staff to /web and has no password form, and a password post is
+    refused."""
     settings = make_settings(sqlite_url, None)
     async with running_service(settings, parse_config(TEAM_CONFIG), clock=clock) as service:
         await capture(service.ctx, inbound(user=1, name="Мария"))
-        async with aiohttp.ClientSession() as http:
-            for path in ("/dashboard/leads", "/dashboard/login", "/dashboard/reports.csv"):
-                async with http.get(f"http://127.0.0.1:{service.port}{path}") as response:
-                    assert response.status == 503
-                    page = await response.text()
-                    assert "DASHBOARD_PASSWORD" in page and "Мария" not in page
+        base = f"http://127.0.0.1:{service.port}"
+        async with session() as http:
+            for path in ("/dashboard/leads", "/dashboard/board", "/dashboard/reports.csv"):
+                async with http.get(f"{base}{path}", allow_redirects=False) as response:
+                    assert response.status == 303
+                    assert response.headers["Location"].startswith("/dashboard/login?next=")
+            async with http.get(f"{base}/dashboard/login") as response:
+                page = await response.text()
+                assert response.status == 200
+                assert "/web" in page and 'name="password"' not in page and "Мария" not in page
+            async with http.post(
+                f"{base}/dashboard/login",
+                data={"csrf": "none", "password": "anything", "next": "/dashboard/leads"},
+                allow_redirects=False,
+            ) as response:
+                assert response.status == 403
+                assert "Мария" not in await response.text()
+            async with http.get(f"{base}/dashboard/leads", allow_redirects=False) as response:
+                assert response.status == 303

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from texts.dashboard_web import WEB_TEXTS
 from texts.exports import EXPORT_TEXTS
 from texts.money import MONEY_DASHBOARD
 
@@ -31,7 +32,6 @@ DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
         "sign_in": "Войти",
         "wrong_password": "Неверный пароль.",
         "too_many": "Слишком много попыток. Подождите несколько минут.",
-        "off": "Панель выключена: задайте DASHBOARD_PASSWORD.",
         "csrf_failed": "Форма устарела или отправлена не отсюда. Обновите страницу и попробуйте снова.",
         "not_found": "Не найдено.",
         "bad_request": "Неверный запрос: {reason}",
@@ -188,7 +188,6 @@ DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
         "sign_in": "Sign in",
         "wrong_password": "Wrong password.",
         "too_many": "Too many attempts. Wait a few minutes.",
-        "off": "The dashboard is off: set DASHBOARD_PASSWORD.",
         "csrf_failed": "The form is stale or was not sent from here. Reload the page and try again.",
         "not_found": "Not found.",
         "bad_request": "Bad request: {reason}",
@@ -324,9 +323,9 @@ DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-for _language, _headers in EXPORT_TEXTS.items():
-    DASHBOARD_TEXTS[_language].update(_headers)
-    DASHBOARD_TEXTS[_language].update(MONEY_DASHBOARD[_language])
+for _extra in (EXPORT_TEXTS, WEB_TEXTS, MONEY_DASHBOARD):
+    for _language, _words in _extra.items():
+        DASHBOARD_TEXTS[_language].update(_words)
 
 
 def dashboard_text(language: str, key: str, **params: Any) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from config.business import Config
 from domain.clock import Clock
+from domain.web_tokens import WebLogins
 from storage.uow import Database
 from texts import Texts
 from usecases.loop_lag import LoopLag
@@ -31,3 +32,5 @@ class AppContext:
     caches: dict[str, Any] = field(default_factory=dict)
     # This process's event-loop lag, measured by a task the service runs (LoopLag.run).
     loop_lag: LoopLag = field(default_factory=LoopLag)
+    # Where the /web login links point and how long links and web sessions last.
+    web: WebLogins = field(default_factory=WebLogins)

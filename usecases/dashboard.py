@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from domain.search import fragments
 from domain.sla import planned_timers
+from domain.web_access import Viewer, may_see_lead
 from usecases.assignment import lead_clock
 from usecases.context import AppContext
 from usecases.queries import lead_details
@@ -30,6 +31,8 @@ class LeadFilter:
     last_day: date | None = None
     open_only: bool = False
     page: int = 1
+    # Only what this manager may see (domain.web_access.lead_scope); None: everyone's.
+    scope: int | None = None
 
 
 def _day_start(day: date, zone: ZoneInfo) -> datetime:
@@ -49,6 +52,7 @@ async def _search(ctx: AppContext, filters: LeadFilter, limit: int, offset: int)
             since=since,
             until=until,
             open_only=filters.open_only,
+            visible_to=filters.scope,
             limit=limit,
             offset=offset,
         )
@@ -134,7 +138,22 @@ async def leads_csv(ctx: AppContext, filters: LeadFilter, language: str) -> str:
     return spreadsheet_csv(LEAD_CSV_COLUMNS, lines, language=language, zone=zone)
 
 
-async def lead_page(ctx: AppContext, lead_id: int) -> dict[str, Any] | None:
+class NotYours(Exception):
+    """The viewer may not see this lead (domain.web_access.may_see_lead)."""
+
+
+async def lead_for_viewer(ctx: AppContext, lead_id: int) -> Any:
+    """The lead row a dashboard action checks the viewer's rights on; None: no such lead."""
+    async with ctx.db.uow() as uow:
+        return await uow.leads.get(lead_id)
+
+
+async def lead_page(ctx: AppContext, lead_id: int, viewer: Viewer) -> dict[str, Any] | None:
+    """The lead with its conversation and history; None when there is no such lead."""
+    async with ctx.db.uow() as uow:
+        lead = await uow.leads.get(lead_id)
+    if lead is not None and not may_see_lead(viewer, lead):
+        raise NotYours(lead_id)
     details = await lead_details(ctx, lead_id)
     if details is None:
         return None

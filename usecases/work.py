@@ -146,14 +146,17 @@ async def lead_of_staff_message(ctx: AppContext, telegram_id: int, message_id: i
         )
 
 
-async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int, stage: str) -> Verdict:
+async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int | None, stage: str) -> Verdict:
+    """The stage buttons in Telegram, the dashboard's board and the API move a lead here.
+    `telegram_id` None is the administrator on the dashboard: a head's rights, and the
+    new card goes to the lead's holder, as he has no chat of his own."""
     if stage not in {status.value for status in OPEN_STATUSES} or stage == LeadStatus.NEW:
         return Verdict.STALE
     async with ctx.db.uow() as uow:
         acting = await acting_on(uow, lead_id, telegram_id)
         if isinstance(acting, Verdict):
             return acting
-        lead, manager = acting.lead, acting.manager
+        lead = acting.lead
         if lead.status == stage:
             return Verdict.STALE
         now = ctx.clock.now()
@@ -161,8 +164,8 @@ async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int, stage: str
             lead.id,
             "stage_changed",
             now,
-            actor=f"manager:{manager.id}",
-            manager_id=manager.id,
+            actor=acting.actor,
+            manager_id=acting.manager_id,
             data={"from": lead.status, "to": stage},
         )
         lead.status = stage
@@ -171,7 +174,11 @@ async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int, stage: str
             lead.first_response_at = now
         await on_lead_event(ctx, uow, lead, "stage_entered", stage=stage)
         await refresh_timer(ctx, uow, lead)
-        await cards_after_change(ctx, uow, lead, manager)
+        told = acting.manager or (
+            await uow.managers.get(lead.manager_id) if lead.manager_id else None
+        )
+        if told is not None:
+            await cards_after_change(ctx, uow, lead, told)
         await uow.commit()
     ctx.wake("outbox")
     return Verdict.DONE

@@ -1,7 +1,10 @@
-"""Dashboard sign-in: one password from the environment (kept only as a scrypt hash), a
-signed session cookie, a CSRF token bound to the session, and a brake on guessing.
+"""Dashboard sign-in: a staff member's own session (opened by a /web link, kept server-
+side, usecases.web_logins), or the administrator's password from the environment (kept
+only as a scrypt hash); a signed session cookie, a CSRF token bound to the session, and a
+brake on guessing the password.
 
-The cookie holds no secret, only a signed {session id, signed in?, expiry}: without
+The cookie holds no secret but a staff session's token (whose digest the database keeps):
+a signed {session id, expiry, administrator?, staff session token}. Without
 DASHBOARD_SECRET every process signs with its own random key, so sessions end with the
 process and do not cross processes.
 """
@@ -39,22 +42,45 @@ def _unb64(text: str) -> bytes:
 @dataclass(frozen=True)
 class Session:
     sid: str
-    signed_in: bool
     expires: int
+    # Signed in with DASHBOARD_PASSWORD.
+    admin: bool = False
+    # A staff member's server-side session (web_sessions), checked on every request.
+    token: str | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return self.admin or self.token is not None
 
 
 class DashboardAuth:
-    def __init__(self, password: str, secret: str | None) -> None:
-        self._salt = secrets.token_bytes(16)
-        self._hash = hashlib.scrypt(password.encode(), salt=self._salt, **_SCRYPT)
+    def __init__(
+        self, password: str | None, secret: str | None, session_seconds: int = SESSION_SECONDS
+    ) -> None:
         base = secret.encode() if secret else secrets.token_bytes(32)
-        # A new password ends every session signed under the old one.
-        self._key = hmac.new(base, hashlib.sha256(password.encode()).digest(), "sha256").digest()
+        self._key = hmac.new(base, b"leadkeeper dashboard", "sha256").digest()
+        self.session_seconds = session_seconds
+        self._salt = secrets.token_bytes(16)
+        self._hash: bytes | None = None
+        # The administrator's cookie names the password it was signed in with: a new
+        # password ends every administrator session of the old one.
+        self._password_tag: str | None = None
+        if password:
+            self._hash = hashlib.scrypt(password.encode(), salt=self._salt, **_SCRYPT)
+            self._password_tag = self._sign(
+                "password:" + hashlib.sha256(password.encode()).hexdigest()
+            )[:22]
         self._failures: dict[str, deque[float]] = defaultdict(deque)
 
     # -- the password
 
+    @property
+    def password_on(self) -> bool:
+        return self._hash is not None
+
     def password_matches(self, candidate: str) -> bool:
+        if self._hash is None:
+            return False
         given = hashlib.scrypt(candidate.encode(), salt=self._salt, **_SCRYPT)
         return hmac.compare_digest(given, self._hash)
 
@@ -77,11 +103,12 @@ class DashboardAuth:
         return _b64(hmac.new(self._key, payload.encode(), "sha256").digest())
 
     def encode(self, session: Session) -> str:
-        body = _b64(
-            json.dumps(
-                {"sid": session.sid, "in": session.signed_in, "exp": session.expires}
-            ).encode()
-        )
+        data: dict[str, object] = {"sid": session.sid, "exp": session.expires}
+        if session.admin:
+            data["adm"] = self._password_tag
+        if session.token is not None:
+            data["tok"] = session.token
+        body = _b64(json.dumps(data).encode())
         return f"{body}.{self._sign(body)}"
 
     def decode(self, value: str | None) -> Session | None:
@@ -92,13 +119,22 @@ class DashboardAuth:
             return None
         try:
             data = json.loads(_unb64(body))
-            session = Session(str(data["sid"]), bool(data["in"]), int(data["exp"]))
-        except (ValueError, KeyError, TypeError):
+            sid, expires = str(data["sid"]), int(data["exp"])
+            token = data.get("tok")
+            admin = data.get("adm")
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
+        session = Session(
+            sid,
+            expires,
+            admin=self._password_tag is not None and admin == self._password_tag,
+            token=token if isinstance(token, str) else None,
+        )
         return session if session.expires > time.time() else None
 
-    def new_session(self, signed_in: bool) -> Session:
-        return Session(secrets.token_urlsafe(18), signed_in, int(time.time()) + SESSION_SECONDS)
+    def new_session(self, *, admin: bool = False, token: str | None = None) -> Session:
+        expires = int(time.time()) + self.session_seconds
+        return Session(secrets.token_urlsafe(18), expires, admin=admin, token=token)
 
     def csrf_token(self, session: Session) -> str:
         return self._sign(f"csrf:{session.sid}")
@@ -117,7 +153,7 @@ class DashboardAuth:
         response.set_cookie(
             COOKIE,
             self.encode(session),
-            max_age=SESSION_SECONDS,
+            max_age=self.session_seconds,
             path="/dashboard",
             httponly=True,
             samesite="Lax",

@@ -14,26 +14,31 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from domain.language import language_of
+from domain.web_access import ADMINISTRATOR, Power, Viewer, may
 from handlers.http.api import CTX
 from handlers.http.dashboard_auth import DashboardAuth, Session, same_origin
 from texts import dashboard_text, delivery_state
 from usecases.context import AppContext
 from usecases.money_text import format_major
 from usecases.spans import format_seconds
+from usecases.web_logins import viewer_of
 
 AUTH = web.AppKey("dashboard_auth", DashboardAuth)
 TEMPLATES = web.AppKey("dashboard_templates", jinja2.Environment)
 SESSION = web.RequestKey("dashboard_session", Session)
+VIEWER = web.RequestKey("dashboard_viewer", Viewer)
 FORM = web.RequestKey("dashboard_form", MultiDictProxy)  # type: ignore[type-arg]
 LANG_COOKIE = "lk_lang"
 LANGUAGES = ("ru", "en")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _HEADERS = {
-    # No scripts at all; styles inline in the page; forms only post back here.
+    # Scripts only from our own static files (the board's htmx and SortableJS), none
+    # inline; styles inline in the page; forms and requests only back here.
     "Content-Security-Policy": (
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self'; "
+        "style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'"
     ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -72,6 +77,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
     zone = ZoneInfo(ctx.config.company.timezone)
     auth = request.app.get(AUTH)
     session: Session | None = request.get(SESSION)
+    viewer: Viewer | None = request.get(VIEWER)
 
     def when(moment: datetime | str | None) -> str:
         if moment is None:
@@ -97,7 +103,10 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
         # Amounts in major units (the API's and the report JSON's), as chat writes them.
         "money": lambda value, currency: format_major(ctx.texts, language, value, currency),
         "csrf": auth.csrf_token(session) if auth is not None and session is not None else "",
-        "signed_in": bool(session and session.signed_in),
+        "signed_in": viewer is not None,
+        "viewer": viewer,
+        "sees_everyone": viewer is not None and viewer.sees_everyone,
+        "personal": viewer is not None and not viewer.is_administrator,
         "path": request.path_qs,
         "lang_link": lambda to: (
             "/dashboard/lang/" + to + "?" + urlencode({"next": request.path_qs})
@@ -136,20 +145,32 @@ def local_path(value: str | None) -> str:
 # ---------------------------------------------------------------- sign-in
 
 
+async def viewer_of_request(request: web.Request) -> tuple[Session | None, Viewer | None]:
+    """The cookie's session, and whose it is: the administrator, a staff member whose
+    server-side session is alive, or nobody (none, forged, expired, revoked)."""
+    session = request.app[AUTH].session_of(request)
+    if session is None:
+        return None, None
+    if session.admin:
+        return session, ADMINISTRATOR
+    if session.token is not None:
+        return session, await viewer_of(app_context(request), session.token)
+    return session, None
+
+
 def signed_in(handler: Handler) -> Handler:
     """Pages for signed-in users only; a POST must also carry the session's CSRF token."""
 
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
-        auth = request.app.get(AUTH)
-        if auth is None:
-            return message_page(request, 503, "off")
-        session = auth.session_of(request)
-        if session is None or not session.signed_in:
+        auth = request.app[AUTH]
+        session, viewer = await viewer_of_request(request)
+        if session is None or viewer is None:
             if request.method == "GET":
                 return redirect("/dashboard/login?" + urlencode({"next": request.path_qs}))
             return message_page(request, 403, "csrf_failed")
         request[SESSION] = session
+        request[VIEWER] = viewer
         if request.method == "POST":
             form = await request.post()
             if not same_origin(request) or not auth.csrf_ok(session, form_field(form, "csrf")):
@@ -158,6 +179,22 @@ def signed_in(handler: Handler) -> Handler:
         return await handler(request)
 
     return guarded
+
+
+def head_only(power: Power) -> Callable[[Handler], Handler]:
+    """Pages and actions for heads (and the administrator): domain.web_access decides."""
+
+    def wrap(handler: Handler) -> Handler:
+        @signed_in
+        @functools.wraps(handler)
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            if not may(request[VIEWER], power):
+                return message_page(request, 403, "heads_only")
+            return await handler(request)
+
+        return guarded
+
+    return wrap
 
 
 def form_field(form: Any, name: str) -> str | None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from domain.money import AmountError
+from domain.web_access import may_see_lead
 from handlers.http.dashboard_base import (
     FORM,
+    VIEWER,
     app_context,
     form_field,
     message_page,
@@ -18,8 +20,8 @@ from handlers.http.dashboard_base import (
 )
 from usecases import amounts
 from usecases.assignment import Verdict
+from usecases.dashboard import lead_for_viewer
 from usecases.money_text import amount_problem
-from usecases.queries import lead_details
 
 AMOUNT_SAVED = "amount_saved"
 
@@ -40,9 +42,13 @@ async def set_lead_amount(request: web.Request) -> web.StreamResponse:
                 ctx.texts, request_language(request), problem, amounts.company_currency(ctx)
             )
             return message_page(request, 400, "bad_request", reason=why)
-    if await lead_details(ctx, lead_id) is None:
+    lead = await lead_for_viewer(ctx, lead_id)
+    if lead is None:
         return message_page(request, 404, "not_found")
-    verdict = await amounts.set_amount(ctx, lead_id, None, minor)
+    viewer = request[VIEWER]
+    if not may_see_lead(viewer, lead):
+        return message_page(request, 403, "not_yours")
+    verdict = await amounts.set_amount(ctx, lead_id, viewer.telegram_id, minor)
     if verdict is not Verdict.DONE:
         return message_page(request, 409, "amount_stale")
     return redirect(f"/dashboard/leads/{lead_id}?done={AMOUNT_SAVED}")

@@ -12,17 +12,19 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from domain.reporting.serialise import report_json
+from domain.web_access import Power
 from handlers.http.dashboard_base import (
     FORM,
+    VIEWER,
     BadInput,
     Handler,
     app_context,
     form_field,
+    head_only,
     message_page,
     redirect,
     render,
     request_language,
-    signed_in,
     whole_number,
     with_security_headers,
 )
@@ -42,7 +44,7 @@ from usecases.report_load import PeriodError, load_report, period_of
 # ---------------------------------------------------------------- complaints
 
 
-@signed_in
+@head_only(Power.COMPLAINTS)
 async def complaints(request: web.Request) -> web.StreamResponse:
     open_only = request.query.get("all") != "1"
     items = await complaint_cases.list_complaints(app_context(request), open_only)
@@ -77,19 +79,19 @@ def _after(complaint_id: int, verdict: Verdict, done: str) -> web.Response:
     return redirect(f"/dashboard/complaints?done={outcome}&id={complaint_id}")
 
 
-@signed_in
+@head_only(Power.COMPLAINTS)
 async def assign_complaint(request: web.Request) -> web.StreamResponse:
     complaint_id = _complaint_id(request)
     owner = form_field(request[FORM], "owner") or ""
     if complaint_id is None or not owner.isdigit():
         return message_page(request, 400, "bad_request", reason="complaint and owner: numbers")
     verdict = await complaint_cases.assign_complaint(
-        app_context(request), complaint_id, int(owner), None
+        app_context(request), complaint_id, int(owner), request[VIEWER].manager_id
     )
     return _after(complaint_id, verdict, "assigned_done")
 
 
-@signed_in
+@head_only(Power.COMPLAINTS)
 async def resolve_complaint(request: web.Request) -> web.StreamResponse:
     complaint_id = _complaint_id(request)
     resolution = (form_field(request[FORM], "resolution") or "").strip()
@@ -99,7 +101,7 @@ async def resolve_complaint(request: web.Request) -> web.StreamResponse:
         reason = dashboard_text(request_language(request), "resolution_needed")
         return message_page(request, 400, "bad_request", reason=reason)
     verdict = await complaint_cases.resolve_complaint(
-        app_context(request), complaint_id, None, resolution
+        app_context(request), complaint_id, request[VIEWER].manager_id, resolution
     )
     return _after(complaint_id, verdict, "resolved_done")
 
@@ -107,7 +109,7 @@ async def resolve_complaint(request: web.Request) -> web.StreamResponse:
 # ---------------------------------------------------------------- team and reports
 
 
-@signed_in
+@head_only(Power.TEAM)
 async def team(request: web.Request) -> web.StreamResponse:
     return render(request, "team.html", team=await team_page(app_context(request)))
 
@@ -129,7 +131,7 @@ ReportView = Callable[[web.Request, Any, int | None, Any], Awaitable[web.StreamR
 def _report_view(view: ReportView) -> Handler:
     """The report pages share their preamble: read period and manager, load the report."""
 
-    @signed_in
+    @head_only(Power.REPORTS)
     @functools.wraps(view)
     async def handler(request: web.Request) -> web.StreamResponse:
         try:
@@ -183,13 +185,10 @@ async def report_export(
     return with_security_headers(csv_response(body, name))
 
 
-# ---------------------------------------------------------------- wiring
-
-
 # ---------------------------------------------------------------- failed inbound payloads
 
 
-@signed_in
+@head_only(Power.FAILED_INTAKE)
 async def failed_inbox(request: web.Request) -> web.StreamResponse:
     items = await failed_payloads(app_context(request))
     notice = None
@@ -202,7 +201,7 @@ async def failed_inbox(request: web.Request) -> web.StreamResponse:
     return render(request, "inbox.html", items=items, notice=notice)
 
 
-@signed_in
+@head_only(Power.FAILED_INTAKE)
 async def retry_inbox(request: web.Request) -> web.StreamResponse:
     raw = form_field(request[FORM], "id") or ""
     if raw != "all" and not (raw.isdigit() and 0 < int(raw) < 2**31):

@@ -26,6 +26,7 @@ def create_app(
     telegram_state: str = "off",
     dashboard_password: str | None = None,
     dashboard_secret: str | None = None,
+    dashboard_session_seconds: int = dashboard.SESSION_SECONDS,
 ) -> web.Application:
     app = web.Application(
         middlewares=[error_middleware, door_middleware, api.api_auth_middleware(api_token)],
@@ -38,5 +39,10 @@ def create_app(
     api_write.add_routes(app)
     openapi.add_routes(app)
     reports_api.add_routes(app)
-    dashboard.add_routes(app, password=dashboard_password, secret=dashboard_secret)
+    dashboard.add_routes(
+        app,
+        password=dashboard_password,
+        secret=dashboard_secret,
+        session_seconds=dashboard_session_seconds,
+    )
     return app

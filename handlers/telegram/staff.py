@@ -35,6 +35,7 @@ from usecases.staff_views import (
     today,
 )
 from usecases.team import accept_invite, set_paused
+from usecases.web_logins import send_login_link
 
 router = Router(name="staff")
 router.message.filter(StaffFilter())
@@ -369,6 +370,12 @@ async def pause_command(message: Message, ctx: AppContext) -> None:
 async def resume_command(message: Message, ctx: AppContext) -> None:
     await set_paused(ctx, message.chat.id, False)
     await _say(ctx, message.chat.id, "resumed")
+
+
+@router.message(Command("web"))
+async def web_command(message: Message, ctx: AppContext) -> None:
+    """A one-time link that signs him in to the web dashboard (usecases.web_logins)."""
+    await send_login_link(ctx, message.chat.id)
 
 
 @router.message()

@@ -65,3 +65,16 @@ class MessageRepo:
             select(func.count(Message.id)).where(Message.lead_id == lead_id)
         )
         return latest[::-1], int(total or 0)
+
+    async def last_of_leads(self, lead_ids: list[int]) -> dict[int, Message]:
+        """Each lead's latest message (a board card shows it), in one query."""
+        if not lead_ids:
+            return {}
+        latest = (
+            select(func.max(Message.id).label("id"))
+            .where(Message.lead_id.in_(lead_ids))
+            .group_by(Message.lead_id)
+            .subquery()
+        )
+        statement = select(Message).join(latest, Message.id == latest.c.id)
+        return {message.lead_id or 0: message for message in await self._session.scalars(statement)}

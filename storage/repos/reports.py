@@ -91,13 +91,25 @@ class ReportRepo:
         since: datetime | None = None,
         until: datetime | None = None,
         open_only: bool = False,
+        visible_to: int | None = None,
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[tuple[Lead, Contact]], int]:
         """Leads with their contacts, newest first; `text` matches name, phone, e-mail,
         username, source, the lead number, or the words of its messages (full-text, those
-        leads first, best match first)."""
+        leads first, best match first). `visible_to`: only what that manager may see, the
+        rule of domain.web_access.may_see_lead (his own, and the queue)."""
         conditions: list[Any] = []
+        if visible_to is not None:
+            conditions.append(
+                or_(
+                    Lead.manager_id == visible_to,
+                    Lead.offered_manager_id == visible_to,
+                    Lead.is_open.is_(True)
+                    & Lead.manager_id.is_(None)
+                    & Lead.offered_manager_id.is_(None),
+                )
+            )
         if status:
             conditions.append(Lead.status == status)
         if channel:
