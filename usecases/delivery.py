@@ -188,12 +188,14 @@ class OutboxDelivery:
         return float(getattr(sender, "per_chat_interval", 0.0))
 
     async def _postpone(self, rows: list[tuple[_Row, float]]) -> None:
+        """A chat's later rows of this batch go back to the queue, due at once: the next
+        round takes them in order and `_deliver` waits out the chat's pause in real time.
+        The pause is the platform's, in seconds of the wall; putting it on the lead clock
+        would leave them waiting for ever where that clock stands still."""
         now = self._ctx.clock.now()
         async with self._ctx.db.uow() as uow:
-            for row, delay in rows:
-                await uow.outbox.mark_retry(
-                    row.id, now + timedelta(seconds=delay), "paced", count=False
-                )
+            for row, _delay in rows:
+                await uow.outbox.mark_retry(row.id, now, "paced", count=False)
             await uow.commit()
 
     async def _deliver(self, row: _Row) -> SendResult:
