@@ -15,6 +15,7 @@ class Failure(StrEnum):
     UNAVAILABLE = "unavailable"  # the platform did not answer; retried later
     GAVE_UP = "gave_up"  # retried for a long time without success
     OUTSIDE_WINDOW = "outside_window"  # WhatsApp: only a template reaches him now
+    CHANNEL_AUTH = "channel_auth"  # the platform refused the service's own keys
     REJECTED = "rejected"  # any other refusal by the platform
 
 
@@ -31,6 +32,8 @@ def failure_of(status: str, error: str | None, *, final: bool = True) -> Failure
     """The reason behind a send status (`blocked`, `failed`, `retry`) and the platform's
     error text. `final`: the row will not be tried again."""
     text = (error or "").lower()
+    if "access token refused" in text:
+        return Failure.CHANNEL_AUTH
     if status == "blocked" or "blocked" in text:
         return Failure.BLOCKED
     if "24-hour window" in text:

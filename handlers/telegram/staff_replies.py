@@ -33,7 +33,11 @@ def _media_of(message: Message) -> work.MediaReply | None:
     )
     if kind is None:
         return None
-    return work.MediaReply(message.chat.id, message.message_id, kind, message.caption or "")
+    # The largest size of a photo, for a channel that passes the picture on.
+    file_id = message.photo[-1].file_id if message.photo else None
+    return work.MediaReply(
+        message.chat.id, message.message_id, kind, message.caption or "", file_id=file_id
+    )
 
 
 async def _answer(
