@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +37,6 @@ class EventFactory:
 
     def __init__(self) -> None:
         self._clock = itertools.count(1)
-        self._numbers = itertools.count(1)
         self._items = itertools.count(4_100_000_001)
         self.listings: dict[int, Listing] = {}
         self.chats: dict[str, Chat] = {}
@@ -70,9 +70,9 @@ class EventFactory:
         message_id: str | None = None,
     ) -> dict[str, Any]:
         created = self._now()
-        number = next(self._numbers)
         value = {
-            "id": message_id or hashlib.md5(f"m{number}".encode()).hexdigest(),
+            # Unique across emulators, as Avito's are: two test emulators never collide.
+            "id": message_id or uuid.uuid4().hex,
             "chat_id": chat.chat_id,
             "user_id": self.account_id,
             "author_id": author_id,
@@ -86,7 +86,7 @@ class EventFactory:
         }
         chat.messages.append(value)
         return {
-            "id": f"evt-{number:08d}-{hashlib.sha1(str(number).encode()).hexdigest()[:12]}",
+            "id": str(uuid.uuid4()),
             "version": "v3.0.0",
             "timestamp": created,
             "payload": {"type": "message", "value": value},
