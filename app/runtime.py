@@ -126,6 +126,10 @@ class Service:
             limit = getattr(sender, "max_text_length", 0)
             if limit:
                 self.ctx.text_limits[name] = int(limit)
+            if getattr(sender, "answers_only", False):
+                self.ctx.answer_only.add(name)
+            if getattr(sender, "takes_staff_photos", False):
+                self.ctx.photo_channels.add(name)
 
         if self.role in (Role.ALL, Role.WEB):
             api_token = settings.api_token.get_secret_value() if settings.api_token else None

@@ -15,6 +15,9 @@ from usecases.ports import ChannelSender
 
 Task = Callable[[asyncio.Event], Awaitable[None]]  # runs until the event is set
 Hook = Callable[[], Awaitable[None]]
+# A file staff sent the bot, by its id in that channel: its bytes and content type.
+# LookupError when there is no such file (nothing to retry).
+FileSource = Callable[[str], Awaitable[tuple[bytes, str]]]
 
 
 @dataclass
@@ -37,6 +40,9 @@ class ChannelPlugin:
     close: Hook | None = None
     # What /healthz says about the channel ("polling", "webhook", "on").
     state: str = "on"
+    # Files staff sent in this channel (Telegram: a manager's photo), for channels that
+    # pass them on to a customer (Avito).
+    files: FileSource | None = None
     # Topics of AppContext.wake this channel answers (e.g. "menus" when the team changes),
     # in worker processes.
     wakers: dict[str, Callable[[], None]] = field(default_factory=dict)

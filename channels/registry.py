@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from aiogram import Dispatcher
 
+from channels.avito import plugin as avito
 from channels.email import plugin as email
 from channels.forms import plugin as forms
 from channels.max import plugin as max_messenger
@@ -28,12 +29,16 @@ def build_channels(
         plugins.append(mail)
     # A form is answered by e-mail, through the same SMTP settings.
     form = forms.build(settings, ctx, mail.sender if mail is not None else None)
-    plugins.extend(telegram.build(settings, ctx, make_dispatcher))
+    telegram_plugins = telegram.build(settings, ctx, make_dispatcher)
+    plugins.extend(telegram_plugins)
+    bot = telegram_plugins[0] if telegram_plugins else None
     others = (
         form,
         vk.build(settings, ctx),
         whatsapp.build(settings, ctx),
         max_messenger.build(settings, ctx),
+        # A manager's photo reaches an Avito buyer as the file he sent the bot.
+        avito.build(settings, ctx, bot.files if bot is not None else None),
     )
     plugins.extend(plugin for plugin in others if plugin is not None)
     plugins.append(webhooks.build(ctx))

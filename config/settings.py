@@ -6,6 +6,7 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,15 @@ class TelegramMode(StrEnum):
 class MaxMode(StrEnum):
     POLLING = "polling"
     WEBHOOK = "webhook"
+
+
+def avito_webhook_secret(url: str | None) -> str | None:
+    """The `secret` in AVITO_WEBHOOK_URL's query: Avito signs nothing, so the address
+    itself is the proof that a request comes from the subscription."""
+    if not url:
+        return None
+    values = parse_qs(urlsplit(url.strip()).query).get("secret")
+    return values[0] if values and values[0] else None
 
 
 class Settings(BaseSettings):
@@ -127,6 +137,14 @@ class Settings(BaseSettings):
     # Outbox sends a second to MAX (it takes 30 requests a second from one bot in all).
     max_send_rate: float = Field(default=20.0, gt=0)
 
+    # Avito Messenger (the webhook POST /avito/webhook): on when AVITO_CLIENT_ID and
+    # AVITO_CLIENT_SECRET are set. Avito signs nothing, so AVITO_WEBHOOK_URL carries the
+    # secret itself, as ?secret=... (see docs/channels.md, Avito).
+    avito_client_id: str | None = None
+    avito_client_secret: SecretStr | None = None
+    avito_api_base: str = "https://api.avito.ru"
+    avito_webhook_url: str | None = None
+
     # E-mail: IMAP polling in (on when IMAP_HOST is set), SMTP out.
     imap_host: str | None = None
     imap_port: int | None = Field(default=None, ge=1, le=65535)
@@ -159,6 +177,9 @@ class Settings(BaseSettings):
         "max_bot_token",
         "max_webhook_url",
         "max_webhook_secret",
+        "avito_client_id",
+        "avito_client_secret",
+        "avito_webhook_url",
         "imap_host",
         "imap_port",
         "imap_user",
@@ -185,10 +206,13 @@ class Settings(BaseSettings):
             self.whatsapp_verify_token,
             self.max_bot_token,
             self.max_webhook_secret,
+            self.avito_client_secret,
             self.imap_password,
             self.smtp_password,
         ]
-        return [value.get_secret_value() for value in values if value is not None]
+        secrets = [value.get_secret_value() for value in values if value is not None]
+        webhook_secret = avito_webhook_secret(self.avito_webhook_url)
+        return [*secrets, webhook_secret] if webhook_secret else secrets
 
     # The web dashboard (/dashboard/): on when DASHBOARD_PASSWORD is set; only its scrypt
     # hash is kept in memory.

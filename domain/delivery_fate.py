@@ -16,6 +16,7 @@ class Failure(StrEnum):
     GAVE_UP = "gave_up"  # retried for a long time without success
     OUTSIDE_WINDOW = "outside_window"  # WhatsApp: only a template reaches him now
     BUSINESS_OFF = "business_off"  # Telegram Business: the account disconnected the bot
+    CHANNEL_AUTH = "channel_auth"  # the platform refused the service's own keys
     REJECTED = "rejected"  # any other refusal by the platform
 
 
@@ -32,6 +33,8 @@ def failure_of(status: str, error: str | None, *, final: bool = True) -> Failure
     """The reason behind a send status (`blocked`, `failed`, `retry`) and the platform's
     error text. `final`: the row will not be tried again."""
     text = (error or "").lower()
+    if "access token refused" in text:
+        return Failure.CHANNEL_AUTH
     if status == "blocked" or "blocked" in text:
         return Failure.BLOCKED
     if "business_connection" in text or "business connection" in text:

@@ -1,7 +1,7 @@
 """Hostile and unlucky input over every public endpoint of a real service process.
 
-One `leadkeeper run` subprocess (SQLite, Telegram by webhook, VK, WhatsApp, site forms,
-the JSON API and the dashboard all on) is fed, per endpoint, bodies built from a valid
+One `leadkeeper run` subprocess (SQLite, Telegram by webhook, VK, WhatsApp, Avito, site
+forms, the JSON API and the dashboard all on) is fed, per endpoint, bodies built from a valid
 payload with one field replaced (200 KB unbroken strings, lone surrogates, deep nesting,
 huge numbers), invalid UTF-8, legacy charsets, 2 MB bodies, and lying Content-Encoding
 and Content-Type headers; secrets and signatures are right where the endpoint needs them,
@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
+from tests.emulator.avito import AvitoEmulator
 from tests.emulator.telegram import TelegramEmulator
 from tests.emulator.vk import VkEmulator
 from tests.emulator.whatsapp import WhatsAppEmulator, sign
@@ -52,6 +53,7 @@ HEAD, MANAGER = 900, 101
 VK_TOKEN, VK_SECRET, VK_CONFIRM = "vk-token", "vk-secret", "abc123"
 WA_TOKEN, WA_SECRET, WA_VERIFY = "wa-token", "wa-app-secret", "wa-verify"
 FORM_TOKEN, API_TOKEN, PASSWORD = "form-token", "fuzz-api-token", "fuzz dashboard password"
+AVITO_ID, AVITO_KEY, AVITO_SECRET = "avito-id", "avito-client-secret", "fuzz_avito_webhook_secret"
 LONG = 200_000
 MAX_LAG = 0.2
 FUZZ = settings(
@@ -70,6 +72,7 @@ class Target:
     log: Path
     vk: VkEmulator
     wa: WhatsAppEmulator
+    avito: AvitoEmulator
     http: aiohttp.ClientSession
     examples: int = 0
 
@@ -83,6 +86,7 @@ async def target(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Targ
         TelegramEmulator(token=TOKEN) as telegram,
         VkEmulator(VK_TOKEN) as vk,
         WhatsAppEmulator(WA_TOKEN) as wa,
+        AvitoEmulator(AVITO_ID, AVITO_KEY) as avito,
     ):
         port = free_port()
         env = service_env(
@@ -102,6 +106,10 @@ async def target(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Targ
             WHATSAPP_VERIFY_TOKEN=WA_VERIFY,
             WHATSAPP_API_BASE=wa.base_url,
             WHATSAPP_API_VERSION=wa.version,
+            AVITO_CLIENT_ID=AVITO_ID,
+            AVITO_CLIENT_SECRET=AVITO_KEY,
+            AVITO_API_BASE=avito.base_url,
+            AVITO_WEBHOOK_URL=f"http://127.0.0.1:{port}/avito/webhook?secret={AVITO_SECRET}",
             FORMS_TOKEN=FORM_TOKEN,
             FORMS_RATE_LIMIT="100000",
             DASHBOARD_PASSWORD=PASSWORD,
@@ -115,7 +123,7 @@ async def target(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Targ
             async with aiohttp.ClientSession(
                 cookie_jar=jar, auto_decompress=False, timeout=timeout
             ) as http:
-                yield Target(process.url, database, process.log, vk, wa, http)
+                yield Target(process.url, database, process.log, vk, wa, avito, http)
             log = process.output()
     # aiohttp's own last resort: an exception no middleware answered (a 500 or a drop).
     assert "Error handling request" not in log, log[-4000:]
@@ -421,6 +429,27 @@ async def test_whatsapp_still_captures(target: Target) -> None:
     ) as response:
         assert response.status == 200
     await captured(target, "После бури: окна")
+    await lag_stayed_low(target)
+
+
+# ------------------------------------------------------------------ Avito
+
+_AVITO = AvitoEmulator(AVITO_ID, AVITO_KEY)
+AVITO = _AVITO.buyer_writes(9001, _AVITO.listing("Диван"), "Здравствуйте, диван ещё есть?")
+
+
+@FUZZ
+@given(body=bodies(AVITO, "application/json"), secret=st.sampled_from([AVITO_SECRET] * 3 + [""]))
+async def test_avito_webhook(target: Target, body: Body, secret: str) -> None:
+    path = f"/avito/webhook?secret={secret}" if secret else "/avito/webhook"
+    await check(target, lambda: _post(target, path, body))
+
+
+async def test_avito_still_captures(target: Target) -> None:
+    await target.avito.wait_for(lambda: target.avito.subscriptions, 30, "the subscription")
+    event = target.avito.buyer_writes(9002, target.avito.listing("Шкаф"), "После бури: шкаф")
+    assert await target.avito.deliver(event) == [200]
+    await captured(target, "После бури: шкаф")
     await lag_stayed_low(target)
 
 

@@ -31,6 +31,9 @@ class Verdict(StrEnum):
     DONE = "done"
     STALE = "stale"  # the lead moved on since the button was drawn
     NOT_YOURS = "not_yours"
+    # The channel lets the business only answer and the customer has not written in this
+    # lead (Avito): writing to him first is refused (usecases/answer_only.py).
+    ANSWER_ONLY = "answer_only"
 
 
 def lead_clock(ctx: AppContext, lead: Lead) -> LeadClock:

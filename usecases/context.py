@@ -28,6 +28,11 @@ class AppContext:
     # The longest text each channel's sender takes in one message (set from the senders);
     # longer replies are split before they are queued. A channel not named: no limit.
     text_limits: dict[str, int] = field(default_factory=lambda: {"telegram": 4096})
+    # Channels where a business may only answer (Avito): nothing goes to a customer there
+    # in a lead he did not open by writing (usecases/answer_only.py). Set from the senders.
+    answer_only: set[str] = field(default_factory=set)
+    # Channels besides Telegram whose sender passes on a photo a manager sent the bot.
+    photo_channels: set[str] = field(default_factory=set)
     # Small per-process caches (e.g. who is staff), each with its own freshness rule.
     caches: dict[str, Any] = field(default_factory=dict)
     # This process's event-loop lag, measured by a task the service runs (LoopLag.run).

@@ -16,6 +16,7 @@ from config.followups import FollowupSequence, SequenceStep
 from domain.followups import day_start, fill, next_day_start
 from storage.models import FollowupStep, Lead
 from storage.uow import UnitOfWork
+from usecases.answer_only import writes_first
 from usecases.context import AppContext
 from usecases.outage import is_outage
 from usecases.retry_policy import TIMED_WORK, error_text
@@ -158,6 +159,11 @@ async def _handle(ctx: AppContext, uow: UnitOfWork, row: FollowupStep, now: date
     identity = await uow.identities.reply_address(contact.id, lead.channel)
     if identity is None or identity.blocked_at is not None:
         _finish(row, "cancelled", now, "customer unreachable")
+        return
+    if identity.channel in ctx.answer_only and (
+        sequence.marketing or writes_first(ctx, lead, identity.channel)
+    ):
+        _finish(row, "cancelled", now, f"{identity.channel} lets the business only answer")
         return
     manager = await uow.managers.get(lead.manager_id or 0)
     # No placeholder renders empty: nobody holds the lead yet, the name is unknown, …

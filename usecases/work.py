@@ -17,6 +17,7 @@ from storage.uow import UnitOfWork
 from usecases import cards, next_step_timers
 from usecases.acting import acting_on
 from usecases.amounts import closed_text, deal_data
+from usecases.answer_only import writes_first
 from usecases.assignment import Verdict, distribute_waiting, refresh_timer
 from usecases.context import AppContext
 from usecases.escalations import escalate
@@ -25,14 +26,25 @@ from usecases.webhooks import lead_event
 
 
 async def check_acting(
-    ctx: AppContext, lead_id: int, telegram_id: int, *, need_offer: bool = False
+    ctx: AppContext,
+    lead_id: int,
+    telegram_id: int,
+    *,
+    need_offer: bool = False,
+    for_reply: bool = False,
 ) -> tuple[Verdict, str]:
     """May this person start working on this lead now (a dialog, a reason picker)?
-    With `need_offer`: is the lead offered to him? Also the lead's channel."""
+    With `need_offer`: is the lead offered to him? With `for_reply`: may he write to the
+    customer (not where the channel lets him only answer)? Also the lead's channel."""
     async with ctx.db.uow() as uow:
         acting = await acting_on(uow, lead_id, telegram_id, for_update=False, need_offer=need_offer)
-    if isinstance(acting, Verdict):
-        return acting, ""
+        if isinstance(acting, Verdict):
+            return acting, ""
+        if for_reply:
+            lead = acting.lead
+            identity = await uow.identities.reply_address(lead.contact_id, lead.channel)
+            if identity is not None and writes_first(ctx, lead, identity.channel):
+                return Verdict.ANSWER_ONLY, identity.channel
     return Verdict.DONE, acting.lead.channel
 
 
@@ -52,16 +64,17 @@ class MediaReply:
     kind: str
     caption: str = ""
     # Telegram's id of the file: a Telegram Business chat takes it by id (a copy of the
-    # manager's message cannot be sent on the account's behalf).
+    # manager's message cannot be sent on the account's behalf), and a channel that passes
+    # a photo on (Avito) sends its largest size.
     file_id: str | None = None
 
 
 async def reply_media(
     ctx: AppContext, lead_id: int, telegram_id: int, media: MediaReply
 ) -> tuple[Verdict, str | None]:
-    """A manager's photo or document reaches a Telegram customer as a copy; on another
-    channel only its caption goes, and the second value names the channel that could not
-    take the file."""
+    """A manager's photo or document reaches a Telegram customer as a copy; a photo
+    reaches a customer on a channel that takes pictures (Avito) as that picture; elsewhere
+    only its caption goes, and the second value names the channel that could not take it."""
     return await _reply(ctx, lead_id, telegram_id, media.caption, media=media)
 
 
@@ -77,19 +90,24 @@ async def _reply(
         identity = await uow.identities.reply_address(lead.contact_id, lead.channel)
         if identity is None:
             return Verdict.STALE, None
+        if writes_first(ctx, lead, identity.channel):
+            return Verdict.ANSWER_ONLY, None
         refused = None
+        payloads: list[dict[str, Any]] = []
         if media is not None and identity.channel == "telegram":
-            payloads: list[dict[str, Any]] = [
+            payloads = [
                 {"copy_from_chat_id": str(media.chat_id), "copy_message_id": media.message_id}
             ]
         elif media is not None and media.file_id and identity.channel == business.CHANNEL:
             payloads = [{"media_kind": media.kind, "file_id": media.file_id, "text": text}]
         else:
-            if media is not None:
+            if media is not None and _passes_photo(ctx, identity.channel, media):
+                payloads.append({"staff_photo": media.file_id})
+            elif media is not None:
                 refused = identity.channel
             limit = ctx.text_limits.get(identity.channel, 0)
             # Plain text: what the manager typed is sent as he typed it.
-            payloads = [{"text": piece} for piece in split_text(text, limit) if piece.strip()]
+            payloads += [{"text": piece} for piece in split_text(text, limit) if piece.strip()]
         if not payloads:
             return Verdict.DONE, refused
         message = await uow.messages.add(
@@ -131,6 +149,10 @@ async def _reply(
         await uow.commit()
     ctx.wake("outbox")
     return Verdict.DONE, refused
+
+
+def _passes_photo(ctx: AppContext, channel: str, media: MediaReply) -> bool:
+    return media.kind == "photo" and bool(media.file_id) and channel in ctx.photo_channels
 
 
 # What a native reply may answer: what the customer said or sent and the lead's cards;

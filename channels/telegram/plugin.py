@@ -8,18 +8,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import mimetypes
 from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
 from aiogram.types import Update
 from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 
-from channels.plugin import ChannelPlugin
+from channels.plugin import ChannelPlugin, FileSource
 from channels.telegram import business
 from channels.telegram import webhook as telegram_webhook
 from channels.telegram.menus import MenuKeeper
@@ -84,6 +85,24 @@ async def _retrying(stopping: asyncio.Event, what: str, call: Callable[[], Any])
 def create_bot(token: str, api_base: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
     return Bot(token, session=session)
+
+
+def file_source(bot: Bot) -> FileSource:
+    """Files staff sent the bot, by file id: for channels that pass a manager's photo on."""
+
+    async def download(file_id: str) -> tuple[bytes, str]:
+        try:
+            found = await bot.get_file(file_id)
+        except TelegramBadRequest as exc:  # unknown id, or over the Bot API's 20 MB
+            raise LookupError(f"Telegram gives no file {file_id[:40]}: {exc.message}") from exc
+        if not found.file_path:
+            raise LookupError(f"Telegram gives no path for the file {file_id[:40]}")
+        data = await bot.download_file(found.file_path)
+        assert data is not None
+        kind = mimetypes.guess_type(found.file_path)[0] or "image/jpeg"
+        return data.read(), kind
+
+    return download
 
 
 def used_update_types(dispatcher: Dispatcher) -> list[str]:
@@ -198,6 +217,7 @@ def build(
             on_web_start=register_webhook if webhook_mode else None,
             close=close,
             state=settings.telegram_mode.value,
+            files=file_source(bot),
             wakers={"menus": menus.wake},
         ),
         business_plugin,

@@ -28,6 +28,11 @@ STAGES = [status.value for status in LeadStatus if status != LeadStatus.NEW]
 _ANSWERS = {
     Verdict.NOT_YOURS: (403, "this staff member may not do that with this lead"),
     Verdict.STALE: (409, "the lead is closed, not yet accepted, or already so"),
+    Verdict.ANSWER_ONLY: (
+        409,
+        "the customer's channel lets the business only answer (Avito) and he has not "
+        "written in this lead: nobody may write to him first",
+    ),
     Refusal.NO_STAFF: (403, "no active staff member with that id"),
 }
 

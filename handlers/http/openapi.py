@@ -184,7 +184,11 @@ FAILURES = {
     "401": _json(ERROR, "Missing or wrong bearer token"),
     "403": _json(ERROR, "This staff member may not do that"),
     "404": _json(ERROR, "No such lead"),
-    "409": _json(ERROR, "The lead is closed, not accepted yet, or already so"),
+    "409": _json(
+        ERROR,
+        "The lead is closed, not accepted yet, or already so; or the customer's channel "
+        "lets the business only answer (Avito) and he has not written in this lead",
+    ),
 }
 
 

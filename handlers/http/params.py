@@ -10,7 +10,7 @@ import re
 MAX_ID = 2**31 - 1
 # Plain ASCII digits only: int() would also take " 12", "1_000" and "١٢".
 _DIGITS = re.compile(r"[0-9]{1,10}")
-CHANNELS = ("telegram", "telegram_business", "max", "vk", "whatsapp", "email", "form")
+CHANNELS = ("telegram", "telegram_business", "max", "avito", "vk", "whatsapp", "email", "form")
 
 
 class BadParameter(ValueError):

@@ -54,7 +54,11 @@ class Dialog(StatesGroup):
     resolution = State()
 
 
-VERDICT_TEXT = {Verdict.STALE: "stale", Verdict.NOT_YOURS: "not_yours"}
+VERDICT_TEXT = {
+    Verdict.STALE: "stale",
+    Verdict.NOT_YOURS: "not_yours",
+    Verdict.ANSWER_ONLY: "answer_only_channel",
+}
 # Every press is answered: what a done press says in its toast.
 LEAD_TOAST = {
     LeadButton.ACCEPT: "toast_accepted",
@@ -112,7 +116,9 @@ async def on_lead_button(
     elif action is LeadButton.DECLINE:
         verdict = await _decline(ctx, state, lead_id, user_id)
     elif action is LeadButton.REPLY:
-        verdict = await _start_dialog(ctx, state, Dialog.reply, lead_id, user_id, "ask_reply")
+        verdict = await _start_dialog(
+            ctx, state, Dialog.reply, lead_id, user_id, "ask_reply", for_reply=True
+        )
     elif action is LeadButton.COMMENT:
         verdict = await _start_dialog(ctx, state, Dialog.comment, lead_id, user_id, "ask_comment")
     elif action is LeadButton.COMPLAIN:
@@ -146,8 +152,14 @@ async def _start_dialog(
     user_id: int,
     prompt: str,
     need_offer: bool = False,
+    for_reply: bool = False,
 ) -> Verdict:
-    verdict, channel = await work.check_acting(ctx, lead_id, user_id, need_offer=need_offer)
+    verdict, channel = await work.check_acting(
+        ctx, lead_id, user_id, need_offer=need_offer, for_reply=for_reply
+    )
+    if verdict is Verdict.ANSWER_ONLY:
+        # A toast is gone in a moment; the reason is worth a message he can read again.
+        await _say(ctx, user_id, VERDICT_TEXT[verdict])
     if verdict is not Verdict.DONE:
         return verdict
     await state.set_state(step)

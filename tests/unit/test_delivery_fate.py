@@ -45,6 +45,7 @@ from domain.delivery_fate import Failure, failure_of
             Failure.OUTSIDE_WINDOW,
         ),
         ("failed", "Bad Request: can't parse entities", True, Failure.REJECTED),
+        ("failed", "access token refused: Avito 401: Unauthorized", True, Failure.CHANNEL_AUTH),
         ("failed", None, True, Failure.REJECTED),
     ],
 )
