@@ -25,12 +25,14 @@ from config.base import Duration, Strict, TimeZone
 from config.followups import Followups
 from config.next_steps import NextSteps
 from config.webhooks import Webhook, unique_urls
+from config.workload import Workload, check_workload
 from domain.classify import ClassRule
 from domain.complaint_words import DEFAULT_PHRASES
 from domain.followups import unfillable
 from domain.hours import WEEKDAYS, Shift, WorkingHours, parse_shift
 from domain.money import EXPONENTS
 from domain.sla import SlaPolicy
+from domain.workload import Norm
 
 
 class ConfigError(Exception):
@@ -237,6 +239,7 @@ class Config(Strict):
     complaints: Complaints = Field(default_factory=Complaints)
     reports: Reports = Field(default_factory=Reports)
     next_steps: NextSteps = Field(default_factory=NextSteps)
+    workload: Workload = Field(default_factory=Workload)
     loss_reasons: list[str] = Field(
         default_factory=lambda: ["price", "competitor", "no_budget", "no_response", "spam"]
     )
@@ -254,6 +257,17 @@ class Config(Strict):
         if sum(1 for item in value if item.when is None) > 1:
             raise ValueError("only one class may have no `when` (the default class)")
         return value
+
+    @model_validator(mode="after")
+    def _workload_classes(self) -> Config:
+        check_workload(self.workload, [c.name for c in self.lead_classes], self.default_class())
+        return self
+
+    def default_class(self) -> str | None:
+        return next((c.name for c in self.lead_classes if c.when is None), None)
+
+    def workload_norm(self) -> Norm:
+        return self.workload.norm(self.default_class())
 
     @field_validator("loss_reasons")
     @classmethod

@@ -1,5 +1,5 @@
 """The timed work the scheduler wakes: offers that ran out, SLA timers, follow-ups,
-next steps, overdue complaints, the queue.
+next steps, overdue complaints, the workload alarm, the queue.
 
 Each step reads due rows from the database, so a missed or doubled tick does no harm.
 """
@@ -17,6 +17,7 @@ from usecases.outage import is_outage
 from usecases.pings import send_summaries
 from usecases.step_dispatch import dispatch_all_due_steps
 from usecases.timers import check_timers
+from usecases.workload_alarm import check_workload
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ async def run_timed_work(ctx: AppContext) -> None:
         dispatch_all_due_steps,
         escalate_overdue,
         send_summaries,
+        check_workload,
         distribute_waiting,
         prune_delivery_ids,
     ):

@@ -29,6 +29,7 @@ from storage.repos.search import MessageSearch
 from storage.repos.team import AlertRepo, InviteRepo, ManagerRepo, OfferRepo
 from storage.repos.web import WebLoginRepo
 from storage.repos.workers import WorkerRepo
+from storage.repos.workload import WorkloadRepo
 
 # A unique constraint was hit: another transaction got there first.
 ConflictError = IntegrityError
@@ -62,6 +63,7 @@ class UnitOfWork:
     workers: WorkerRepo
     business: BusinessConnectionRepo
     web: WebLoginRepo
+    workload: WorkloadRepo
 
     def __init__(
         self,
@@ -103,6 +105,7 @@ class UnitOfWork:
         self.workers = WorkerRepo(session)
         self.business = BusinessConnectionRepo(session)
         self.web = WebLoginRepo(session)
+        self.workload = WorkloadRepo(session)
         return self
 
     async def __aexit__(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import string
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from domain.language import language_of as language_of
@@ -17,12 +18,13 @@ from texts.bot_en import EN
 from texts.bot_ru import RU
 from texts.money import MONEY_TEXTS
 from texts.steps import STEPS_EN, STEPS_RU
+from texts.workload import WORKLOAD_EN, WORKLOAD_RU
 
 LANGUAGES = ("ru", "en")
 
 DEFAULTS: dict[str, dict[str, str]] = {
-    "ru": {**RU, **STEPS_RU, **MONEY_TEXTS["ru"]},
-    "en": {**EN, **STEPS_EN, **MONEY_TEXTS["en"]},
+    "ru": {**RU, **STEPS_RU, **MONEY_TEXTS["ru"], **WORKLOAD_RU},
+    "en": {**EN, **STEPS_EN, **MONEY_TEXTS["en"], **WORKLOAD_EN},
 }
 
 
@@ -76,7 +78,16 @@ class Texts:
             template = self._catalog["ru"][key]
         return Safe(template.format(**{name: _escape(value) for name, value in params.items()}))
 
-    def plural(self, key: str, language: str, count: int, **params: Any) -> Safe:
+    def plural(
+        self,
+        key: str,
+        language: str,
+        count: int | float | Decimal,
+        *,
+        shown: str | None = None,
+        **params: Any,
+    ) -> Safe:
         """The text of `key` in the plural form `count` takes (`<key>_one`, `_few`,
-        `_many`), with `{count}` filled in."""
-        return self.get(f"{key}_{plural_form(language, count)}", language, count=count, **params)
+        `_many`), with `{count}` filled in (as `shown` when given: «1,1» for 1.1)."""
+        form = plural_form(language, count)
+        return self.get(f"{key}_{form}", language, count=shown or count, **params)

@@ -17,6 +17,7 @@ from usecases.context import AppContext
 from usecases.report_load import load_report, period_of
 from usecases.report_text import period_words, report_text
 from usecases.staffing import ROLE_HEAD
+from usecases.workload_text import workload_section
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,9 @@ async def staff_report(ctx: AppContext, telegram_id: int, args: str | None) -> S
     png = await asyncio.to_thread(chart_png, report, ctx.texts, language)
     name, dates = period_words(ctx.texts, language, period)
     caption = ctx.texts.get("report_chart_caption", language, period=name, dates=dates)
-    return StaffReport(report_text(ctx.texts, language, report), png, caption, language)
+    text = report_text(ctx.texts, language, report)
+    workload = await workload_section(ctx, language, period, manager_id=manager_id)
+    return StaffReport(Safe(text + workload), png, caption, language)
 
 
 def photo_payload(png: bytes, caption: str) -> dict[str, Any]:

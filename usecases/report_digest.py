@@ -17,6 +17,7 @@ from usecases.context import AppContext
 from usecases.report_load import company_zone, load_report
 from usecases.report_money import revenue_by_manager_lines
 from usecases.report_text import section_lines
+from usecases.workload_text import workload_section
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +110,11 @@ async def send_digests(ctx: AppContext) -> int:
     reports: dict[Any, Report] = {}
     for head, today, key in due:
         day = today - timedelta(days=1)
+        period = period_between(day, day, company_zone(ctx), "yesterday")
         if day not in reports:
-            period = period_between(day, day, company_zone(ctx), "yesterday")
             reports[day] = await load_report(ctx, period)
         text = digest_text(ctx.texts, head.language, reports[day])
+        text = Safe(text + await workload_section(ctx, head.language, period))
         async with ctx.db.uow() as uow:
             inserted = await uow.outbox.add(
                 channel="telegram",
