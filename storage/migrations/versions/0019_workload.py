@@ -1,7 +1,7 @@
 """workload norm: the alarm episodes of a queue whose expected wait outgrew the
 first-response SLA (at most one open at a time)
 
-Revision ID: 0023_workload
+Revision ID: 0019
 Revises: 0018
 """
 
@@ -14,8 +14,7 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0023_workload"
-# The revision of 0018_web_sessions.py (its id is "0018").
+revision: str = "0019"
 down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
