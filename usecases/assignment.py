@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from enum import StrEnum
 
-from config.business import DistributionMode
+from config.business import AssignmentMode, DistributionMode
 from domain import escalation as escalations
 from domain import lead_transitions as transitions
 from domain import webhooks as hooks
@@ -170,7 +170,12 @@ async def distribute_waiting(ctx: AppContext, limit: int = 100) -> int:
                 queue_was_empty = False
                 continue
             exclude = frozenset(await uow.offers.offered_managers(lead.id))
-            preferred = await uow.leads.previous_manager(lead.contact_id, lead.id)
+            # `personal`: a returning customer's manager first; `pool`: nobody owns him.
+            preferred = (
+                await uow.leads.previous_manager(lead.contact_id, lead.id)
+                if ctx.config.distribution.assignment is AssignmentMode.PERSONAL
+                else None
+            )
             chosen = choose_manager(
                 pool.values(), lead_class.min_level, exclude=exclude, preferred=preferred
             )

@@ -152,6 +152,8 @@ async def today(ctx: AppContext, telegram_id: int) -> Safe | None:
 
 async def team_text(ctx: AppContext, language: str) -> Safe:
     lines = [ctx.texts.get("team_header", language)]
+    mode = ctx.config.distribution.assignment.value
+    lines.append(ctx.texts.get(f"team_assignment_{mode}", language))
     for member in await team_overview(ctx):
         # A head's level decides nothing (heads get no leads automatically): not shown.
         level = (
