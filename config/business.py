@@ -22,10 +22,12 @@ from pydantic import (
 )
 
 from config.base import Duration, Strict, TimeZone
+from config.calendar import Calendar
 from config.followups import Followups
 from config.next_steps import NextSteps
 from config.webhooks import Webhook, unique_urls
 from config.workload import Workload, check_workload
+from domain.calendar import WorkCalendar
 from domain.classify import ClassRule
 from domain.complaint_words import DEFAULT_PHRASES
 from domain.followups import unfillable
@@ -94,9 +96,6 @@ class Company(Strict):
     # Deal amounts are kept, summed and shown in this currency (ISO 4217 code).
     currency: Annotated[str, BeforeValidator(_currency)] = "RUB"
 
-    def hours(self) -> WorkingHours:
-        return WorkingHours(self.timezone, self.working_hours)
-
 
 class Level(StrEnum):
     JUNIOR = "junior"
@@ -147,10 +146,13 @@ class Sla(Strict):
     accept_timeout: Duration = timedelta(minutes=5)
     max_passes: int = Field(default=3, ge=0)
     stage_limits: dict[str, Duration] = Field(default_factory=dict)
+    # Stages whose clock stands still while the lead waits for the customer's reply (the
+    # manager wrote last), e.g. [proposal]: the customer is thinking over the offer.
+    pause_in_stages: list[str] = Field(default_factory=list)
 
-    @field_validator("stage_limits")
+    @field_validator("stage_limits", "pause_in_stages")
     @classmethod
-    def _stages(cls, value: dict[str, timedelta]) -> dict[str, timedelta]:
+    def _stages(cls, value: Any) -> Any:
         allowed = ("new", "contacted", "qualified", "proposal")
         for stage in value:
             if stage not in allowed:
@@ -190,8 +192,17 @@ class DistributionMode(StrEnum):
     ROTATION = "rotation"  # assign straight away, in turn
 
 
+class AssignmentMode(StrEnum):
+    # A returning customer goes back to his previous manager when that one can take him.
+    PERSONAL = "personal"
+    # The ticket principle: every enquiry, a returning customer's too, to the best free
+    # manager by the rules (longest waiting first), nobody keeps a personal client base.
+    POOL = "pool"
+
+
 class Distribution(Strict):
     mode: DistributionMode = DistributionMode.OFFER
+    assignment: AssignmentMode = AssignmentMode.PERSONAL
     invite_ttl: Duration = timedelta(days=1)
 
 
@@ -230,6 +241,7 @@ class Telegram(Strict):
 
 class Config(Strict):
     company: Company = Field(default_factory=Company)
+    calendar: Calendar = Field(default_factory=Calendar)
     telegram: Telegram = Field(default_factory=Telegram)
     sla: Sla = Field(default_factory=Sla)
     team: Team = Field(default_factory=Team)
@@ -293,11 +305,20 @@ class Config(Strict):
     def class_rules(self) -> list[ClassRule]:
         return [item.rule() for item in self.lead_classes]
 
+    def work_calendar(self) -> WorkCalendar:
+        return self.calendar.build()
+
+    def hours(self) -> WorkingHours:
+        """The company's working hours on its production calendar."""
+        return WorkingHours(self.company.timezone, self.company.working_hours, self.work_calendar())
+
     def sla_policy(self) -> SlaPolicy:
         return SlaPolicy(
             first_response=self.sla.first_response,
             first_response_reminder=self.sla.first_response_reminder,
             stage_limits=dict(self.sla.stage_limits),
+            hours=self.hours(),
+            pause_in_stages=frozenset(self.sla.pause_in_stages),
         )
 
     @field_validator("texts")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -57,6 +58,8 @@ class FollowupSequence(Strict):
 
 class Followups(Strict):
     quiet_hours: str = "21:00-09:00"
+    # True: a public holiday of the `calendar:` is quiet all day (no follow-ups on 1 May).
+    quiet_on_holidays: bool = False
     daily_marketing_cap: int = Field(default=2, ge=0)
     sequences: list[FollowupSequence] = Field(default_factory=list)
 
@@ -66,6 +69,9 @@ class Followups(Strict):
         parse_shift(value)
         return value
 
-    def quiet(self) -> QuietHours:
+    def quiet(self, holidays: frozenset[date] = frozenset()) -> QuietHours:
+        """The quiet window; `holidays` are quiet all day when quiet_on_holidays is on."""
         shift = parse_shift(self.quiet_hours)
-        return QuietHours(shift.start, shift.end)
+        return QuietHours(
+            shift.start, shift.end, holidays if self.quiet_on_holidays else frozenset()
+        )

@@ -1,8 +1,9 @@
 """Who gets a lead: the distribution policy, as plain rules.
 
 Eligible: active, not paused, on shift now, below capacity, level at least the class's.
-Among them: a returning customer's previous manager first; otherwise the one who has
-waited longest since his last offer, ties broken by fewer open leads.
+Among them: a returning customer's previous manager first (when the caller names him:
+`distribution.assignment: personal`); otherwise the one who has waited longest since his
+last offer, ties broken by fewer open leads.
 """
 
 from __future__ import annotations

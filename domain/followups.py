@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 PLACEHOLDERS = ("customer_name", "manager_name", "company", "lead_id")
@@ -24,6 +24,8 @@ class QuietHours:
 
     start: time
     end: time
+    # Public holidays quiet all day (`followups.quiet_on_holidays`), in the customer's date.
+    days_off: frozenset[date] = frozenset()
 
     def is_quiet(self, local: time) -> bool:
         if self.start == self.end:
@@ -33,14 +35,21 @@ class QuietHours:
         return local >= self.start or local < self.end
 
     def next_allowed(self, at: datetime, zone: str) -> datetime:
-        """`at` itself when allowed, else the first minute after the quiet window."""
+        """`at` itself when allowed, else the first minute after the quiet window (and
+        after the holidays, when they are quiet)."""
         local = at.astimezone(ZoneInfo(zone))
-        if not self.is_quiet(local.time()):
-            return at
-        end = datetime.combine(local.date(), self.end, tzinfo=local.tzinfo)
-        if end <= local:
-            end += timedelta(days=1)
-        return end.astimezone(at.tzinfo)
+        for _ in range(2 * len(self.days_off) + 3):
+            if local.date() in self.days_off:
+                midnight = datetime.combine(local.date() + timedelta(days=1), time(0, 0))
+                local = midnight.replace(tzinfo=local.tzinfo)
+                continue
+            if not self.is_quiet(local.time()):
+                break
+            end = datetime.combine(local.date(), self.end, tzinfo=local.tzinfo)
+            if end <= local:
+                end += timedelta(days=1)
+            local = end
+        return local.astimezone(at.tzinfo) if local != at else at
 
 
 def next_day_start(at: datetime, zone: str, quiet: QuietHours) -> datetime:

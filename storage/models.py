@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.sla_models import SlaPauseColumns
 from storage.types import BigId, UTCDateTime
 
 NAMING = {
@@ -104,7 +105,7 @@ class Manager(Base):
     updated_at: Mapped[datetime]
 
 
-class Lead(Base):
+class Lead(SlaPauseColumns, Base):
     __tablename__ = "leads"
     __table_args__ = (
         # At most one open lead per contact, even when two captures race.

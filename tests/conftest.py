@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from config import calendar as config_calendar
 from config.business import Config, parse_config
 from domain.clock import ManualClock
 from storage.db import create_engine, create_session_factory
@@ -47,6 +48,14 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield url
     finally:
         await _pg.drop(url)
+
+
+@pytest.fixture(autouse=True)
+def no_public_holidays(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config that names no `calendar.country` gets none here (the product's default is
+    Russia's): no test depends on the date the suite runs, nor on the moved clock's
+    2026-01-05 being a New Year holiday. The calendar's own tests name their country."""
+    monkeypatch.setattr(config_calendar, "DEFAULT_COUNTRY", "none")
 
 
 @pytest.fixture

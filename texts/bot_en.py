@@ -133,6 +133,8 @@ EN: dict[str, str] = {
     "lead_usage": "Give the number: /lead 42 (the whole conversation: /lead 42 full)",
     "history_line": "{at} · {event} · {actor}",
     "team_header": "Team:",
+    "team_assignment_personal": "Personal clients: a returning customer goes to his previous manager if that one is free, else to whoever has waited longest for a lead.",
+    "team_assignment_pool": "Shared pool: every enquiry, a returning customer's too, goes to the free manager who has waited longest.",
     "state_on_shift": "on shift",
     "state_off_shift": "off shift",
     "state_paused": "paused",

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from enum import StrEnum
 
-from config.business import DistributionMode
+from config.business import AssignmentMode, DistributionMode
 from domain import escalation as escalations
 from domain import lead_transitions as transitions
 from domain import webhooks as hooks
@@ -14,7 +14,7 @@ from domain.assignment import Candidate, choose_manager
 from domain.sla import LeadClock, due_timers
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
-from usecases import cards, conversation, next_step_timers, pings
+from usecases import cards, conversation, next_step_timers, pings, sla_pause
 from usecases.context import AppContext
 from usecases.escalations import claim, escalate, tell
 from usecases.outage import is_outage
@@ -37,14 +37,16 @@ class Verdict(StrEnum):
 
 
 def lead_clock(ctx: AppContext, lead: Lead) -> LeadClock:
-    # The first-response clock starts when the team is at work, not at 3 a.m.
-    start = ctx.config.company.hours().next_open(lead.created_at) or lead.created_at
+    # The clocks count the company's working time only (domain/sla.py): a lead written at
+    # 3 a.m. or on a holiday starts them when the team is at work.
     return LeadClock(
-        created_at=start,
+        created_at=lead.created_at,
         status=lead.status,
         stage_entered_at=lead.stage_entered_at,
         first_response_at=lead.first_response_at,
         is_open=lead.is_open,
+        paused_since=lead.sla_paused_since,
+        paused_for=sla_pause.paused_for(lead),
     )
 
 
@@ -120,7 +122,7 @@ async def escalate_no_taker(ctx: AppContext, uow: UnitOfWork, lead: Lead) -> Non
     if not await claim(ctx, uow, escalation):
         return
     await uow.flush()  # the offer just closed is part of the story told
-    pool = await candidates(uow, now)
+    pool = await candidates(uow, now, ctx.config.work_calendar())
     names = await _eligible_names(uow, pool, class_of(ctx, lead).min_level)
     facts = await pings.lead_facts(uow, lead)
     await tell(
@@ -151,7 +153,7 @@ async def distribute_waiting(ctx: AppContext, limit: int = 100) -> int:
         if not await uow.lock("distribute"):
             return 0
         now = ctx.clock.now()
-        pool = await candidates(uow, now)
+        pool = await candidates(uow, now, ctx.config.work_calendar())
         # Nobody can take anything now (night, everyone full): only new arrivals need
         # queueing, and the queue itself waits untouched — no work per queued lead.
         nobody = not any(c.eligible("junior") for c in pool.values())
@@ -168,7 +170,12 @@ async def distribute_waiting(ctx: AppContext, limit: int = 100) -> int:
                 queue_was_empty = False
                 continue
             exclude = frozenset(await uow.offers.offered_managers(lead.id))
-            preferred = await uow.leads.previous_manager(lead.contact_id, lead.id)
+            # `personal`: a returning customer's manager first; `pool`: nobody owns him.
+            preferred = (
+                await uow.leads.previous_manager(lead.contact_id, lead.id)
+                if ctx.config.distribution.assignment is AssignmentMode.PERSONAL
+                else None
+            )
             chosen = choose_manager(
                 pool.values(), lead_class.min_level, exclude=exclude, preferred=preferred
             )

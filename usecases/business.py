@@ -19,7 +19,7 @@ from domain.business import Change, Connection, OwnerMessage
 from storage.business_models import BusinessConnection as ConnectionRow
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
-from usecases import cards
+from usecases import cards, sla_pause
 from usecases.assignment import refresh_timer, send_card
 from usecases.context import AppContext
 from usecases.followups import on_lead_event
@@ -234,6 +234,7 @@ async def record_owner_message(ctx: AppContext, written: OwnerMessage) -> bool:
             if lead.first_response_at is None:
                 lead.first_response_at = now
             await on_lead_event(ctx, uow, lead, "manager_replied")
+            sla_pause.manager_wrote(ctx, lead, now)
             await refresh_timer(ctx, uow, lead)
         await uow.commit()
     return True

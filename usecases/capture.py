@@ -20,6 +20,7 @@ from domain.pipeline import LeadStatus
 from domain.webhooks import LEAD_CREATED
 from storage.uow import ConflictError, UnitOfWork
 from texts import language_of
+from usecases import sla_pause
 from usecases.assignment import distribute_waiting, refresh_timer
 from usecases.business import attribute_to_owner
 from usecases.complaints import open_from_message
@@ -188,6 +189,8 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
         await attribute_to_owner(ctx, uow, lead, inbound.owner_telegram_id)
     if not new_lead:
         await on_lead_event(ctx, uow, lead, "customer_replied")
+        if sla_pause.customer_wrote(ctx, lead, now):
+            await refresh_timer(ctx, uow, lead)
     if lead.manager_id is not None and not new_lead:
         await relay_to_manager(
             ctx, uow, lead, contact, inbound, message, unless=inbound.owner_telegram_id

@@ -188,7 +188,11 @@ async def team_page(ctx: AppContext) -> dict[str, Any]:
         elif manager.paused_at is not None:
             state = "paused"
         else:
-            state = "on_shift" if hours_of(manager).is_open(now) else "off_shift"
+            state = (
+                "on_shift"
+                if hours_of(manager, ctx.config.work_calendar()).is_open(now)
+                else "off_shift"
+            )
         members[manager.id] = {
             "id": manager.id,
             "name": manager.name,

@@ -141,7 +141,7 @@ async def _handle(ctx: AppContext, uow: UnitOfWork, row: FollowupStep, now: date
         _finish(row, "done", now)
         return
     zone = contact.timezone or ctx.config.company.timezone
-    quiet = ctx.config.followups.quiet()
+    quiet = ctx.config.followups.quiet(ctx.config.work_calendar().holidays)
     allowed = quiet.next_allowed(now, zone)
     if allowed > now:
         row.due_at = allowed

@@ -38,7 +38,7 @@ class StepOutcome:
 
 
 def team_zone(ctx: AppContext) -> ZoneInfo:
-    return ctx.config.company.hours().zone
+    return ctx.config.hours().zone
 
 
 async def _acting(

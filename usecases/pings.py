@@ -124,7 +124,7 @@ def about(texts: Texts, language: str, facts: LeadFacts, *, short: bool = False)
 
 async def assignees(ctx: AppContext, uow: UnitOfWork, lead: Lead) -> list[tuple[int, str]]:
     """Who the head may hand the lead to: eligible for its class now."""
-    pool = await candidates(uow, ctx.clock.now())
+    pool = await candidates(uow, ctx.clock.now(), ctx.config.work_calendar())
     min_level = class_of(ctx, lead).min_level
     return [
         (manager.id, manager.name)

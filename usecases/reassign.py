@@ -143,7 +143,11 @@ async def handover(ctx: AppContext, head_telegram_id: int, member_telegram_id: i
         if member is None:
             return Handover(HandoverOutcome.NOT_FOUND)
         leads = await uow.leads.held_or_offered(member.id)
-        pool = {key: c for key, c in (await candidates(uow, now)).items() if key != member.id}
+        pool = {
+            key: c
+            for key, c in (await candidates(uow, now, ctx.config.work_calendar())).items()
+            if key != member.id
+        }
         managers = {m.id: m for m in await uow.managers.all()}
         moved: list[tuple[int, str]] = []
         waiting: list[int] = []

@@ -17,7 +17,7 @@ _WEEKDAYS = {
 
 def when_to_expect(ctx: AppContext, now: datetime, language: str) -> str:
     """ "within 30 min" during working hours, otherwise when the team is back."""
-    hours = ctx.config.company.hours()
+    hours = ctx.config.hours()
     if hours.is_open(now):
         sla = format_span(ctx.texts, ctx.config.sla.first_response, language)
         return ctx.texts.get("when_in_hours", language, sla=sla)

@@ -42,7 +42,7 @@ async def _load(ctx: AppContext, uow: UnitOfWork, period: Period) -> dict[str, A
         events.setdefault(event.lead_id, []).append(
             EventFact(event.type, event.at, event.manager_id, event.data or {})
         )
-    hours = ctx.config.company.hours()
+    hours = ctx.config.hours()
     currency = ctx.config.company.currency
     facts = [
         LeadFacts(

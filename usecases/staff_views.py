@@ -59,7 +59,7 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
         recent, total = await uow.messages.recent(lead.id, conversation.CARD_MESSAGES)
         events = await uow.events.for_lead(lead.id)
         next_step = await step_views.step_line(ctx, uow, lead, language)
-    zone = ctx.config.company.hours().zone
+    zone = ctx.config.hours().zone
     header = Safe("")
     text = cards.card_text(
         ctx.texts,
@@ -105,7 +105,7 @@ async def lead_full_text(ctx: AppContext, telegram_id: int, lead_id: int) -> lis
         if lead is None or not may_read(manager, lead):
             return [html.unescape(ctx.texts.get("lead_not_found", language, lead_id=lead_id))]
         messages = await uow.messages.for_lead(lead.id)
-    zone = ctx.config.company.hours().zone
+    zone = ctx.config.hours().zone
     return conversation.full_conversation(ctx.texts, language, lead.id, messages, zone)
 
 
@@ -124,7 +124,7 @@ async def today(ctx: AppContext, telegram_id: int) -> Safe | None:
         steps = await step_views.manager_today(ctx, uow, manager, leads)
     language = manager.language
     now = ctx.clock.now()
-    horizon = now + timedelta(hours=24 - now.astimezone(ctx.config.company.hours().zone).hour)
+    horizon = now + timedelta(hours=24 - now.astimezone(ctx.config.hours().zone).hour)
     due = [
         lead
         for lead in leads
@@ -152,6 +152,8 @@ async def today(ctx: AppContext, telegram_id: int) -> Safe | None:
 
 async def team_text(ctx: AppContext, language: str) -> Safe:
     lines = [ctx.texts.get("team_header", language)]
+    mode = ctx.config.distribution.assignment.value
+    lines.append(ctx.texts.get(f"team_assignment_{mode}", language))
     for member in await team_overview(ctx):
         # A head's level decides nothing (heads get no leads automatically): not shown.
         level = (

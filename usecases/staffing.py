@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from domain.assignment import Candidate
+from domain.calendar import WorkCalendar
 from domain.classify import Classification
 from domain.hours import WorkingHours, week_from_json
 from domain.lead_access import ROLE_HEAD
@@ -18,34 +19,40 @@ from storage.uow import UnitOfWork
 from usecases.context import AppContext
 
 
-def hours_of(manager: Manager) -> WorkingHours:
-    return _hours(manager.timezone, json.dumps(manager.working_hours or {}, sort_keys=True))
+def hours_of(manager: Manager, calendar: WorkCalendar) -> WorkingHours:
+    """His own hours on the company's production calendar (holidays in his local date)."""
+    week = json.dumps(manager.working_hours or {}, sort_keys=True)
+    return _hours(manager.timezone, week, calendar)
 
 
 @lru_cache(maxsize=1024)
-def _hours(timezone: str, week: str) -> WorkingHours:
+def _hours(timezone: str, week: str, calendar: WorkCalendar) -> WorkingHours:
     # Parsed once per distinct schedule: distribution asks for every manager every time.
-    return WorkingHours(timezone, week_from_json(json.loads(week)))
+    return WorkingHours(timezone, week_from_json(json.loads(week)), calendar)
 
 
-def candidate(manager: Manager, now: datetime, open_leads: int) -> Candidate:
+def candidate(
+    manager: Manager, now: datetime, open_leads: int, calendar: WorkCalendar
+) -> Candidate:
     return Candidate(
         id=manager.id,
         level=manager.level,
         active=manager.active,
         paused=manager.paused_at is not None,
-        on_shift=hours_of(manager).is_open(now),
+        on_shift=hours_of(manager, calendar).is_open(now),
         open_leads=open_leads,
         capacity=manager.capacity,
         last_offered_at=manager.last_offered_at,
     )
 
 
-async def candidates(uow: UnitOfWork, now: datetime) -> dict[int, Candidate]:
+async def candidates(
+    uow: UnitOfWork, now: datetime, calendar: WorkCalendar
+) -> dict[int, Candidate]:
     """Everyone who may get leads automatically (managers, not heads), with their load."""
     counts = await uow.managers.open_lead_counts()
     return {
-        manager.id: candidate(manager, now, counts.get(manager.id, 0))
+        manager.id: candidate(manager, now, counts.get(manager.id, 0), calendar)
         for manager in await uow.managers.all()
         if manager.role != ROLE_HEAD
     }

@@ -297,7 +297,11 @@ async def team_overview(ctx: AppContext) -> list[MemberState]:
         elif manager.paused_at is not None:
             state = "paused"
         else:
-            state = "on_shift" if hours_of(manager).is_open(now) else "off_shift"
+            state = (
+                "on_shift"
+                if hours_of(manager, ctx.config.work_calendar()).is_open(now)
+                else "off_shift"
+            )
         members.append(
             MemberState(
                 manager.telegram_id,

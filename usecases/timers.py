@@ -104,7 +104,7 @@ async def _escalate(ctx: AppContext, uow: UnitOfWork, lead: Lead, escalation: Es
     now = ctx.clock.now()
     manager = await uow.managers.get(lead.manager_id or lead.offered_manager_id or 0)
     stage_kind, since = _since(lead, escalation.kind)
-    pool = await candidates(uow, now)
+    pool = await candidates(uow, now, ctx.config.work_calendar())
     names = await _eligible_names(uow, pool, class_of(ctx, lead).min_level)
     facts = await pings.lead_facts(uow, lead)
 

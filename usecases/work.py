@@ -14,7 +14,7 @@ from domain.reasons import is_real_reason
 from domain.text_split import split_text
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
-from usecases import cards, next_step_timers
+from usecases import cards, next_step_timers, sla_pause
 from usecases.acting import acting_on
 from usecases.amounts import closed_text, deal_data
 from usecases.answer_only import writes_first
@@ -145,6 +145,7 @@ async def _reply(
             manager_id=manager.id,
             data={"message_id": message.id, "parts": len(payloads)},
         )
+        sla_pause.manager_wrote(ctx, lead, now)
         await refresh_timer(ctx, uow, lead)
         await uow.commit()
     ctx.wake("outbox")
@@ -192,6 +193,7 @@ async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int | None, sta
         )
         lead.status = stage
         lead.stage_entered_at = now
+        await sla_pause.stage_entered(ctx, uow, lead, now)
         if stage == LeadStatus.CONTACTED and lead.first_response_at is None:
             lead.first_response_at = now
         await on_lead_event(ctx, uow, lead, "stage_entered", stage=stage)

@@ -48,7 +48,8 @@ async def load_workload(ctx: AppContext, period: Period) -> Workload | None:
         managers = [m for m in await uow.managers.all() if m.role != ROLE_HEAD and m.active]
         incoming = await uow.workload.incoming(period.start, period.end)
         actions = await uow.workload.staff_actions(period.start, period.end, STAFF_ACTIONS)
-    hours = {manager.id: hours_of(manager) for manager in managers}
+    calendar = ctx.config.work_calendar()
+    hours = {manager.id: hours_of(manager, calendar) for manager in managers}
     done = [
         StaffAction(manager_id, at, kind)
         for actor, at, kind in actions

@@ -38,7 +38,7 @@ async def check_workload(ctx: AppContext) -> AlarmStep:
         if not await uow.lock(ALARM_LOCK):
             return AlarmStep.KEEP  # another process is ticking it now
         now = ctx.clock.now()
-        pool = await candidates(uow, now)
+        pool = await candidates(uow, now, ctx.config.work_calendar())
         on_shift = sum(1 for c in pool.values() if c.active and not c.paused and c.on_shift)
         waiting = await uow.workload.waiting_classes()
         wait = expected_wait(norm.work(waiting), on_shift)

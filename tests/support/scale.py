@@ -95,6 +95,8 @@ def write_config(
     always = {"mon-sun": "00:00-00:00"}
     config = {
         "company": {"name": "Acme", "timezone": "UTC", "working_hours": always},
+        # No public holidays: these processes run on the real clock, on any date.
+        "calendar": {"country": "none"},
         "sla": sla or {"first_response": "1d", "first_response_reminder": "20h"},
         "distribution": {"mode": mode},
         "team": {

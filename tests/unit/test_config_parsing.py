@@ -70,7 +70,7 @@ def test_example_file_loads() -> None:
 
 
 def test_company_hours_object() -> None:
-    hours = load_config(EXAMPLE).company.hours()
+    hours = load_config(EXAMPLE).hours()
     assert hours.timezone == "Europe/Moscow"
     assert hours.days[6] == ()
 
