@@ -27,6 +27,7 @@ from storage.repos.receipts import ReceiptRepo
 from storage.repos.reports import ReportRepo
 from storage.repos.search import MessageSearch
 from storage.repos.team import AlertRepo, InviteRepo, ManagerRepo, OfferRepo
+from storage.repos.terms import TermRequestRepo
 from storage.repos.web import WebLoginRepo
 from storage.repos.workers import WorkerRepo
 
@@ -62,6 +63,7 @@ class UnitOfWork:
     workers: WorkerRepo
     business: BusinessConnectionRepo
     web: WebLoginRepo
+    terms: TermRequestRepo
 
     def __init__(
         self,
@@ -103,6 +105,7 @@ class UnitOfWork:
         self.workers = WorkerRepo(session)
         self.business = BusinessConnectionRepo(session)
         self.web = WebLoginRepo(session)
+        self.terms = TermRequestRepo(session)
         return self
 
     async def __aexit__(
