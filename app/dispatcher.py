@@ -16,6 +16,7 @@ from handlers.telegram import (
     staff,
     staff_money,
     staff_replies,
+    terms,
 )
 from handlers.telegram.commands import commands_of
 from usecases.context import AppContext
@@ -35,6 +36,7 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
         head.router,
         reports.router,
         next_steps.router,
+        terms.router,
         staff_replies.router,
         staff_money.router,
         staff.router,

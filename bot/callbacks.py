@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 
 from domain import buttons
-from domain.buttons import ComplaintButton, LeadButton, ListFilter, TeamButton
+from domain.buttons import ComplaintButton, LeadButton, ListFilter, TeamButton, TermsButton
 
 
 class LeadAction(CallbackData, prefix=buttons.LEAD, sep=buttons.SEPARATOR):
@@ -39,3 +39,8 @@ class LeadsPage(CallbackData, prefix=buttons.LIST, sep=buttons.SEPARATOR):
 class TeamAction(CallbackData, prefix=buttons.TEAM, sep=buttons.SEPARATOR):
     action: TeamButton
     telegram_id: int
+
+
+class TermsAction(CallbackData, prefix=buttons.TERMS, sep=buttons.SEPARATOR):
+    action: TermsButton
+    request_id: int

@@ -17,6 +17,7 @@ COMPLAINT = "cmp"
 SURVEY = "srv"
 LIST = "lst"
 TEAM = "team"
+TERMS = "trm"
 # Telegram's limit on callback_data, in bytes.
 MAX_DATA_BYTES = 64
 
@@ -42,6 +43,9 @@ class LeadButton(StrEnum):
     STEP_KIND = "nsk"
     STEP_DONE = "nsd"
     STEP_NOTE = "nsn"
+    # Special terms: without an argument the kinds to choose from; with a
+    # domain.special_terms.TermKind value, the question of its size.
+    SPECIAL_TERMS = "trm"
 
 
 # NEXT_STEP's argument that opens the dialog for a typed time.
@@ -74,6 +78,13 @@ class TeamButton(StrEnum):
     HANDOVER = "ho"  # hand all of a member's open leads to the others
 
 
+class TermsButton(StrEnum):
+    """A head's answer to a special-terms request (the request's id in the button)."""
+
+    APPROVE = "ok"
+    DECLINE = "no"
+
+
 def _join(*parts: object) -> str:
     data = SEPARATOR.join(str(part) for part in parts)
     if len(data.encode()) > MAX_DATA_BYTES:
@@ -99,3 +110,7 @@ def list_button(kind: ListFilter, page: int, manager_id: int = 0) -> str:
 
 def team_button(action: TeamButton, telegram_id: int) -> str:
     return _join(TEAM, action.value, telegram_id)
+
+
+def terms_button(action: TermsButton, request_id: int) -> str:
+    return _join(TERMS, action.value, request_id)

@@ -8,6 +8,7 @@ from storage import (  # noqa: F401
     channel_models,
     models,
     step_models,
+    terms_models,
     web_models,
     workload_models,
 )

@@ -27,6 +27,7 @@ from storage.repos.receipts import ReceiptRepo
 from storage.repos.reports import ReportRepo
 from storage.repos.search import MessageSearch
 from storage.repos.team import AlertRepo, InviteRepo, ManagerRepo, OfferRepo
+from storage.repos.terms import TermRequestRepo
 from storage.repos.web import WebLoginRepo
 from storage.repos.workers import WorkerRepo
 from storage.repos.workload import WorkloadRepo
@@ -64,6 +65,7 @@ class UnitOfWork:
     business: BusinessConnectionRepo
     web: WebLoginRepo
     workload: WorkloadRepo
+    terms: TermRequestRepo
 
     def __init__(
         self,
@@ -106,6 +108,7 @@ class UnitOfWork:
         self.business = BusinessConnectionRepo(session)
         self.web = WebLoginRepo(session)
         self.workload = WorkloadRepo(session)
+        self.terms = TermRequestRepo(session)
         return self
 
     async def __aexit__(

@@ -18,13 +18,14 @@ from texts.bot_en import EN
 from texts.bot_ru import RU
 from texts.money import MONEY_TEXTS
 from texts.steps import STEPS_EN, STEPS_RU
+from texts.terms import TERMS_EN, TERMS_RU
 from texts.workload import WORKLOAD_EN, WORKLOAD_RU
 
 LANGUAGES = ("ru", "en")
 
 DEFAULTS: dict[str, dict[str, str]] = {
-    "ru": {**RU, **STEPS_RU, **MONEY_TEXTS["ru"], **WORKLOAD_RU},
-    "en": {**EN, **STEPS_EN, **MONEY_TEXTS["en"], **WORKLOAD_EN},
+    "ru": {**RU, **STEPS_RU, **MONEY_TEXTS["ru"], **WORKLOAD_RU, **TERMS_RU},
+    "en": {**EN, **STEPS_EN, **MONEY_TEXTS["en"], **WORKLOAD_EN, **TERMS_EN},
 }
 
 

@@ -79,7 +79,12 @@ async def send_card(
     else:
         header = ctx.texts.get("assigned_header", language)
         buttons = cards.work_buttons(
-            ctx.texts, language, lead.id, lead.status, steps=ctx.config.next_steps.enabled
+            ctx.texts,
+            language,
+            lead.id,
+            lead.status,
+            steps=ctx.config.next_steps.enabled,
+            terms=bool(ctx.config.special_terms.rules()),
         )
         if manager.role == ROLE_HEAD:
             buttons += cards.head_rows(ctx.texts, language, lead.id)

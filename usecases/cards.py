@@ -8,7 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.buttons import NO_AMOUNT, TYPED_TIME, LeadButton, lead_button
+from domain.buttons import (
+    NO_AMOUNT,
+    TYPED_TIME,
+    LeadButton,
+    TermsButton,
+    lead_button,
+    terms_button,
+)
 from domain.next_steps import Preset
 from domain.pipeline import LeadStatus
 from texts import Safe, Texts
@@ -91,7 +98,13 @@ def step_rows(texts: Texts, language: str, lead_id: int) -> list[list[dict[str, 
 
 
 def work_buttons(
-    texts: Texts, language: str, lead_id: int, status: str, *, steps: bool = True
+    texts: Texts,
+    language: str,
+    lead_id: int,
+    status: str,
+    *,
+    steps: bool = True,
+    terms: bool = False,
 ) -> list[list[dict[str, str]]]:
     rows = [
         [
@@ -118,6 +131,8 @@ def work_buttons(
                 for stage in forward
             ]
         )
+    if terms:
+        rows.append([_button(texts, language, "btn_terms", LeadButton.SPECIAL_TERMS, lead_id)])
     rows.append(
         [
             _button(texts, language, "btn_won", LeadButton.WON, lead_id),
@@ -131,6 +146,36 @@ def work_buttons(
 def amount_buttons(texts: Texts, language: str, lead_id: int) -> list[list[dict[str, str]]]:
     """Under «Сумма сделки?»: close as won without an amount."""
     return [[_button(texts, language, "btn_no_amount", LeadButton.WON, lead_id, NO_AMOUNT)]]
+
+
+def terms_kind_buttons(
+    texts: Texts, language: str, lead_id: int, kinds: list[str]
+) -> list[list[dict[str, str]]]:
+    """Under «Особые условия»: the kinds the team's rules offer, each opening its question."""
+    return [
+        [
+            _button(texts, language, f"btn_term_{kind}", LeadButton.SPECIAL_TERMS, lead_id, kind)
+            for kind in kinds
+        ]
+    ]
+
+
+def terms_answer_buttons(
+    texts: Texts, language: str, request_id: int
+) -> list[list[dict[str, str]]]:
+    """A head's «Одобрить» / «Отказать» under a special-terms request."""
+    return [
+        [
+            {
+                "text": str(texts.get("btn_terms_approve", language)),
+                "callback_data": terms_button(TermsButton.APPROVE, request_id),
+            },
+            {
+                "text": str(texts.get("btn_terms_decline", language)),
+                "callback_data": terms_button(TermsButton.DECLINE, request_id),
+            },
+        ]
+    ]
 
 
 def reason_buttons(

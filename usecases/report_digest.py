@@ -16,6 +16,7 @@ from usecases import cards
 from usecases.context import AppContext
 from usecases.report_load import company_zone, load_report
 from usecases.report_money import revenue_by_manager_lines
+from usecases.report_terms import terms_lines
 from usecases.report_text import section_lines
 from usecases.workload_text import workload_section
 
@@ -39,6 +40,7 @@ def digest_text(texts: Texts, language: str, report: Report) -> Safe:
     # its other lines per manager.
     lines += section_lines(texts, language, team, report.currency)
     lines += revenue_by_manager_lines(texts, language, report)
+    lines += terms_lines(texts, language, report)
     lines.append("")
     breaches = team.sla.breaches
     if breaches:

@@ -13,6 +13,7 @@ from domain.reporting.facts import ComplaintFacts, EventFact, LeadFacts, SlaTarg
 from domain.reporting.periods import Period, PeriodError, parse_period
 from domain.reporting.report import Report, build_report
 from domain.reporting.serialise import report_json
+from domain.special_terms import RequestStatus, TermFact, TermKind, terms_by_manager
 from storage.uow import UnitOfWork
 from usecases.context import AppContext
 
@@ -71,7 +72,12 @@ async def _load(ctx: AppContext, uow: UnitOfWork, period: Period) -> dict[str, A
     ]
     names = {m.id: m.name for m in await uow.managers.all(include_retired=True)}
     starts = await uow.reports.starts_without_question(period.start, period.end)
+    terms = [
+        TermFact(item.manager_id, TermKind(item.kind), item.value, RequestStatus(item.status))
+        for item in await uow.terms.answered_between(period.start, period.end)
+    ]
     return {
+        "terms": terms,
         "leads": facts,
         "surveys": surveys,
         "complaints": complaints,
@@ -94,6 +100,10 @@ async def load_report(ctx: AppContext, period: Period, *, manager_id: int | None
         manager_id=manager_id,
         currency=ctx.config.company.currency,
     )
+    terms = terms_by_manager(
+        fact for fact in data["terms"] if manager_id is None or fact.manager_id == manager_id
+    )
+    report = replace(report, special_terms=terms)
     if manager_id is not None:
         return report
     return replace(report, started_no_question=data["starts"])

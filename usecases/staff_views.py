@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from texts import Safe
-from usecases import cards, conversation, step_views
+from usecases import cards, conversation, special_terms, step_views
 from usecases.context import AppContext
 from usecases.replies import format_span
 from usecases.staffing import ROLE_HEAD
@@ -59,6 +59,7 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
         recent, total = await uow.messages.recent(lead.id, conversation.CARD_MESSAGES)
         events = await uow.events.for_lead(lead.id)
         next_step = await step_views.step_line(ctx, uow, lead, language)
+        granted = await special_terms.granted_line(ctx, uow, lead.id, language)
     zone = ctx.config.hours().zone
     header = Safe("")
     text = cards.card_text(
@@ -82,14 +83,19 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
     ]
     buttons = (
         cards.work_buttons(
-            ctx.texts, language, lead.id, lead.status, steps=ctx.config.next_steps.enabled
+            ctx.texts,
+            language,
+            lead.id,
+            lead.status,
+            steps=ctx.config.next_steps.enabled,
+            terms=bool(ctx.config.special_terms.rules()),
         )
         if lead.is_open and (lead.manager_id == manager.id or manager.role == ROLE_HEAD)
         else []
     )
     if lead.is_open and manager.role == ROLE_HEAD:
         buttons += cards.head_rows(ctx.texts, language, lead.id)
-    body = text.strip() + (f"\n\n{next_step}" if next_step else "")
+    body = text.strip() + "".join(f"\n\n{line}" for line in (next_step, granted) if line)
     return Safe(body + "\n\n" + "\n".join(history)), buttons
 
 

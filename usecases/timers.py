@@ -88,7 +88,12 @@ async def _remind(ctx: AppContext, uow: UnitOfWork, lead: Lead, kind: str) -> No
     )
     buttons = (
         cards.work_buttons(
-            ctx.texts, language, lead.id, lead.status, steps=ctx.config.next_steps.enabled
+            ctx.texts,
+            language,
+            lead.id,
+            lead.status,
+            steps=ctx.config.next_steps.enabled,
+            terms=bool(ctx.config.special_terms.rules()),
         )
         if lead.manager_id
         else None

@@ -219,7 +219,12 @@ async def cards_after_change(
         stage=cards.stage_name(ctx.texts, language, lead.status),
     )
     buttons = cards.work_buttons(
-        ctx.texts, language, lead.id, lead.status, steps=ctx.config.next_steps.enabled
+        ctx.texts,
+        language,
+        lead.id,
+        lead.status,
+        steps=ctx.config.next_steps.enabled,
+        terms=bool(ctx.config.special_terms.rules()),
     )
     await uow.outbox.add(
         channel="telegram",

@@ -33,6 +33,7 @@ from domain.reporting.statistics import (
     stats,
     surveys_of,
 )
+from domain.special_terms import ManagerTerms
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class Report:
     started_no_question: int = 0
     # The currency of every amount in the report (ISO 4217).
     currency: str = "RUB"
+    # Special terms answered in the period, per manager who asked (domain/special_terms).
+    special_terms: tuple[ManagerTerms, ...] = ()
 
     def name(self, manager_id: int | None) -> str:
         if manager_id is None:

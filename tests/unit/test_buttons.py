@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from bot.callbacks import ComplaintAction, LeadAction, LeadsPage, SurveyScore, TeamAction
+from bot.callbacks import (
+    ComplaintAction,
+    LeadAction,
+    LeadsPage,
+    SurveyScore,
+    TeamAction,
+    TermsAction,
+)
 from domain.buttons import (
     MAX_DATA_BYTES,
     ComplaintButton,
     LeadButton,
     ListFilter,
     TeamButton,
+    TermsButton,
     complaint_button,
     lead_button,
     list_button,
     survey_button,
     team_button,
+    terms_button,
 )
 
 
@@ -47,6 +56,14 @@ def test_list_buttons_round_trip(kind: ListFilter, page: int, manager_id: int) -
     data = list_button(kind, page, manager_id)
     parsed = LeadsPage.unpack(data)
     assert (parsed.kind, parsed.page, parsed.manager_id) == (kind, page, manager_id)
+    assert parsed.pack() == data
+
+
+@pytest.mark.parametrize("action", list(TermsButton))
+def test_terms_buttons_round_trip(action: TermsButton) -> None:
+    data = terms_button(action, 2_147_483_647)
+    parsed = TermsAction.unpack(data)
+    assert (parsed.action, parsed.request_id) == (action, 2_147_483_647)
     assert parsed.pack() == data
 
 

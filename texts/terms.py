@@ -1,0 +1,147 @@
+"""The bots' texts about special terms (a discount, instalments, a deferred payment),
+Russian then English (HTML, Telegram parse mode). Part of the one catalogue
+(texts/catalogue.py merges them); counts take their plural form from `<key>_one`,
+`<key>_few`, `<key>_many` (domain/plural.py): «на 1 месяц, на 2 месяца, на 5 месяцев»,
+and «до 1 месяца, до 5 месяцев» for limits."""
+
+from __future__ import annotations
+
+TERMS_RU: dict[str, str] = {
+    "btn_terms": "💸 Особые условия",
+    "btn_term_discount": "Скидка, %",
+    "btn_term_instalments": "Рассрочка",
+    "btn_term_deferred": "Отсрочка платежа",
+    "btn_terms_approve": "✅ Одобрить",
+    "btn_terms_decline": "❌ Отказать",
+    # What is asked, as the messages and reports name it.
+    "term_discount": "скидка {value}\u00a0%",
+    "term_instalments": "рассрочка на {months}",
+    "term_deferred": "отсрочка платежа на {days}",
+    "term_months_one": "{count} месяц",
+    "term_months_few": "{count} месяца",
+    "term_months_many": "{count} месяцев",
+    "term_days_one": "{count} день",
+    "term_days_few": "{count} дня",
+    "term_days_many": "{count} дней",
+    # Limits: «до 5 %», «до 3 месяцев», «до 14 дней»; the most: «30 %», «12 месяцев».
+    "term_upto_discount": "до {value}\u00a0%",
+    "term_upto_months_one": "до {count} месяца",
+    "term_upto_months_few": "до {count} месяцев",
+    "term_upto_months_many": "до {count} месяцев",
+    "term_upto_days_one": "до {count} дня",
+    "term_upto_days_few": "до {count} дней",
+    "term_upto_days_many": "до {count} дней",
+    "term_max_discount": "{value}\u00a0%",
+    "terms_choose": "💸 Особые условия по лиду #{lead_id}: что просит клиент?",
+    "terms_off": "Особые условия в вашей команде не предусмотрены.",
+    "ask_term_discount": "Какую скидку дать по лиду #{lead_id}? Напишите процент, например 7 или 7,5.\n{rule} /cancel — отменить.",
+    "ask_term_instalments": "На сколько месяцев рассрочка по лиду #{lead_id}? Напишите число месяцев, например 6.\n{rule} /cancel — отменить.",
+    "ask_term_deferred": "На сколько дней отсрочить оплату по лиду #{lead_id}? Напишите число дней, например 30.\n{rule} /cancel — отменить.",
+    "term_rule": "Сразу одобряется {limit}, больше — решает руководитель; самое большее — {max}.",
+    "term_rule_head_decides": "Каждый такой запрос решает руководитель; самое большее — {max}.",
+    "term_rule_head": "Вы руководитель: одобряется сразу, самое большее — {max}.",
+    "term_value_unreadable": "Не получилось прочитать число. Напишите только число, например 7. /cancel — отменить.",
+    "term_value_not_positive": "Нужно число больше нуля. /cancel — отменить.",
+    "term_value_not_whole": "Здесь нужно целое число, например 6. /cancel — отменить.",
+    "term_value_too_precise": "Слишком много знаков после запятой: можно не больше двух. /cancel — отменить.",
+    "terms_over_max": "Так много не даётся: самое большее — {max}. Напишите значение поменьше или /cancel.",
+    "terms_granted": "✅ Лид #{lead_id}: {term} — одобрено сразу, это в пределах правила ({limit}).",
+    "terms_sent_to_head": "⏳ Лид #{lead_id}: {term} — больше, чем одобряется сразу ({limit}). Запрос отправлен руководителю, ответ придёт сюда.",
+    "terms_no_head": "Лид #{lead_id}: {term} — больше, чем одобряется сразу ({limit}), а руководителя в команде нет: запрос отправить некому.",
+    "terms_already_pending": "По лиду #{lead_id} уже ждёт решения руководителя запрос: {term}. Дождитесь ответа.",
+    "terms_head_request": (
+        "💸 <b>Запрос особых условий по лиду #{lead_id}</b>\n"
+        "Запрошено: {term}\n"
+        "Просит: {manager} ({level})\n"
+        "Клиент: {customer}\n"
+        "Этап: {stage}\n"
+        "Сумма сделки: {amount}\n"
+        "Без согласования менеджеру доступно {limit}; самое большее — {max}."
+    ),
+    "terms_amount_none": "не указана",
+    "terms_approved_by_head": "✅ Лид #{lead_id}: {term} — одобрено руководителем ({head}).",
+    "terms_declined_by_head": "❌ Лид #{lead_id}: {term} — отказ руководителя ({head}). Условия сделки остаются прежними.",
+    "terms_head_approved": "✅ Одобрено: лид #{lead_id}, {term} ({manager}). Менеджеру сообщено.",
+    "terms_head_declined": "❌ Отказано: лид #{lead_id}, {term} ({manager}). Менеджеру сообщено.",
+    "toast_terms_approved": "Одобрено",
+    "toast_terms_declined": "Отказано",
+    "terms_already_answered": "Этот запрос уже решён.",
+    "terms_head_only": "Это решает руководитель.",
+    "terms_lead_closed": "Лид уже закрыт: решать по нему нечего.",
+    "terms_granted_line": "💸 Особые условия: {terms}",
+    "report_terms_header": "💸 Особые условия по менеджерам:",
+    "report_terms_line": "{name}: {granted}{declined}",
+    "report_terms_nothing_granted": "ничего не одобрено",
+    "report_terms_declined_one": "; {count} отказ",
+    "report_terms_declined_few": "; {count} отказа",
+    "report_terms_declined_many": "; {count} отказов",
+}
+
+TERMS_EN: dict[str, str] = {
+    "btn_terms": "💸 Special terms",
+    "btn_term_discount": "Discount, %",
+    "btn_term_instalments": "Instalments",
+    "btn_term_deferred": "Deferred payment",
+    "btn_terms_approve": "✅ Approve",
+    "btn_terms_decline": "❌ Decline",
+    "term_discount": "a {value}\u00a0% discount",
+    "term_instalments": "instalments over {months}",
+    "term_deferred": "payment deferred by {days}",
+    "term_months_one": "{count} month",
+    "term_months_few": "{count} months",
+    "term_months_many": "{count} months",
+    "term_days_one": "{count} day",
+    "term_days_few": "{count} days",
+    "term_days_many": "{count} days",
+    "term_upto_discount": "up to {value}\u00a0%",
+    "term_upto_months_one": "up to {count} month",
+    "term_upto_months_few": "up to {count} months",
+    "term_upto_months_many": "up to {count} months",
+    "term_upto_days_one": "up to {count} day",
+    "term_upto_days_few": "up to {count} days",
+    "term_upto_days_many": "up to {count} days",
+    "term_max_discount": "{value}\u00a0%",
+    "terms_choose": "💸 Special terms for lead #{lead_id}: what does the customer ask for?",
+    "terms_off": "Your team has no special terms.",
+    "ask_term_discount": "What discount for lead #{lead_id}? Type the percent, e.g. 7 or 7.5.\n{rule} /cancel to stop.",
+    "ask_term_instalments": "Instalments over how many months for lead #{lead_id}? Type the number of months, e.g. 6.\n{rule} /cancel to stop.",
+    "ask_term_deferred": "Defer the payment for lead #{lead_id} by how many days? Type the number of days, e.g. 30.\n{rule} /cancel to stop.",
+    "term_rule": "Approved at once {limit}; above that the head decides; at most {max}.",
+    "term_rule_head_decides": "The head decides every such request; at most {max}.",
+    "term_rule_head": "You are a head: approved at once, at most {max}.",
+    "term_value_unreadable": "That does not read as a number. Type just the number, e.g. 7. /cancel to stop.",
+    "term_value_not_positive": "The number must be more than zero. /cancel to stop.",
+    "term_value_not_whole": "A whole number is needed here, e.g. 6. /cancel to stop.",
+    "term_value_too_precise": "Too many digits after the decimal point: two at most. /cancel to stop.",
+    "terms_over_max": "That much is never given: at most {max}. Type a smaller value or /cancel.",
+    "terms_granted": "✅ Lead #{lead_id}: {term} is approved at once, within the rule ({limit}).",
+    "terms_sent_to_head": "⏳ Lead #{lead_id}: {term} is more than is approved at once ({limit}). The request is sent to the head; the answer will come here.",
+    "terms_no_head": "Lead #{lead_id}: {term} is more than is approved at once ({limit}), and the team has no head to send the request to.",
+    "terms_already_pending": "Lead #{lead_id} already has a request waiting for the head: {term}. Please wait for the answer.",
+    "terms_head_request": (
+        "💸 <b>Special terms requested for lead #{lead_id}</b>\n"
+        "Asked: {term}\n"
+        "By: {manager} ({level})\n"
+        "Customer: {customer}\n"
+        "Stage: {stage}\n"
+        "Deal amount: {amount}\n"
+        "Without approval the manager may give {limit}; at most {max}."
+    ),
+    "terms_amount_none": "not set",
+    "terms_approved_by_head": "✅ Lead #{lead_id}: {term} is approved by the head ({head}).",
+    "terms_declined_by_head": "❌ Lead #{lead_id}: {term} is declined by the head ({head}). The deal's terms stay as they were.",
+    "terms_head_approved": "✅ Approved: lead #{lead_id}, {term} ({manager}). The manager is told.",
+    "terms_head_declined": "❌ Declined: lead #{lead_id}, {term} ({manager}). The manager is told.",
+    "toast_terms_approved": "Approved",
+    "toast_terms_declined": "Declined",
+    "terms_already_answered": "This request is answered already.",
+    "terms_head_only": "The head decides this.",
+    "terms_lead_closed": "The lead is closed already: there is nothing to decide.",
+    "terms_granted_line": "💸 Special terms: {terms}",
+    "report_terms_header": "💸 Special terms by manager:",
+    "report_terms_line": "{name}: {granted}{declined}",
+    "report_terms_nothing_granted": "nothing approved",
+    "report_terms_declined_one": "; {count} declined",
+    "report_terms_declined_few": "; {count} declined",
+    "report_terms_declined_many": "; {count} declined",
+}
