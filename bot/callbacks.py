@@ -39,3 +39,8 @@ class LeadsPage(CallbackData, prefix=buttons.LIST, sep=buttons.SEPARATOR):
 class TeamAction(CallbackData, prefix=buttons.TEAM, sep=buttons.SEPARATOR):
     action: TeamButton
     telegram_id: int
+
+
+class QualityGrade(CallbackData, prefix=buttons.QUALITY, sep=buttons.SEPARATOR):
+    sample_id: int
+    grade: int  # 1–5, or buttons.NO_COMMENT

@@ -17,6 +17,9 @@ COMPLAINT = "cmp"
 SURVEY = "srv"
 LIST = "lst"
 TEAM = "team"
+# A head's grade of a sampled conversation (1–5), or NO_COMMENT after it.
+QUALITY = "qa"
+NO_COMMENT = 0
 # Telegram's limit on callback_data, in bytes.
 MAX_DATA_BYTES = 64
 
@@ -99,3 +102,7 @@ def list_button(kind: ListFilter, page: int, manager_id: int = 0) -> str:
 
 def team_button(action: TeamButton, telegram_id: int) -> str:
     return _join(TEAM, action.value, telegram_id)
+
+
+def grade_button(sample_id: int, grade: int) -> str:
+    return _join(QUALITY, sample_id, grade)

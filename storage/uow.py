@@ -23,6 +23,7 @@ from storage.repos.messages import MessageRepo
 from storage.repos.metrics import MetricsRepo
 from storage.repos.next_steps import NextStepRepo, StepTimerRepo
 from storage.repos.outbox import OutboxRepo
+from storage.repos.quality import QualityRepo
 from storage.repos.receipts import ReceiptRepo
 from storage.repos.reports import ReportRepo
 from storage.repos.search import MessageSearch
@@ -62,6 +63,7 @@ class UnitOfWork:
     workers: WorkerRepo
     business: BusinessConnectionRepo
     web: WebLoginRepo
+    quality: QualityRepo
 
     def __init__(
         self,
@@ -103,6 +105,7 @@ class UnitOfWork:
         self.workers = WorkerRepo(session)
         self.business = BusinessConnectionRepo(session)
         self.web = WebLoginRepo(session)
+        self.quality = QualityRepo(session)
         return self
 
     async def __aexit__(

@@ -16,13 +16,14 @@ from domain.plural import plural_form
 from texts.bot_en import EN
 from texts.bot_ru import RU
 from texts.money import MONEY_TEXTS
+from texts.quality import QUALITY_EN, QUALITY_RU
 from texts.steps import STEPS_EN, STEPS_RU
 
 LANGUAGES = ("ru", "en")
 
 DEFAULTS: dict[str, dict[str, str]] = {
-    "ru": {**RU, **STEPS_RU, **MONEY_TEXTS["ru"]},
-    "en": {**EN, **STEPS_EN, **MONEY_TEXTS["en"]},
+    "ru": {**RU, **STEPS_RU, **MONEY_TEXTS["ru"], **QUALITY_RU},
+    "en": {**EN, **STEPS_EN, **MONEY_TEXTS["en"], **QUALITY_EN},
 }
 
 
