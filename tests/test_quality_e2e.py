@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from domain.clock import ManualClock
 from domain.quality import Conversation, pick_sample
+from followups.digest import run_digest
 from storage.quality_models import QualityRound
 from tests.emulator.telegram import TelegramEmulator
 from tests.support.next_steps import buttons_in, count, outbox_idle, press, rows, said, write
@@ -173,6 +174,18 @@ async def test_grading_forged_and_repeated_presses_and_the_report(
         own = await write(emulator, holder[first.lead_id], "/report month", "Контроль качества")
         assert f"{names[holder[first.lead_id]]}: руководитель 4,0" in own
         assert f"{names[holder[second.lead_id]]}: руководитель" not in own
+
+        # The next morning's digest (yesterday's figures) carries the same lines.
+        clock.set(SAMPLE_DUE + timedelta(days=1))  # Tuesday 10:00 Moscow, past 09:00
+        await run_digest(service.ctx)
+        digest = await said(emulator, HEAD, "Сводка за вчера</b>, 12.01.2026")
+        assert "Контроль качества (руководитель · клиенты):" in digest
+        graded_lines = [line for line in report.split("\n") if ": руководитель " in line]
+        assert len(graded_lines) == 2
+        for line in graded_lines:
+            # The same grades; the surveys were answered the week before, not that day.
+            name, grade = line.split(":")[0], line.split()[2]
+            assert f"{name}: руководитель {grade} (1 оценка) · клиенты — (0 ответов)" in digest
 
 
 async def _manager_id(service, telegram_id: int) -> int:  # type: ignore[no-untyped-def]
