@@ -44,3 +44,8 @@ class TeamAction(CallbackData, prefix=buttons.TEAM, sep=buttons.SEPARATOR):
 class TermsAction(CallbackData, prefix=buttons.TERMS, sep=buttons.SEPARATOR):
     action: TermsButton
     request_id: int
+
+
+class QualityGrade(CallbackData, prefix=buttons.QUALITY, sep=buttons.SEPARATOR):
+    sample_id: int
+    grade: int  # 1–5, or buttons.NO_COMMENT

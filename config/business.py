@@ -25,6 +25,7 @@ from config.base import Duration, Strict, TimeZone
 from config.calendar import Calendar
 from config.followups import Followups
 from config.next_steps import NextSteps
+from config.quality import Quality
 from config.special_terms import SpecialTerms
 from config.webhooks import Webhook, unique_urls
 from config.workload import Workload, check_workload
@@ -254,6 +255,7 @@ class Config(Strict):
     next_steps: NextSteps = Field(default_factory=NextSteps)
     workload: Workload = Field(default_factory=Workload)
     special_terms: SpecialTerms = Field(default_factory=SpecialTerms)
+    quality: Quality = Field(default_factory=Quality)
     loss_reasons: list[str] = Field(
         default_factory=lambda: ["price", "competitor", "no_budget", "no_response", "spam"]
     )

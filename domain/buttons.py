@@ -18,6 +18,9 @@ SURVEY = "srv"
 LIST = "lst"
 TEAM = "team"
 TERMS = "trm"
+# A head's grade of a sampled conversation (1–5), or NO_COMMENT after it.
+QUALITY = "qa"
+NO_COMMENT = 0
 # Telegram's limit on callback_data, in bytes.
 MAX_DATA_BYTES = 64
 
@@ -114,3 +117,7 @@ def team_button(action: TeamButton, telegram_id: int) -> str:
 
 def terms_button(action: TermsButton, request_id: int) -> str:
     return _join(TERMS, action.value, request_id)
+
+
+def grade_button(sample_id: int, grade: int) -> str:
+    return _join(QUALITY, sample_id, grade)

@@ -47,6 +47,7 @@ class Power(StrEnum):
     REPORTS = "reports"
     COMPLAINTS = "complaints"
     FAILED_INTAKE = "failed_intake"
+    QUALITY = "quality"
 
 
 def may(viewer: Viewer, power: Power) -> bool:

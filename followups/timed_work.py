@@ -1,5 +1,5 @@
 """The timed work the scheduler wakes: offers that ran out, SLA timers, follow-ups,
-next steps, overdue complaints, the workload alarm, the queue.
+next steps, overdue complaints, the workload alarm, the weekly quality sample, the queue.
 
 Each step reads due rows from the database, so a missed or doubled tick does no harm.
 """
@@ -15,6 +15,7 @@ from usecases.followups import dispatch_due
 from usecases.inbox import prune_delivery_ids
 from usecases.outage import is_outage
 from usecases.pings import send_summaries
+from usecases.quality_rounds import run_quality_rounds
 from usecases.step_dispatch import dispatch_all_due_steps
 from usecases.timers import check_timers
 from usecases.workload_alarm import check_workload
@@ -34,6 +35,7 @@ async def run_timed_work(ctx: AppContext) -> None:
         dispatch_all_due,
         dispatch_all_due_steps,
         escalate_overdue,
+        run_quality_rounds,
         send_summaries,
         check_workload,
         distribute_waiting,

@@ -23,6 +23,7 @@ from storage.repos.messages import MessageRepo
 from storage.repos.metrics import MetricsRepo
 from storage.repos.next_steps import NextStepRepo, StepTimerRepo
 from storage.repos.outbox import OutboxRepo
+from storage.repos.quality import QualityRepo
 from storage.repos.receipts import ReceiptRepo
 from storage.repos.reports import ReportRepo
 from storage.repos.search import MessageSearch
@@ -66,6 +67,7 @@ class UnitOfWork:
     web: WebLoginRepo
     workload: WorkloadRepo
     terms: TermRequestRepo
+    quality: QualityRepo
 
     def __init__(
         self,
@@ -109,6 +111,7 @@ class UnitOfWork:
         self.web = WebLoginRepo(session)
         self.workload = WorkloadRepo(session)
         self.terms = TermRequestRepo(session)
+        self.quality = QualityRepo(session)
         return self
 
     async def __aexit__(

@@ -17,6 +17,7 @@ from domain.plural import plural_form
 from texts.bot_en import EN
 from texts.bot_ru import RU
 from texts.money import MONEY_TEXTS
+from texts.quality import QUALITY_EN, QUALITY_RU
 from texts.steps import STEPS_EN, STEPS_RU
 from texts.terms import TERMS_EN, TERMS_RU
 from texts.workload import WORKLOAD_EN, WORKLOAD_RU
@@ -24,8 +25,8 @@ from texts.workload import WORKLOAD_EN, WORKLOAD_RU
 LANGUAGES = ("ru", "en")
 
 DEFAULTS: dict[str, dict[str, str]] = {
-    "ru": {**RU, **STEPS_RU, **MONEY_TEXTS["ru"], **WORKLOAD_RU, **TERMS_RU},
-    "en": {**EN, **STEPS_EN, **MONEY_TEXTS["en"], **WORKLOAD_EN, **TERMS_EN},
+    "ru": {**RU, **STEPS_RU, **MONEY_TEXTS["ru"], **WORKLOAD_RU, **TERMS_RU, **QUALITY_RU},
+    "en": {**EN, **STEPS_EN, **MONEY_TEXTS["en"], **WORKLOAD_EN, **TERMS_EN, **QUALITY_EN},
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,3 +40,5 @@ class AppContext:
     loop_lag: LoopLag = field(default_factory=LoopLag)
     # Where the /web login links point and how long links and web sessions last.
     web: WebLogins = field(default_factory=WebLogins)
+    # Where random choices come from (the weekly quality sample); tests give a seeded one.
+    rng: random.Random = field(default_factory=random.Random)

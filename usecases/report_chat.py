@@ -15,6 +15,7 @@ from usecases import cards
 from usecases.charts import chart_png
 from usecases.context import AppContext
 from usecases.report_load import load_report, period_of
+from usecases.report_quality import load_quality, quality_lines
 from usecases.report_text import period_words, report_text
 from usecases.staffing import ROLE_HEAD
 from usecases.workload_text import workload_section
@@ -59,6 +60,9 @@ async def staff_report(ctx: AppContext, telegram_id: int, args: str | None) -> S
     name, dates = period_words(ctx.texts, language, period)
     caption = ctx.texts.get("report_chart_caption", language, period=name, dates=dates)
     text = report_text(ctx.texts, language, report)
+    quality = quality_lines(ctx.texts, language, await load_quality(ctx, period, report))
+    if quality:
+        text = Safe("\n".join([text, *quality]))
     workload = await workload_section(ctx, language, period, manager_id=manager_id)
     return StaffReport(Safe(text + workload), png, caption, language)
 

@@ -16,6 +16,7 @@ from usecases import cards
 from usecases.context import AppContext
 from usecases.report_load import company_zone, load_report
 from usecases.report_money import revenue_by_manager_lines
+from usecases.report_quality import load_quality, quality_lines
 from usecases.report_terms import terms_lines
 from usecases.report_text import section_lines
 from usecases.workload_text import workload_section
@@ -110,12 +111,17 @@ async def send_digests(ctx: AppContext) -> int:
                 due.append((head, local.date(), key))
     queued = 0
     reports: dict[Any, Report] = {}
+    graded: dict[Any, list[Any]] = {}
     for head, today, key in due:
         day = today - timedelta(days=1)
         period = period_between(day, day, company_zone(ctx), "yesterday")
         if day not in reports:
             reports[day] = await load_report(ctx, period)
+            graded[day] = await load_quality(ctx, period, reports[day])
         text = digest_text(ctx.texts, head.language, reports[day])
+        quality = quality_lines(ctx.texts, head.language, graded[day])
+        if quality:
+            text = Safe("\n".join([text, *quality]))
         text = Safe(text + await workload_section(ctx, head.language, period))
         async with ctx.db.uow() as uow:
             inserted = await uow.outbox.add(

@@ -17,7 +17,13 @@ from aiohttp import web
 
 from domain.pipeline import LeadStatus
 from domain.web_access import lead_scope
-from handlers.http import dashboard_board, dashboard_login, dashboard_money, dashboard_steps
+from handlers.http import (
+    dashboard_board,
+    dashboard_login,
+    dashboard_money,
+    dashboard_quality,
+    dashboard_steps,
+)
 from handlers.http.dashboard_auth import SESSION_SECONDS, DashboardAuth
 from handlers.http.dashboard_base import (
     AUTH,
@@ -176,6 +182,7 @@ def add_routes(
     routes.add_get("/dashboard/reports", reports)
     routes.add_get("/dashboard/reports/chart.png", report_chart)
     routes.add_get("/dashboard/reports.csv", report_export)
+    dashboard_quality.add_routes(app)
     routes.add_get("/dashboard/inbox", failed_inbox)
     routes.add_post("/dashboard/inbox/retry", retry_inbox)
     # The board's scripts (vendored htmx and SortableJS, and our own board.js).

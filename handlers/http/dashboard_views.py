@@ -40,6 +40,7 @@ from usecases.dashboard import (
 from usecases.inbox import failed_payloads, retry_failed
 from usecases.report_csv import report_csv
 from usecases.report_load import PeriodError, load_report, period_of
+from usecases.report_quality import average_text, load_quality
 
 # ---------------------------------------------------------------- complaints
 
@@ -154,6 +155,8 @@ async def reports(
     return render(
         request,
         "reports.html",
+        quality=await load_quality(ctx, period, report),
+        average=functools.partial(average_text, request_language(request)),
         report=report_json(report, ctx.config.company.timezone),
         period=period,
         manager_id=manager_id,
