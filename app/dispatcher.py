@@ -14,6 +14,7 @@ from handlers.telegram import (
     onboarding,
     reports,
     staff,
+    staff_gates,
     staff_money,
     staff_replies,
 )
@@ -37,6 +38,7 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
         next_steps.router,
         staff_replies.router,
         staff_money.router,
+        staff_gates.router,
         staff.router,
         customer.router,
     )
@@ -48,7 +50,7 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
     # Each role's command menu, read from the routers its people reach
     # (channels/telegram/menus.py sets them per chat).
     dispatcher["staff_menus"] = {
-        "manager": commands_of(reports.router, staff.router),
-        "head": commands_of(head.router, reports.router, staff.router),
+        "manager": commands_of(reports.router, staff_gates.router, staff.router),
+        "head": commands_of(head.router, reports.router, staff_gates.router, staff.router),
     }
     return dispatcher

@@ -15,14 +15,15 @@ from domain.language import language_of as language_of
 from domain.plural import plural_form
 from texts.bot_en import EN
 from texts.bot_ru import RU
+from texts.gates import GATES_TEXTS
 from texts.money import MONEY_TEXTS
 from texts.steps import STEPS_EN, STEPS_RU
 
 LANGUAGES = ("ru", "en")
 
 DEFAULTS: dict[str, dict[str, str]] = {
-    "ru": {**RU, **STEPS_RU, **MONEY_TEXTS["ru"]},
-    "en": {**EN, **STEPS_EN, **MONEY_TEXTS["en"]},
+    "ru": {**RU, **STEPS_RU, **MONEY_TEXTS["ru"], **GATES_TEXTS["ru"]},
+    "en": {**EN, **STEPS_EN, **MONEY_TEXTS["en"], **GATES_TEXTS["en"]},
 }
 
 

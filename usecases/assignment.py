@@ -14,7 +14,8 @@ from domain.assignment import Candidate, choose_manager
 from domain.sla import LeadClock, due_timers
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
-from usecases import cards, conversation, next_step_timers, pings
+from texts import Safe
+from usecases import cards, conversation, gate_views, next_step_timers, pings
 from usecases.context import AppContext
 from usecases.escalations import claim, escalate, tell
 from usecases.outage import is_outage
@@ -34,6 +35,8 @@ class Verdict(StrEnum):
     # The channel lets the business only answer and the customer has not written in this
     # lead (Avito): writing to him first is refused (usecases/answer_only.py).
     ANSWER_ONLY = "answer_only"
+    # The stage's gate is not met: questions unanswered or fields empty (usecases/gates.py).
+    GATE = "gate"
 
 
 def lead_clock(ctx: AppContext, lead: Lead) -> LeadClock:
@@ -90,6 +93,9 @@ async def send_card(
         now=now,
         header=header,
     )
+    if not offer:
+        playbook, rows = await gate_views.card_part(ctx, uow, lead, language)
+        text, buttons = Safe(text + playbook), buttons + rows
     await tell_staff(
         ctx,
         uow,

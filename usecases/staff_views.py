@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from texts import Safe
-from usecases import cards, conversation, step_views
+from usecases import cards, conversation, gate_views, step_views
 from usecases.context import AppContext
 from usecases.replies import format_span
 from usecases.staffing import ROLE_HEAD
@@ -59,6 +59,7 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
         recent, total = await uow.messages.recent(lead.id, conversation.CARD_MESSAGES)
         events = await uow.events.for_lead(lead.id)
         next_step = await step_views.step_line(ctx, uow, lead, language)
+        playbook, gate_rows = await gate_views.card_part(ctx, uow, lead, language)
     zone = ctx.config.company.hours().zone
     header = Safe("")
     text = cards.card_text(
@@ -87,9 +88,11 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
         if lead.is_open and (lead.manager_id == manager.id or manager.role == ROLE_HEAD)
         else []
     )
+    if buttons:
+        buttons += gate_rows
     if lead.is_open and manager.role == ROLE_HEAD:
         buttons += cards.head_rows(ctx.texts, language, lead.id)
-    body = text.strip() + (f"\n\n{next_step}" if next_step else "")
+    body = text.strip() + playbook + (f"\n\n{next_step}" if next_step else "")
     return Safe(body + "\n\n" + "\n".join(history)), buttons
 
 
