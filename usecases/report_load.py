@@ -71,7 +71,9 @@ async def _load(ctx: AppContext, uow: UnitOfWork, period: Period) -> dict[str, A
     ]
     names = {m.id: m.name for m in await uow.managers.all(include_retired=True)}
     starts = await uow.reports.starts_without_question(period.start, period.end)
+    skips = await uow.checklists.skips_by_manager(period.start, period.end)
     return {
+        "skips": tuple(sorted(skips.items(), key=lambda pair: (-pair[1], pair[0]))),
         "leads": facts,
         "surveys": surveys,
         "complaints": complaints,
@@ -95,8 +97,9 @@ async def load_report(ctx: AppContext, period: Period, *, manager_id: int | None
         currency=ctx.config.company.currency,
     )
     if manager_id is not None:
-        return report
-    return replace(report, started_no_question=data["starts"])
+        own = tuple(pair for pair in data["skips"] if pair[0] == manager_id)
+        return replace(report, gate_skips=own)
+    return replace(report, started_no_question=data["starts"], gate_skips=data["skips"])
 
 
 async def report_as_json(

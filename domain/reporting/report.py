@@ -67,6 +67,9 @@ class Report:
     started_no_question: int = 0
     # The currency of every amount in the report (ISO 4217).
     currency: str = "RUB"
+    # Moves a stage gate refused in the period, per manager id who tried: (id, count),
+    # most first (domain/gates.py; counted from the lead events).
+    gate_skips: tuple[tuple[int, int], ...] = ()
 
     def name(self, manager_id: int | None) -> str:
         if manager_id is None:
