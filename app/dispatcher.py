@@ -15,6 +15,7 @@ from handlers.telegram import (
     quality,
     reports,
     staff,
+    staff_gates,
     staff_money,
     staff_replies,
     terms,
@@ -41,6 +42,7 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
         quality.router,
         staff_replies.router,
         staff_money.router,
+        staff_gates.router,
         staff.router,
         customer.router,
     )
@@ -52,7 +54,7 @@ def create_dispatcher(ctx: AppContext, storage: BaseStorage | None = None) -> Di
     # Each role's command menu, read from the routers its people reach
     # (channels/telegram/menus.py sets them per chat).
     dispatcher["staff_menus"] = {
-        "manager": commands_of(reports.router, staff.router),
-        "head": commands_of(head.router, reports.router, staff.router),
+        "manager": commands_of(reports.router, staff_gates.router, staff.router),
+        "head": commands_of(head.router, reports.router, staff_gates.router, staff.router),
     }
     return dispatcher

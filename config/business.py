@@ -27,6 +27,7 @@ from config.followups import Followups
 from config.next_steps import NextSteps
 from config.quality import Quality
 from config.special_terms import SpecialTerms
+from config.stages import Stages
 from config.webhooks import Webhook, unique_urls
 from config.workload import Workload, check_workload
 from domain.calendar import WorkCalendar
@@ -256,6 +257,8 @@ class Config(Strict):
     workload: Workload = Field(default_factory=Workload)
     special_terms: SpecialTerms = Field(default_factory=SpecialTerms)
     quality: Quality = Field(default_factory=Quality)
+    # Per stage: a script, and the gate (checklist, required fields) to enter it.
+    stages: Stages = Field(default_factory=Stages)
     loss_reasons: list[str] = Field(
         default_factory=lambda: ["price", "competitor", "no_budget", "no_response", "spam"]
     )

@@ -49,6 +49,12 @@ class LeadButton(StrEnum):
     # Special terms: without an argument the kinds to choose from; with a
     # domain.special_terms.TermKind value, the question of its size.
     SPECIAL_TERMS = "trm"
+    # Stage gates: GATE_ASK opens the answer dialog of a checklist question (its key),
+    # GATE_CHOICE answers with one of its choices ("<key>.<index>"), GATE_OVERRIDE is a
+    # head's move past an unmet gate (the stage).
+    GATE_ASK = "gq"
+    GATE_CHOICE = "ga"
+    GATE_OVERRIDE = "go"
 
 
 # NEXT_STEP's argument that opens the dialog for a typed time.

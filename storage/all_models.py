@@ -6,6 +6,7 @@ A new area keeps its tables in its own module under storage/ and is imported her
 from storage import (  # noqa: F401
     business_models,
     channel_models,
+    gate_models,
     models,
     quality_models,
     step_models,

@@ -17,6 +17,7 @@ from storage.repos.channels import DeliveryRepo, MailboxRepo, MailThreadRepo, Me
 from storage.repos.complaints import ComplaintRepo
 from storage.repos.contacts import ContactRepo, IdentityRepo
 from storage.repos.followups import StepRepo, SurveyRepo
+from storage.repos.gates import ChecklistRepo
 from storage.repos.inbox import InboxRepo, inbound_insert
 from storage.repos.leads import EventRepo, LeadRepo
 from storage.repos.messages import MessageRepo
@@ -56,6 +57,7 @@ class UnitOfWork:
     steps: StepRepo
     next_steps: NextStepRepo
     step_timers: StepTimerRepo
+    checklists: ChecklistRepo
     surveys: SurveyRepo
     complaints: ComplaintRepo
     metrics: MetricsRepo
@@ -102,6 +104,7 @@ class UnitOfWork:
         self.steps = StepRepo(session)
         self.next_steps = NextStepRepo(session)
         self.step_timers = StepTimerRepo(session)
+        self.checklists = ChecklistRepo(session)
         self.surveys = SurveyRepo(session)
         self.complaints = ComplaintRepo(session)
         self.metrics = MetricsRepo(session)

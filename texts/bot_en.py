@@ -149,7 +149,7 @@ EN: dict[str, str] = {
     "manager_deactivated": "{name} is deactivated. No open leads are with them.",
     "manager_activated": "{name} is back at work.",
     "heads_only": "This command is for the head of sales.",
-    "staff_help": "Commands: /leads — my leads, /lead N — a lead card, /today — what is due, /report — my numbers, /web — sign in to the web dashboard, /pause, /resume.",
+    "staff_help": "Commands: /leads — my leads, /lead N — a lead card, /today — what is due, /script — stage scripts, /report — my numbers, /web — sign in to the web dashboard, /pause, /resume.",
     "head_help": "Head of sales: /report [today|week|month] — the team report, /team, /invite [junior|middle|senior], /deactivate ID, /activate ID, /handover ID — hand a member's leads over, /merge ID ID to merge two contacts.",
     "survey_question": "Please rate our work from 1 to 5:",
     "survey_thanks": "Thank you for the rating! If you like, write a few words: what was good, what to improve.",

@@ -150,7 +150,7 @@ RU: dict[str, str] = {
     "manager_deactivated": "{name} отключён. Открытых лидов за ним нет.",
     "manager_activated": "{name} снова в работе.",
     "heads_only": "Эта команда — для руководителя отдела продаж.",
-    "staff_help": "Команды: /leads — мои лиды, /lead N — карточка, /today — что сегодня, /report — мои показатели, /web — вход в веб-панель, /pause, /resume.",
+    "staff_help": "Команды: /leads — мои лиды, /lead N — карточка, /today — что сегодня, /script — скрипты этапов, /report — мои показатели, /web — вход в веб-панель, /pause, /resume.",
     "head_help": "Руководителю: /report [today|week|month] — отчёт команды, /team, /invite [junior|middle|senior], /deactivate ID, /activate ID, /handover ID — передать лиды сотрудника, /merge ID ID — объединить контакты.",
     "survey_question": "Пожалуйста, оцените нашу работу от 1 до 5:",
     "survey_thanks": "Спасибо за оценку! Если хотите, напишите пару слов — что понравилось или что улучшить.",
@@ -265,7 +265,7 @@ RU: dict[str, str] = {
     # Onboarding.
     "your_id": "Ваш Telegram id: <code>{telegram_id}</code>. Руководитель вписывает его в конфигурацию команды (team.heads или team.managers).",
     "start_unknown_id": "Если вы сотрудник, передайте руководителю ваш Telegram id: <code>{telegram_id}</code> (команда /id).",
-    "start_manager": "Здравствуйте, {name}! Вы в команде как менеджер ({level}).\nСюда будут приходить новые лиды с кнопками «Принять» и «Отказаться», напоминания о сроках и сообщения ваших клиентов.\nКоманды: /leads — мои лиды, /today — что сегодня, /pause и /resume — перерыв.",
+    "start_manager": "Здравствуйте, {name}! Вы в команде как менеджер ({level}).\nСюда будут приходить новые лиды с кнопками «Принять» и «Отказаться», напоминания о сроках и сообщения ваших клиентов.\nКоманды: /leads — мои лиды, /today — что сегодня, /script — скрипты этапов, /pause и /resume — перерыв.",
     "start_head": "Здравствуйте, {name}! Вы руководитель.\nСюда будут приходить лиды, которые никто не принял, нарушения сроков, жалобы и ежедневная сводка.\nКоманды: /team — команда, /report — отчёт, /today — что требует внимания.",
     # Fallbacks for placeholders that cannot be filled when a follow-up is sent.
     "fallback_manager_name": "ваш менеджер",

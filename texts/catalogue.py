@@ -16,6 +16,7 @@ from domain.language import language_of as language_of
 from domain.plural import plural_form
 from texts.bot_en import EN
 from texts.bot_ru import RU
+from texts.gates import GATES_TEXTS
 from texts.money import MONEY_TEXTS
 from texts.quality import QUALITY_EN, QUALITY_RU
 from texts.steps import STEPS_EN, STEPS_RU
@@ -25,8 +26,24 @@ from texts.workload import WORKLOAD_EN, WORKLOAD_RU
 LANGUAGES = ("ru", "en")
 
 DEFAULTS: dict[str, dict[str, str]] = {
-    "ru": {**RU, **STEPS_RU, **MONEY_TEXTS["ru"], **WORKLOAD_RU, **TERMS_RU, **QUALITY_RU},
-    "en": {**EN, **STEPS_EN, **MONEY_TEXTS["en"], **WORKLOAD_EN, **TERMS_EN, **QUALITY_EN},
+    "ru": {
+        **RU,
+        **STEPS_RU,
+        **MONEY_TEXTS["ru"],
+        **WORKLOAD_RU,
+        **TERMS_RU,
+        **QUALITY_RU,
+        **GATES_TEXTS["ru"],
+    },
+    "en": {
+        **EN,
+        **STEPS_EN,
+        **MONEY_TEXTS["en"],
+        **WORKLOAD_EN,
+        **TERMS_EN,
+        **QUALITY_EN,
+        **GATES_TEXTS["en"],
+    },
 }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from texts.dashboard_web import WEB_TEXTS
 from texts.exports import EXPORT_TEXTS
+from texts.gates import GATES_DASHBOARD
 from texts.money import MONEY_DASHBOARD
 from texts.quality import QUALITY_DASHBOARD
 
@@ -326,7 +327,7 @@ DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-for _extra in (EXPORT_TEXTS, WEB_TEXTS, MONEY_DASHBOARD, QUALITY_DASHBOARD):
+for _extra in (EXPORT_TEXTS, WEB_TEXTS, MONEY_DASHBOARD, QUALITY_DASHBOARD, GATES_DASHBOARD):
     for _language, _words in _extra.items():
         DASHBOARD_TEXTS[_language].update(_words)
 

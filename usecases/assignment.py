@@ -14,14 +14,15 @@ from domain.assignment import Candidate, choose_manager
 from domain.sla import LeadClock, due_timers
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
-from usecases import cards, conversation, next_step_timers, pings, sla_pause
+from texts import Safe
+from usecases import cards, conversation, gate_views, next_step_timers, pings, sla_pause
 from usecases.context import AppContext
 from usecases.escalations import claim, escalate, tell
 from usecases.outage import is_outage
 from usecases.relay import queue_copies
 from usecases.replies import format_span
 from usecases.retry_policy import lead_work_failed
-from usecases.staffing import ROLE_HEAD, candidates, class_of, may_act, tell_staff
+from usecases.staffing import ROLE_HEAD, candidates, class_of, tell_staff
 from usecases.webhooks import lead_event
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class Verdict(StrEnum):
     # The channel lets the business only answer and the customer has not written in this
     # lead (Avito): writing to him first is refused (usecases/answer_only.py).
     ANSWER_ONLY = "answer_only"
+    # The stage's gate is not met: questions unanswered or fields empty (usecases/gates.py).
+    GATE = "gate"
 
 
 def lead_clock(ctx: AppContext, lead: Lead) -> LeadClock:
@@ -97,6 +100,9 @@ async def send_card(
         now=now,
         header=header,
     )
+    if not offer:
+        playbook, rows = await gate_views.card_part(ctx, uow, lead, language)
+        text, buttons = Safe(text + playbook), buttons + rows
     await tell_staff(
         ctx,
         uow,
@@ -382,15 +388,3 @@ async def _expire_offer(ctx: AppContext, uow: UnitOfWork, lead: Lead, now: datet
         purpose="notice",
         lead_id=lead.id,
     )
-
-
-__all__ = [
-    "Verdict",
-    "accept",
-    "decline",
-    "distribute_waiting",
-    "expire_offers",
-    "may_act",
-    "refresh_timer",
-    "send_card",
-]

@@ -16,6 +16,7 @@ from usecases import work
 from usecases.amounts import company_currency
 from usecases.assignment import Verdict, accept
 from usecases.context import AppContext
+from usecases.gates import StageMove
 from usecases.head_views import is_overdue
 from usecases.money_text import format_money
 from usecases.spans import format_age
@@ -133,12 +134,15 @@ async def board(ctx: AppContext, viewer: Viewer, language: str) -> list[Column]:
     return list(columns.values())
 
 
-async def move_card(ctx: AppContext, viewer: Viewer, lead_id: int, stage: str) -> Verdict:
+async def move_card(
+    ctx: AppContext, viewer: Viewer, lead_id: int, stage: str, *, override: bool = False
+) -> StageMove:
     """The Telegram stage button's use case, acting as the viewer (the administrator
-    acts with a head's rights)."""
+    acts with a head's rights): refused with what is missing when the stage's gate is
+    not met, unless a head overrides it."""
     if not viewer.active:
-        return Verdict.NOT_YOURS
-    return await work.move_stage(ctx, lead_id, viewer.telegram_id, stage)
+        return StageMove(Verdict.NOT_YOURS)
+    return await work.move_stage_checked(ctx, lead_id, viewer.telegram_id, stage, override=override)
 
 
 async def accept_card(ctx: AppContext, viewer: Viewer, lead_id: int) -> Verdict:

@@ -11,9 +11,10 @@ from typing import Any
 from domain.next_steps import StepKind
 from domain.pipeline import CLOSED_STATUSES, LeadStatus
 from domain.step_time import WhenProblem
-from usecases import amounts, next_steps, reassign, work
+from usecases import amounts, gates, next_steps, reassign, work
 from usecases.assignment import Verdict
 from usecases.context import AppContext
+from usecases.gates import StageMove
 from usecases.queries import lead_details
 
 
@@ -55,9 +56,10 @@ async def _acting(ctx: AppContext, lead_id: int, manager_id: int) -> int | Refus
 
 async def act(
     ctx: AppContext, lead_id: int, manager_id: int, action: str, **values: Any
-) -> Verdict | Refusal:
-    """reply (text), stage (stage, reason, comment, amount), owner (target_id), comment
-    (text), amount (amount: minor units or None)."""
+) -> Verdict | Refusal | StageMove:
+    """reply (text), stage (stage, reason, comment, amount, override), owner (target_id),
+    comment (text), amount (amount: minor units or None). A stage move its gate refuses
+    comes back as the StageMove naming what is missing."""
     acting = await _acting(ctx, lead_id, manager_id)
     if isinstance(acting, Refusal):
         return acting
@@ -77,7 +79,20 @@ async def act(
         )
     if stage == LeadStatus.NEW:
         return Verdict.STALE
-    return await work.move_stage(ctx, lead_id, acting, stage)
+    move = await work.move_stage_checked(
+        ctx, lead_id, acting, stage, override=bool(values.get("override"))
+    )
+    return move if move.verdict is Verdict.GATE else move.verdict
+
+
+async def checklist(
+    ctx: AppContext, lead_id: int, manager_id: int, answers: dict[str, str]
+) -> Verdict | Refusal:
+    """Answers to the lead's checklist questions (key → text), as the card's buttons."""
+    acting = await _acting(ctx, lead_id, manager_id)
+    if isinstance(acting, Refusal):
+        return acting
+    return (await gates.answer(ctx, lead_id, acting, answers)).verdict
 
 
 async def lead_after(ctx: AppContext, lead_id: int) -> dict[str, Any] | None:

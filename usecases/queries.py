@@ -101,10 +101,16 @@ async def lead_details(ctx: AppContext, lead_id: int) -> dict[str, Any] | None:
         messages = await uow.messages.for_lead(lead_id)
         events = await uow.events.for_lead(lead_id)
         step = await uow.next_steps.open_for_lead(lead_id)
+        answers = await uow.checklists.for_lead(lead_id)
     assert contact is not None
     return {
         **_lead_summary(lead),
         "next_step": _step(step, ctx.clock.now()),
+        # The stage checklists' answers by question key (config `stages:`).
+        "checklist": [
+            {"key": key, "answer": row.answer, "answered_at": _iso(row.answered_at)}
+            for key, row in sorted(answers.items())
+        ],
         "contact": {
             "id": contact.id,
             "name": contact.display_name,

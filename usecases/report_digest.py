@@ -14,6 +14,7 @@ from domain.reporting.report import Report
 from texts import Safe, Texts
 from usecases import cards
 from usecases.context import AppContext
+from usecases.report_gates import skip_lines
 from usecases.report_load import company_zone, load_report
 from usecases.report_money import revenue_by_manager_lines
 from usecases.report_quality import load_quality, quality_lines
@@ -42,6 +43,7 @@ def digest_text(texts: Texts, language: str, report: Report) -> Safe:
     lines += section_lines(texts, language, team, report.currency)
     lines += revenue_by_manager_lines(texts, language, report)
     lines += terms_lines(texts, language, report)
+    lines += skip_lines(texts, language, report)
     lines.append("")
     breaches = team.sla.breaches
     if breaches:

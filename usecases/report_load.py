@@ -76,8 +76,10 @@ async def _load(ctx: AppContext, uow: UnitOfWork, period: Period) -> dict[str, A
         TermFact(item.manager_id, TermKind(item.kind), item.value, RequestStatus(item.status))
         for item in await uow.terms.answered_between(period.start, period.end)
     ]
+    skips = await uow.checklists.skips_by_manager(period.start, period.end)
     return {
         "terms": terms,
+        "skips": tuple(sorted(skips.items(), key=lambda pair: (-pair[1], pair[0]))),
         "leads": facts,
         "surveys": surveys,
         "complaints": complaints,
@@ -105,8 +107,9 @@ async def load_report(ctx: AppContext, period: Period, *, manager_id: int | None
     )
     report = replace(report, special_terms=terms)
     if manager_id is not None:
-        return report
-    return replace(report, started_no_question=data["starts"])
+        own = tuple(pair for pair in data["skips"] if pair[0] == manager_id)
+        return replace(report, gate_skips=own)
+    return replace(report, started_no_question=data["starts"], gate_skips=data["skips"])
 
 
 async def report_as_json(

@@ -8,6 +8,7 @@ from domain.reporting.periods import Period
 from domain.reporting.report import Report, Section, manager_order
 from domain.reporting.statistics import Stats
 from texts import Safe, Texts
+from usecases.report_gates import skip_lines
 from usecases.report_money import revenue_by_manager_lines, revenue_lines
 from usecases.report_terms import terms_lines
 from usecases.spans import format_seconds as _span
@@ -125,6 +126,7 @@ def report_text(texts: Texts, language: str, report: Report) -> Safe:
     lines += section_lines(texts, language, report.team, report.currency)
     lines += revenue_by_manager_lines(texts, language, report)
     lines += terms_lines(texts, language, report)
+    lines += skip_lines(texts, language, report)
     if report.started_no_question:
         lines.append(
             texts.get("report_started_no_question", language, count=report.started_no_question)

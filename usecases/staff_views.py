@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from texts import Safe
-from usecases import cards, conversation, special_terms, step_views
+from usecases import cards, conversation, gate_views, special_terms, step_views
 from usecases.context import AppContext
 from usecases.replies import format_span
 from usecases.staffing import ROLE_HEAD
@@ -60,6 +60,7 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
         events = await uow.events.for_lead(lead.id)
         next_step = await step_views.step_line(ctx, uow, lead, language)
         granted = await special_terms.granted_line(ctx, uow, lead.id, language)
+        playbook, gate_rows = await gate_views.card_part(ctx, uow, lead, language)
     zone = ctx.config.hours().zone
     header = Safe("")
     text = cards.card_text(
@@ -93,9 +94,11 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
         if lead.is_open and (lead.manager_id == manager.id or manager.role == ROLE_HEAD)
         else []
     )
+    if buttons:
+        buttons += gate_rows
     if lead.is_open and manager.role == ROLE_HEAD:
         buttons += cards.head_rows(ctx.texts, language, lead.id)
-    body = text.strip() + "".join(f"\n\n{line}" for line in (next_step, granted) if line)
+    body = text.strip() + playbook + "".join(f"\n\n{line}" for line in (next_step, granted) if line)
     return Safe(body + "\n\n" + "\n".join(history)), buttons
 
 

@@ -14,7 +14,7 @@ from domain.reasons import is_real_reason
 from domain.text_split import split_text
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
-from usecases import cards, next_step_timers, sla_pause
+from usecases import cards, gate_views, gates, next_step_timers, sla_pause
 from usecases.acting import acting_on
 from usecases.amounts import closed_text, deal_data
 from usecases.answer_only import writes_first
@@ -22,6 +22,7 @@ from usecases.assignment import Verdict, distribute_waiting, refresh_timer
 from usecases.context import AppContext
 from usecases.escalations import escalate
 from usecases.followups import on_lead_event
+from usecases.gates import StageMove
 from usecases.webhooks import lead_event
 
 
@@ -170,18 +171,29 @@ async def lead_of_staff_message(ctx: AppContext, telegram_id: int, message_id: i
 
 
 async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int | None, stage: str) -> Verdict:
+    return (await move_stage_checked(ctx, lead_id, telegram_id, stage)).verdict
+
+
+async def move_stage_checked(
+    ctx: AppContext, lead_id: int, telegram_id: int | None, stage: str, *, override: bool = False
+) -> StageMove:
     """The stage buttons in Telegram, the dashboard's board and the API move a lead here.
     `telegram_id` None is the administrator on the dashboard: a head's rights, and the
-    new card goes to the lead's holder, as he has no chat of his own."""
+    new card goes to the lead's holder, as he has no chat of his own. A stage whose gate
+    is not met refuses the move with what is missing; a head may `override` it."""
     if stage not in {status.value for status in OPEN_STATUSES} or stage == LeadStatus.NEW:
-        return Verdict.STALE
+        return StageMove(Verdict.STALE)
     async with ctx.db.uow() as uow:
         acting = await acting_on(uow, lead_id, telegram_id)
         if isinstance(acting, Verdict):
-            return acting
+            return StageMove(acting)
         lead = acting.lead
         if lead.status == stage:
-            return Verdict.STALE
+            return StageMove(Verdict.STALE)
+        checked = await gates.check_move(ctx, uow, acting, stage, override=override)
+        if checked.verdict is not Verdict.DONE:
+            await uow.commit()  # the attempt stays in the history
+            return checked
         now = ctx.clock.now()
         uow.events.add(
             lead.id,
@@ -205,7 +217,7 @@ async def move_stage(ctx: AppContext, lead_id: int, telegram_id: int | None, sta
             await cards_after_change(ctx, uow, lead, told)
         await uow.commit()
     ctx.wake("outbox")
-    return Verdict.DONE
+    return checked
 
 
 async def cards_after_change(
@@ -226,11 +238,12 @@ async def cards_after_change(
         steps=ctx.config.next_steps.enabled,
         terms=bool(ctx.config.special_terms.rules()),
     )
+    playbook, rows = await gate_views.card_part(ctx, uow, lead, language)
     await uow.outbox.add(
         channel="telegram",
         chat_id=str(manager.telegram_id),
         purpose="card",
-        payload=cards.payload(text, buttons),
+        payload=cards.payload(text + playbook, buttons + rows),
         now=ctx.clock.now(),
         lead_id=lead.id,
     )

@@ -70,6 +70,9 @@ class Report:
     currency: str = "RUB"
     # Special terms answered in the period, per manager who asked (domain/special_terms).
     special_terms: tuple[ManagerTerms, ...] = ()
+    # Moves a stage gate refused in the period, per manager id who tried: (id, count),
+    # most first (domain/gates.py; counted from the lead events).
+    gate_skips: tuple[tuple[int, int], ...] = ()
 
     def name(self, manager_id: int | None) -> str:
         if manager_id is None:

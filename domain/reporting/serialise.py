@@ -121,6 +121,10 @@ def report_json(report: Report, timezone: str) -> dict[str, Any]:
         "currency": report.currency,
         "team": section_json(report.team, report.currency),
         "started_no_question": report.started_no_question,
+        "gate_skips": [
+            {"manager_id": manager, "name": report.name(manager), "count": count}
+            for manager, count in report.gate_skips
+        ],
         "managers": [
             {
                 "manager_id": manager,

@@ -15,16 +15,19 @@ from aiohttp import web
 from channels.web import json_error, json_response
 from domain.money import MAX_AMOUNT, AmountError, AmountProblem, exponent, to_minor
 from domain.next_steps import NOTE_LENGTH, StepKind
-from domain.pipeline import LeadStatus
+from domain.pipeline import CLOSED_STATUSES, LeadStatus
 from domain.step_time import WhenProblem
 from handlers.http import params
 from handlers.http.api import CTX
+from handlers.http.api_gates import checklist_answers, gate_refused
 from usecases.assignment import Verdict
-from usecases.integration import Refusal, act, lead_after, list_managers, next_step
+from usecases.gates import StageMove
+from usecases.integration import Refusal, act, checklist, lead_after, list_managers, next_step
 
 MANAGER_HEADER = "X-Leadkeeper-Manager"
 MAX_TEXT = 4000
 STAGES = [status.value for status in LeadStatus if status != LeadStatus.NEW]
+CLOSING = [status.value for status in CLOSED_STATUSES]
 _ANSWERS = {
     Verdict.NOT_YOURS: (403, "this staff member may not do that with this lead"),
     Verdict.STALE: (409, "the lead is closed, not yet accepted, or already so"),
@@ -128,8 +131,14 @@ def _values(action: str, data: dict[str, Any], currency: str) -> dict[str, Any]:
         raise BadBody(f"stage: expected one of {', '.join(STAGES)}")
     if data.get("amount") is not None and stage != LeadStatus.WON:
         raise BadBody("amount: only with the stage won")
+    override = data.get("override", False)
+    if not isinstance(override, bool):
+        raise BadBody("override: expected true or false")
+    if override and stage in CLOSING:
+        raise BadBody("override: only with a stage move (contacted, qualified, proposal)")
     return {
         "stage": stage,
+        "override": override,
         "reason": _text(data, "reason", required=False),
         "comment": _text(data, "comment", required=False),
         "amount": _amount(data, currency),
@@ -167,18 +176,24 @@ def _write(action: str) -> Any:
             body = await _body(request)
             if action == "next_step":
                 values = _step_values(body)
+            elif action == "checklist":
+                values = {"answers": checklist_answers(ctx, body)}
             else:
                 values = _values(action, body, ctx.config.company.currency)
         except (BadBody, params.BadParameter) as problem:
             return json_error(400, str(problem))
         if action == "next_step":
             outcome = await next_step(ctx, lead_id, manager_id, **values)
+        elif action == "checklist":
+            outcome = await checklist(ctx, lead_id, manager_id, **values)
         else:
             outcome = await act(ctx, lead_id, manager_id, action, **values)
         if outcome is Refusal.NO_LEAD:
             return json_error(404, f"lead {lead_id} not found")
         if isinstance(outcome, WhenProblem):
             return json_error(400, _PROBLEMS[outcome])
+        if isinstance(outcome, StageMove):
+            return gate_refused(request, outcome, values.get("override", False))
         if outcome in _ANSWERS:
             status, reason = _ANSWERS[outcome]
             return json_error(status, reason)
@@ -195,3 +210,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/leads/{lead_id}/comments", _write("comment"))
     app.router.add_post("/api/leads/{lead_id}/next-step", _write("next_step"))
     app.router.add_post("/api/leads/{lead_id}/amount", _write("amount"))
+    app.router.add_post("/api/leads/{lead_id}/checklist", _write("checklist"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from domain.gates import Missing
 from handlers.http.dashboard_base import (
     FORM,
     VIEWER,
@@ -37,10 +38,17 @@ async def _page(
     status: int = 200,
     notice: str | None = None,
     problem: str | None = None,
+    override: dict[str, object] | None = None,
 ) -> web.Response:
     columns = await board(app_context(request), request[VIEWER], request_language(request))
     return render(
-        request, "board.html", status=status, columns=columns, notice=notice, problem=problem
+        request,
+        "board.html",
+        status=status,
+        columns=columns,
+        notice=notice,
+        problem=problem,
+        override=override,
     )
 
 
@@ -51,6 +59,18 @@ async def board_page(request: web.Request) -> web.StreamResponse:
     if done in _DONE and number.isdigit():
         notice = dashboard_text(request_language(request), _DONE[done], id=number)
     return await _page(request, notice=notice)
+
+
+def gate_problem(request: web.Request, lead_id: int, stage: str, missing: Missing) -> str:
+    """«Лид #7 пока нельзя перевести на этап «квалифицирован». Не хватает: …»."""
+    language = request_language(request)
+    items = [question.text for question in missing.questions] + [
+        dashboard_text(language, f"gate_field_{field.value}") for field in missing.fields
+    ]
+    stage_name = str(app_context(request).texts.get(f"stage_{stage}", language))
+    return dashboard_text(
+        language, "board_gate", id=lead_id, stage=stage_name, missing="; ".join(items)
+    )
 
 
 def _lead_id(raw: str | None) -> int | None:
@@ -80,8 +100,14 @@ async def move(request: web.Request) -> web.StreamResponse:
     if lead_id is None or stage not in TARGET_STAGES:
         reason = "lead_id: a lead number; stage: " + ", ".join(TARGET_STAGES)
         return message_page(request, 400, "bad_request", reason=reason)
-    verdict = await move_card(app_context(request), request[VIEWER], lead_id, stage)
-    return await _after(request, verdict, "moved", lead_id)
+    override = form_field(form, "override") == "1"
+    move = await move_card(app_context(request), request[VIEWER], lead_id, stage, override=override)
+    if move.verdict is Verdict.GATE:
+        # 422 with what is missing; a head gets the same move again, with the override.
+        problem = gate_problem(request, lead_id, stage, move.missing)
+        offer = {"lead_id": lead_id, "stage": stage} if move.may_override else None
+        return await _page(request, status=422, problem=problem, override=offer)
+    return await _after(request, move.verdict, "moved", lead_id)
 
 
 @signed_in

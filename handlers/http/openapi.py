@@ -9,6 +9,13 @@ from typing import Any
 from aiohttp import web
 
 from channels.web import json_response
+from handlers.http.openapi_gates import (
+    CHECKLIST,
+    CHECKLIST_IN,
+    GATE_422_DESCRIPTION,
+    GATE_REFUSED,
+    STAGE_OVERRIDE,
+)
 from handlers.http.openapi_money import AMOUNT, AMOUNT_IN, REPORT
 from handlers.http.openapi_steps import NEXT_STEP, NEXT_STEP_IN
 
@@ -84,6 +91,7 @@ LEAD = {
             "required": ["contact", "messages", "events", "next_step"],
             "properties": {
                 "next_step": _ref("NextStep"),
+                "checklist": CHECKLIST,
                 "contact": {
                     "type": "object",
                     "required": ["id", "name", "identities"],
@@ -192,13 +200,16 @@ FAILURES = {
 }
 
 
-def _write(summary: str, body: dict[str, Any]) -> dict[str, Any]:
+def _write(summary: str, body: dict[str, Any], *, gate: bool = False) -> dict[str, Any]:
+    responses = {"200": _json(_ref("Lead"), "The lead after the change"), **FAILURES}
+    if gate:
+        responses["422"] = _json(GATE_REFUSED, GATE_422_DESCRIPTION)
     return {
         "post": {
             "summary": summary,
             "parameters": [LEAD_ID, ACTING],
             "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
-            "responses": {"200": _json(_ref("Lead"), "The lead after the change"), **FAILURES},
+            "responses": responses,
         }
     }
 
@@ -306,8 +317,15 @@ DOCUMENT: dict[str, Any] = {
                         **AMOUNT_IN,
                         "description": "Only with `won`: the deal's amount, as in /amount.",
                     },
+                    "override": STAGE_OVERRIDE,
                 },
             },
+            gate=True,
+        ),
+        "/api/leads/{lead_id}/checklist": _write(
+            "Answer questions of the stage checklists (config `stages:`); a move to a stage "
+            "whose checklist is unanswered is refused with 422",
+            CHECKLIST_IN,
         ),
         "/api/leads/{lead_id}/amount": _write(
             "Set the deal's amount (null removes it) on an open or won lead",

@@ -39,5 +39,18 @@ REPORT: dict[str, Any] = {
         "currency": {"type": "string"},
         "team": WITH_REVENUE,
         "managers": {"type": "array", "items": WITH_REVENUE},
+        "gate_skips": {
+            "type": "array",
+            "description": "Stage moves a gate refused in the period, per manager who tried.",
+            "items": {
+                "type": "object",
+                "required": ["manager_id", "name", "count"],
+                "properties": {
+                    "manager_id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "count": {"type": "integer"},
+                },
+            },
+        },
     },
 }

@@ -58,6 +58,7 @@ VERDICT_TEXT = {
     Verdict.STALE: "stale",
     Verdict.NOT_YOURS: "not_yours",
     Verdict.ANSWER_ONLY: "answer_only_channel",
+    Verdict.GATE: "gate_closed",
 }
 # Every press is answered: what a done press says in its toast.
 LEAD_TOAST = {
@@ -125,8 +126,6 @@ async def on_lead_button(
         verdict = await _start_dialog(
             ctx, state, Dialog.complaint, lead_id, user_id, "ask_complaint_staff"
         )
-    elif action is LeadButton.MOVE_STAGE:
-        verdict = await work.move_stage(ctx, lead_id, user_id, argument)
     elif action is LeadButton.WON:
         verdict = await won_pressed(ctx, state, lead_id, user_id, argument)
     elif action in (LeadButton.LOST, LeadButton.DISQUALIFY):
