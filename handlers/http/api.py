@@ -53,15 +53,7 @@ def _parse_since(value: str) -> datetime:
 
 def _parse_int(query: dict[str, str] | object, name: str, default: int, low: int, high: int) -> int:
     raw = query.get(name)  # type: ignore[attr-defined]
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadParameter(f"{name}: expected a whole number") from None
-    if not low <= value <= high:
-        raise BadParameter(f"{name}: expected {low}..{high}")
-    return value
+    return default if raw is None else params.parse_number(raw, name, low, high)
 
 
 async def get_leads(request: web.Request) -> web.Response:

@@ -15,6 +15,7 @@ from multidict import MultiDictProxy
 
 from domain.language import language_of
 from domain.web_access import ADMINISTRATOR, Power, Viewer, may
+from handlers.http import params
 from handlers.http.api import CTX
 from handlers.http.dashboard_auth import DashboardAuth, Session, same_origin
 from texts import dashboard_text, delivery_state
@@ -214,6 +215,7 @@ def parse_date(value: str | None, name: str) -> date | None:
 def whole_number(value: str | None, name: str, low: int, high: int) -> int | None:
     if value in (None, ""):
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
-        raise BadInput(f"{name}: expected a whole number {low}..{high}")
-    return int(value)
+    try:
+        return params.parse_number(value, name, low, high)
+    except params.BadParameter as problem:
+        raise BadInput(str(problem)) from None

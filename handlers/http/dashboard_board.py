@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from handlers.http import params
 from handlers.http.dashboard_base import (
     FORM,
     VIEWER,
@@ -54,7 +55,7 @@ async def board_page(request: web.Request) -> web.StreamResponse:
 
 
 def _lead_id(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 2**31 else None
+    return params.id_or_none(raw)
 
 
 async def _after(
