@@ -106,3 +106,13 @@ async def test_dashboard_numbers_are_400(ctx: AppContext, bad: str) -> None:
             assert 400 <= response.status < 500, (path, response.status, await response.text())
         response = await client.get(f"/dashboard/leads?manager={bad}")
         assert response.status == 400, await response.text()
+
+
+@pytest.mark.parametrize("token", ["токен", "\u00ff" * 40, "x" * 7000])
+async def test_a_wrong_bearer_of_any_shape_is_401(ctx: AppContext, token: str) -> None:
+    # Non-ASCII made hmac.compare_digest on str raise TypeError: a 500 on a guess.
+    app = create_app(ctx, api_token=TOKEN)
+    async with TestClient(TestServer(app)) as client:
+        raw = f"Bearer {token}".encode().decode("latin-1")  # its UTF-8 bytes on the wire
+        response = await client.get("/api/leads", headers={"Authorization": raw})
+        assert response.status == 401, await response.text()
