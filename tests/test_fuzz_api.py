@@ -1,5 +1,6 @@
 """Hostile and unlucky input on the JSON API's write routes and the dashboard's forms,
-against a real service process (SQLite, Telegram by webhook, the API and the dashboard).
+against a real service process (Telegram by webhook, the API and the dashboard), on SQLite
+and, when LEADKEEPER_TEST_DATABASE_URL is set, on PostgreSQL.
 
 Every POST route of handlers/http/api_write.py (there are no PATCH routes) gets, with the
 right bearer token and a real staff member's id, bodies built from a valid one with one
@@ -13,9 +14,11 @@ stage change and a dashboard form still work and a new message is still captured
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -43,6 +46,7 @@ from tests.support.scale import (
     TOKEN,
     WEBHOOK_SECRET,
     free_port,
+    fresh_database,
     service_env,
     services,
     start_service,
@@ -103,15 +107,29 @@ async def _sign_in(api: Api) -> None:
         api.csrf = _csrf(await response.text())
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def api(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
+@contextlib.asynccontextmanager
+async def _store(kind: str, folder: Path) -> AsyncIterator[tuple[str, Path | str]]:
+    if kind == "sqlite":
+        database = folder / "lk.db"
+        yield f"sqlite+aiosqlite:///{database}", database
+        return
+    async with fresh_database() as url:  # skips without PostgreSQL
+        yield url, url
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module", params=["sqlite", "postgresql"])
+async def api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Api]:
     folder = tmp_path_factory.mktemp("fuzz-api")
     config = write_config(folder / "config.yaml", heads=[HEAD], managers=[MANAGER])
-    database = folder / "lk.db"
-    async with TelegramEmulator(token=TOKEN) as telegram:
+    async with (
+        _store(request.param, folder) as (url, database),
+        TelegramEmulator(token=TOKEN) as telegram,
+    ):
         port = free_port()
         env = service_env(
-            f"sqlite+aiosqlite:///{database}",
+            url,
             telegram.base_url,
             config,
             webhook_port=port,

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import asyncpg
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -44,10 +45,11 @@ FEW = settings(FUZZ, max_examples=25)
 
 @dataclass
 class Fuzzed:
-    """A running service under fuzz: its URL, its SQLite file, a client session."""
+    """A running service under fuzz: its URL, its SQLite file (or PostgreSQL URL), a client
+    session."""
 
     base: str
-    database: Path
+    database: Path | str
     http: aiohttp.ClientSession
     examples: int = 0
 
@@ -240,16 +242,33 @@ def post(target: Fuzzed, path: str, body: Body, **extra: str) -> Any:
     )
 
 
+_COUNT_IN = "select count(*) from messages where direction = 'in' and text like {}"
+
+
+async def _count_in_postgres(url: str, text: str) -> int:
+    connection = await asyncpg.connect("postgresql" + url.removeprefix("postgresql+asyncpg"))
+    try:
+        return int(await connection.fetchval(_COUNT_IN.format("$1"), f"%{text}%"))
+    finally:
+        await connection.close()
+
+
+def _count_in_sqlite(database: Path, text: str) -> int:
+    with sqlite3.connect(database) as connection:
+        return int(connection.execute(_COUNT_IN.format("?"), (f"%{text}%",)).fetchone()[0])
+
+
+async def _count_in(database: Path | str, text: str) -> int:
+    if isinstance(database, str):
+        return await _count_in_postgres(database, text)
+    return _count_in_sqlite(database, text)
+
+
 async def captured(target: Fuzzed, text: str, timeout: float = 30.0) -> None:  # noqa: ASYNC109
     """A message with this text is stored (read from the service's SQLite file)."""
     deadline = time.monotonic() + timeout
     while True:
-        with sqlite3.connect(target.database) as connection:
-            rows = connection.execute(
-                "select count(*) from messages where direction = 'in' and text like ?",
-                (f"%{text}%",),
-            ).fetchone()
-        if rows[0]:
+        if await _count_in(target.database, text):
             return
         assert time.monotonic() < deadline, f"{text!r} was not captured"
         await asyncio.sleep(0.2)
