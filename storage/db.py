@@ -13,16 +13,20 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.types import guard_text
+
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _tune_sqlite(engine)
-        return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_async_engine(url, **kwargs)
+    guard_text(engine)
+    return engine
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

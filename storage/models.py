@@ -149,10 +149,14 @@ class Lead(SlaPauseColumns, Base):
     queued_at: Mapped[datetime | None]
     # Nobody took it after the last pass: it waits for the head's decision.
     needs_head: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Failures in a row of its SLA timers and of its offer's expiry: each backs off and is
-    # given up after a few (usecases.retry_policy), so one lead cannot hold back the rest.
+    # Failures in a row of its SLA timers, of its offer's expiry and of its distribution:
+    # each backs off and is given up after a few (usecases.retry_policy), so one lead
+    # cannot hold back the rest.
     timer_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     offer_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    distribution_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Not distributed again before this (a failed attempt's backoff); None: whenever.
+    next_distribution_at: Mapped[datetime | None]
 
 
 class LeadOffer(Base):

@@ -23,7 +23,8 @@ from tests.emulator.telegram import TelegramEmulator
 from tests.emulator.telegram.records import Call
 from tests.support.scale import free_port
 from tests.support.service import API_TOKEN, TOKEN, make_settings, running_service, wait_until
-from usecases.assignment import Verdict, second_try
+from usecases.assignment import Verdict
+from usecases.second_try import second_try
 from usecases.work import close, reply
 
 CLIENT_ID, CLIENT_SECRET = "avito-client-id-7Qx", "avito-client-secret-0pLm"

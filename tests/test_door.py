@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from urllib.parse import quote
 
 import aiohttp
@@ -28,6 +29,23 @@ def test_depth_scan_ignores_strings_and_is_exact() -> None:
     assert json_depth(b'{"a": [1, {"b": "[[[[{{{{"}]}') == 3
     assert json_depth(b'"\\"[[["') == 0
     assert json_depth(b"[" * 1000 + b"]" * 1000) == 1000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'"' + b'\\"' * 500_000,  # unterminated, escaped quotes: was quadratic (3.8 s at 40 KB)
+        b'{"a": "' + b"x" * 1_000_000 + b'"}',
+        b'"' + b"\\a" * 500_000,
+        b'"a' * 500_000,
+        b"[" + b'"[",' * 250_000 + b"]",
+    ],
+    ids=["escaped-quotes", "long-string", "escapes", "unterminated", "many-strings"],
+)
+def test_depth_scan_is_linear_on_a_megabyte(body: bytes) -> None:
+    started = time.process_time()
+    assert json_depth(body) <= 1
+    assert time.process_time() - started < 0.5
 
 
 def test_loads_refuses_deep_nesting_and_replaces_lone_surrogates() -> None:

@@ -137,3 +137,69 @@ async def test_failing_offer_expiry_backs_off_then_gives_up(
     async with ctx.db.session_factory() as session:
         lead = await session.get(Lead, lead_id)
     assert lead is not None and lead.offer_expires_at is None and lead.offer_failures == ATTEMPTS
+
+
+async def test_failing_distribution_backs_off_and_others_are_distributed(
+    team: AppContext,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    team.distribute_after_capture = False
+    broken, fine = await _lead(team, 1), await _lead(team, 2)
+    tried: list[int] = []
+    original = assignment._hand_over
+
+    async def hand_over(ctx_, uow, lead, manager, now):  # type: ignore[no-untyped-def]
+        tried.append(lead.id)
+        await original(ctx_, uow, lead, manager, now)  # its writes are rolled back below
+        if lead.id == broken:
+            raise RuntimeError("card of lead broken")
+
+    monkeypatch.setattr(assignment, "_hand_over", hand_over)
+    # The broken lead is first in line (older): it must not stop the fine one.
+    assert await assignment.distribute_waiting(team) == 1
+    async with team.db.session_factory() as session:
+        first, second = await session.get(Lead, broken), await session.get(Lead, fine)
+    assert first is not None and second is not None
+    assert second.offered_manager_id is not None and second.distribution_failures == 0
+    # Nothing of the failed attempt was kept: no offer, no event, the manager's turn intact.
+    assert first.offered_manager_id is None and first.distribution_failures == 1
+    assert first.next_distribution_at == clock.now() + TIMED_WORK.delay(1)
+    with caplog.at_level("WARNING"):  # (records of the first attempt are kept too)
+        await _drive(team.clock, lambda: assignment.distribute_waiting(team))  # type: ignore[arg-type]
+    assert tried.count(broken) == ATTEMPTS and tried.count(fine) == 1
+    async with team.db.session_factory() as session:
+        lead = await session.get(Lead, broken)
+        events = list(await session.scalars(select(LeadEvent).where(LeadEvent.lead_id == broken)))
+    assert lead is not None and lead.needs_head and lead.distribution_failures == ATTEMPTS
+    assert [e.type for e in events].count("offered") == 0
+    [failed] = [e for e in events if e.type == "distribution_failed"]
+    assert failed.data == {"error": "RuntimeError: card of lead broken"}
+    # One line per attempt, not a traceback per round.
+    lines = [r for r in caplog.records if f"lead {broken}: distribution" in r.getMessage()]
+    assert len(lines) == ATTEMPTS
+
+
+async def test_a_lead_distributed_after_a_failure_starts_afresh(
+    team: AppContext, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team.distribute_after_capture = False
+    lead_id = await _lead(team, 1)
+    original = assignment._hand_over
+    failures = [RuntimeError("once")]
+
+    async def hand_over(ctx_, uow, lead, manager, now):  # type: ignore[no-untyped-def]
+        if failures:
+            raise failures.pop()
+        await original(ctx_, uow, lead, manager, now)
+
+    monkeypatch.setattr(assignment, "_hand_over", hand_over)
+    assert await assignment.distribute_waiting(team) == 0
+    assert await assignment.distribute_waiting(team) == 0  # still backing off
+    clock.advance(TIMED_WORK.delay(1))
+    assert await assignment.distribute_waiting(team) == 1
+    async with team.db.session_factory() as session:
+        lead = await session.get(Lead, lead_id)
+    assert lead is not None and lead.offered_manager_id is not None
+    assert lead.distribution_failures == 0 and lead.next_distribution_at is None

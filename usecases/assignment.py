@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -157,8 +158,10 @@ async def escalate_no_taker(ctx: AppContext, uow: UnitOfWork, lead: Lead) -> Non
 async def distribute_waiting(ctx: AppContext, limit: int = 100) -> int:
     """Offer (or assign) every waiting lead that someone can take; queue the rest.
 
-    One distributor at a time (a lock), so capacities hold with several processes.
-    Returns how many leads went to a manager.
+    One distributor at a time (a lock), so capacities hold with several processes. Each
+    lead in its own savepoint: one that fails (a broken row, a card that cannot be built)
+    backs off with the timed work's policy, logged once per attempt, then is left to the
+    head, and holds back none of the others. Returns how many leads went to a manager.
     """
     async with ctx.db.uow() as uow:
         if not await uow.lock("distribute"):
@@ -168,46 +171,75 @@ async def distribute_waiting(ctx: AppContext, limit: int = 100) -> int:
         # Nobody can take anything now (night, everyone full): only new arrivals need
         # queueing, and the queue itself waits untouched — no work per queued lead.
         nobody = not any(c.eligible("junior") for c in pool.values())
-        leads = await uow.leads.waiting(limit, unqueued_only=nobody)
+        leads = await uow.leads.waiting(now, limit, unqueued_only=nobody)
         if not leads:
             return 0
         managers = {manager.id: manager for manager in await uow.managers.all()}
-        queue_was_empty = await uow.leads.count_queued() == 0
-        handed = 0
+        state = _Round(queue_was_empty=await uow.leads.count_queued() == 0)
         for lead in leads:
-            lead_class = class_of(ctx, lead)
-            if not any(c.eligible(lead_class.min_level) for c in pool.values()):
-                await _queue(ctx, uow, lead, now, tell=queue_was_empty)
-                queue_was_empty = False
-                continue
-            exclude = frozenset(await uow.offers.offered_managers(lead.id))
-            # `personal`: a returning customer's manager first; `pool`: nobody owns him.
-            preferred = (
-                await uow.leads.previous_manager(lead.contact_id, lead.id)
-                if ctx.config.distribution.assignment is AssignmentMode.PERSONAL
-                else None
-            )
-            chosen = choose_manager(
-                pool.values(), lead_class.min_level, exclude=exclude, preferred=preferred
-            )
-            if chosen is None:
-                if any(c.eligible(lead_class.min_level) for c in pool.values()):
-                    # Eligible people exist but all had their chance with this lead.
-                    await escalate_no_taker(ctx, uow, lead)
-                    continue
-                await _queue(ctx, uow, lead, now, tell=queue_was_empty)
-                queue_was_empty = False
-                continue
-            manager = managers[chosen.id]
-            await _hand_over(ctx, uow, lead, manager, now)
-            pool[chosen.id] = Candidate(
-                **{**chosen.__dict__, "last_offered_at": now, "open_leads": chosen.open_leads + 1}
-            )
-            handed += 1
+            lead_id = lead.id
+            try:
+                async with uow.savepoint():
+                    await _distribute_one(ctx, uow, lead, pool, managers, state, now)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                await lead_work_failed(uow, lead_id, "distribution", exc, now)
+                # The savepoint's rollback expired what it had touched (a manager's
+                # last offer): loaded again here, not lazily later.
+                managers = {manager.id: manager for manager in await uow.managers.all()}
         await uow.commit()
-    if handed:
+    if state.handed:
         ctx.wake("outbox")
-    return handed
+    return state.handed
+
+
+@dataclass
+class _Round:
+    """What one distribution round carries from lead to lead."""
+
+    queue_was_empty: bool
+    handed: int = 0
+
+
+async def _distribute_one(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    lead: Lead,
+    pool: dict[int, Candidate],
+    managers: dict[int, Manager],
+    state: _Round,
+    now: datetime,
+) -> None:
+    lead_class = class_of(ctx, lead)
+    if not any(c.eligible(lead_class.min_level) for c in pool.values()):
+        await _queue(ctx, uow, lead, now, tell=state.queue_was_empty)
+        state.queue_was_empty = False
+        uow.leads.distributed(lead)
+        return
+    exclude = frozenset(await uow.offers.offered_managers(lead.id))
+    # `personal`: a returning customer's manager first; `pool`: nobody owns him.
+    preferred = (
+        await uow.leads.previous_manager(lead.contact_id, lead.id)
+        if ctx.config.distribution.assignment is AssignmentMode.PERSONAL
+        else None
+    )
+    chosen = choose_manager(
+        pool.values(), lead_class.min_level, exclude=exclude, preferred=preferred
+    )
+    if chosen is None:
+        # Eligible people exist but all had their chance with this lead.
+        await escalate_no_taker(ctx, uow, lead)
+        uow.leads.distributed(lead)
+        return
+    await _hand_over(ctx, uow, lead, managers[chosen.id], now)
+    uow.leads.distributed(lead)
+    # Counted only once the savepoint holds: a lead that failed took nobody's turn.
+    await uow.flush()
+    pool[chosen.id] = Candidate(
+        **{**chosen.__dict__, "last_offered_at": now, "open_leads": chosen.open_leads + 1}
+    )
+    state.handed += 1
 
 
 async def _queue(
@@ -250,36 +282,6 @@ async def _hand_over(
         lead.id, "offered", now, data={"manager_id": manager.id, "pass": lead.pass_count}
     )
     await send_card(ctx, uow, lead, manager, offer=True)
-
-
-async def second_try(ctx: AppContext, uow: UnitOfWork, lost: Lead) -> Lead | None:
-    """A lost lead gets a new lead for the same customer, never offered to who lost it."""
-    if lost.is_open or await uow.leads.open_for_contact(lost.contact_id) is not None:
-        return None
-    now = ctx.clock.now()
-    lead = await uow.leads.add(
-        now,
-        contact_id=lost.contact_id,
-        status="new",
-        is_open=True,
-        lead_class=lost.lead_class,
-        priority=lost.priority,
-        channel=lost.channel,
-        source="second_try",
-        extra={"previous_lead": lost.id},
-    )
-    if lost.manager_id is not None:
-        # Counted as already offered to him, so distribution passes him by.
-        uow.offers.add(lead.id, lost.manager_id, now, None)
-        await uow.flush()
-        await uow.offers.close_pending(lead.id, "excluded", now, "lost this customer before")
-    uow.events.add(
-        lead.id, "lead_created", now, data={"source": "second_try", "previous_lead": lost.id}
-    )
-    uow.events.add(lost.id, "second_try", now, data={"new_lead": lead.id})
-    await lead_event(ctx, uow, hooks.LEAD_CREATED, lead)
-    await refresh_timer(ctx, uow, lead)
-    return lead
 
 
 async def accept(ctx: AppContext, lead_id: int, telegram_id: int) -> Verdict:

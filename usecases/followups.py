@@ -135,7 +135,7 @@ async def _handle(ctx: AppContext, uow: UnitOfWork, row: FollowupStep, now: date
         _finish(row, "cancelled", now, reason)
         return
     if step.action == "handover":
-        from usecases.assignment import second_try
+        from usecases.second_try import second_try
 
         await second_try(ctx, uow, lead)
         _finish(row, "done", now)

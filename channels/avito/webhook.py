@@ -12,7 +12,6 @@ away, so that Avito delivers it again); redeliveries are recognised by the messa
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from aiohttp import web
 from channels import door
 from channels.avito.normalise import CHANNEL, BadEvent, check_event, event_key, is_probe
 from channels.web import json_error, read_capped
+from domain.tokens import same_token
 from usecases.context import AppContext
 from usecases.inbox import store_inbound
 from usecases.outage import is_outage
@@ -42,7 +42,7 @@ class AvitoWebhook:
         if not given:
             log.warning("avito: webhook without its secret refused")
             return json_error(401, f"missing the {SECRET_PARAMETER} of AVITO_WEBHOOK_URL")
-        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+        if not same_token(given, self.secret):
             log.warning("avito: webhook with a wrong secret refused")
             return json_error(403, "wrong secret")
         body = await read_capped(request, MAX_BODY)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from channels.forms.normalise import (
 from channels.forms.ratelimit import RateLimiter
 from channels.web import json_error, json_response, read_capped
 from domain.inbound import InboundMessage
+from domain.tokens import same_token
 from usecases.capture import capture
 from usecases.context import AppContext
 from usecases.inbox import keep_failed_inbound
@@ -136,7 +136,7 @@ class FormIntake:
         if not given:
             log.info("form from %s refused: no token", address)
             return json_error(401, f"missing form token ({TOKEN_HEADER} header or ?token=)")
-        if not hmac.compare_digest(given.encode(), self.token.encode()):
+        if not same_token(given, self.token):
             log.warning("form from %s refused: wrong token", address)
             return json_error(403, "wrong form token")
         try:

@@ -9,7 +9,6 @@ Redeliveries are recognised by the update's key (channels/max/normalise.update_k
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from aiohttp import web
 from channels import door
 from channels.max.normalise import CHANNEL, BadUpdate, check_update, update_key
 from channels.web import json_error, read_capped
+from domain.tokens import same_token
 from usecases.context import AppContext
 from usecases.inbox import store_inbound
 from usecases.outage import is_outage
@@ -39,7 +39,7 @@ class MaxWebhook:
         if not given:
             log.warning("max: webhook without %s refused", SECRET_HEADER)
             return json_error(401, f"missing {SECRET_HEADER}")
-        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+        if not same_token(given, self.secret):
             log.warning("max: webhook with a wrong secret refused")
             return json_error(403, "wrong secret")
         body = await read_capped(request, MAX_BODY)

@@ -21,7 +21,10 @@ from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 
 from channels.plugin import ChannelPlugin, FileSource
-from channels.telegram import business
+
+# Imported for its effect: the Response[T] models aiogram reads answers with, built once
+# per process instead of after every garbage collection (the module says why).
+from channels.telegram import business, response_types  # noqa: F401
 from channels.telegram import webhook as telegram_webhook
 from channels.telegram.menus import MenuKeeper
 from channels.telegram.normalise import CHANNEL, repair_raw_update

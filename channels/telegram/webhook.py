@@ -7,7 +7,6 @@ asks for redelivery explicitly. Redeliveries are recognised by the update id.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from aiohttp import web
 
 from channels import door
 from channels.web import json_error, json_response
+from domain.tokens import same_token
 from usecases.context import AppContext
 from usecases.inbox import store_inbound
 from usecases.outage import is_outage
@@ -31,7 +31,7 @@ class TelegramWebhook:
     async def handle(self, request: web.Request) -> web.Response:
         if self.secret:
             given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-            if not hmac.compare_digest(given, self.secret):
+            if not same_token(given, self.secret):
                 return json_error(401, "wrong secret token")
         try:
             raw = door.loads(await request.read())

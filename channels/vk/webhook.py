@@ -10,7 +10,6 @@ worker retries it through `process`, the same handling from the stored body.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from channels.vk.normalise import (
     user_of,
 )
 from channels.web import json_error, read_capped
+from domain.tokens import same_token
 from usecases.capture import apply_edit, capture, set_blocked
 from usecases.context import AppContext
 from usecases.inbox import keep_failed_inbound
@@ -70,13 +70,13 @@ class VkCallback:
             return json_error(403, "event for another community")
         if event.type == "confirmation":
             # The code only proves that this server is ours; a wrong secret still may not have it.
-            if event.secret is not None and not _same(event.secret, self.secret):
+            if event.secret is not None and not same_token(event.secret, self.secret):
                 return json_error(403, "wrong secret")
             return web.Response(text=self.confirmation)
         if event.secret is None:
             log.warning("vk: %s event without a secret refused", event.type)
             return json_error(401, "missing secret")
-        if not _same(event.secret, self.secret):
+        if not same_token(event.secret, self.secret):
             log.warning("vk: %s event with a wrong secret refused", event.type)
             return json_error(403, "wrong secret")
         try:
@@ -136,10 +136,6 @@ def inbox_key(event: VkEvent, body: bytes) -> str:
     if event.event_id:
         return f"event:{event.event_id}"
     return "sha256:" + hashlib.sha256(body).hexdigest()
-
-
-def _same(given: str, expected: str) -> bool:
-    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def add_routes(app: web.Application, callback: VkCallback) -> None:

@@ -19,6 +19,7 @@ from aiohttp import web
 from channels import door
 from channels.web import json_error, json_response, read_capped
 from channels.whatsapp.normalise import BadEvent, Webhook, parse_webhook
+from domain.tokens import same_token
 from usecases.capture import capture
 from usecases.contacts import record_delivery_status
 from usecases.context import AppContext
@@ -43,7 +44,7 @@ class WhatsAppWebhook:
         challenge = request.query.get("hub.challenge")
         if mode != "subscribe" or not challenge:
             return json_error(400, "expected hub.mode=subscribe, hub.verify_token, hub.challenge")
-        if not hmac.compare_digest(token.encode(), self.verify_token.encode()):
+        if not same_token(token, self.verify_token):
             log.warning("whatsapp: verification with a wrong verify token refused")
             return json_error(403, "wrong verify token")
         return web.Response(text=challenge)
@@ -53,7 +54,7 @@ class WhatsAppWebhook:
         given = header.strip()
         if given.lower().startswith("sha256="):
             given = given[7:]
-        return hmac.compare_digest(given.lower().encode(), expected.encode())
+        return same_token(given.lower(), expected)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await read_capped(request, MAX_BODY)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hmac
 import io
 from datetime import UTC, date, datetime
 
@@ -11,6 +10,7 @@ from aiohttp import web
 
 from channels.web import json_error, json_response
 from domain.pipeline import LeadStatus
+from domain.tokens import same_token
 from handlers.http import params
 from handlers.http.errors import Handler
 from usecases.complaints import list_complaints
@@ -31,7 +31,7 @@ def api_auth_middleware(token: str | None) -> object:
             return json_error(401, "the API is off: set API_TOKEN")
         header = request.headers.get("Authorization", "")
         scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+        if scheme.lower() != "bearer" or not same_token(given.strip(), token):
             return json_error(401, "missing or wrong bearer token")
         return await handler(request)
 
@@ -53,15 +53,7 @@ def _parse_since(value: str) -> datetime:
 
 def _parse_int(query: dict[str, str] | object, name: str, default: int, low: int, high: int) -> int:
     raw = query.get(name)  # type: ignore[attr-defined]
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadParameter(f"{name}: expected a whole number") from None
-    if not low <= value <= high:
-        raise BadParameter(f"{name}: expected {low}..{high}")
-    return value
+    return default if raw is None else params.parse_number(raw, name, low, high)
 
 
 async def get_leads(request: web.Request) -> web.Response:

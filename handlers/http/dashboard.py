@@ -23,6 +23,7 @@ from handlers.http import (
     dashboard_money,
     dashboard_quality,
     dashboard_steps,
+    params,
 )
 from handlers.http.dashboard_auth import SESSION_SECONDS, DashboardAuth
 from handlers.http.dashboard_base import (
@@ -131,11 +132,11 @@ async def leads_export(request: web.Request) -> web.StreamResponse:
 
 @signed_in
 async def lead(request: web.Request) -> web.StreamResponse:
-    raw = request.match_info["lead_id"]
-    if not raw.isdigit() or int(raw) > 2**62:
+    lead_id = params.id_or_none(request.match_info["lead_id"])
+    if lead_id is None:
         return message_page(request, 400, "bad_request", reason="lead id: a whole number")
     try:
-        details = await lead_page(app_context(request), int(raw), request[VIEWER])
+        details = await lead_page(app_context(request), lead_id, request[VIEWER])
     except NotYours:
         return message_page(request, 403, "not_yours")
     if details is None:

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from domain.tokens import as_bytes, same_token
+
 COOKIE = "lk_session"
 SESSION_SECONDS = 12 * 3600
 # Guessing brake: this many wrong passwords from one address in the window, then 429.
@@ -81,8 +83,8 @@ class DashboardAuth:
     def password_matches(self, candidate: str) -> bool:
         if self._hash is None:
             return False
-        given = hashlib.scrypt(candidate.encode(), salt=self._salt, **_SCRYPT)
-        return hmac.compare_digest(given, self._hash)
+        given = hashlib.scrypt(as_bytes(candidate), salt=self._salt, **_SCRYPT)
+        return same_token(given, self._hash)
 
     def too_many_failures(self, address: str) -> bool:
         window = self._failures[address]
@@ -115,7 +117,7 @@ class DashboardAuth:
         if not value or "." not in value:
             return None
         body, _, signature = value.partition(".")
-        if not hmac.compare_digest(signature, self._sign(body)):
+        if not same_token(signature, self._sign(body)):
             return None
         try:
             data = json.loads(_unb64(body))
@@ -142,7 +144,7 @@ class DashboardAuth:
     def csrf_ok(self, session: Session | None, token: str | None) -> bool:
         if session is None or not token:
             return False
-        return hmac.compare_digest(token, self.csrf_token(session))
+        return same_token(token, self.csrf_token(session))
 
     def session_of(self, request: web.Request) -> Session | None:
         return self.decode(request.cookies.get(COOKIE))

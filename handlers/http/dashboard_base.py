@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from multidict import MultiDictProxy
 
 from domain.language import language_of
 from domain.web_access import ADMINISTRATOR, Power, Viewer, may
+from handlers.http import params
 from handlers.http.api import CTX
 from handlers.http.dashboard_auth import DashboardAuth, Session, same_origin
 from texts import dashboard_text, delivery_state
@@ -27,6 +29,7 @@ AUTH = web.AppKey("dashboard_auth", DashboardAuth)
 TEMPLATES = web.AppKey("dashboard_templates", jinja2.Environment)
 SESSION = web.RequestKey("dashboard_session", Session)
 VIEWER = web.RequestKey("dashboard_viewer", Viewer)
+log = logging.getLogger(__name__)
 FORM = web.RequestKey("dashboard_form", MultiDictProxy)  # type: ignore[type-arg]
 LANG_COOKIE = "lk_lang"
 LANGUAGES = ("ru", "en")
@@ -172,7 +175,9 @@ def signed_in(handler: Handler) -> Handler:
         request[SESSION] = session
         request[VIEWER] = viewer
         if request.method == "POST":
-            form = await request.post()
+            form = await read_form(request)
+            if form is None:
+                return message_page(request, 400, "form_unreadable")
             if not same_origin(request) or not auth.csrf_ok(session, form_field(form, "csrf")):
                 return message_page(request, 403, "csrf_failed")
             request[FORM] = form
@@ -197,6 +202,19 @@ def head_only(power: Power) -> Callable[[Handler], Handler]:
     return wrap
 
 
+async def read_form(request: web.Request) -> MultiDictProxy[Any] | None:  # type: ignore[type-arg]
+    """The posted form, or None when it cannot be read: a multipart body without its
+    boundary, bytes that are not in the declared charset, a charset nobody knows. aiohttp
+    raises ValueError or LookupError for those, which would be a 500."""
+    try:
+        return await request.post()
+    except (ValueError, LookupError) as problem:
+        log.info(
+            "%s %s: form unreadable (%s)", request.method, request.path, type(problem).__name__
+        )
+        return None
+
+
 def form_field(form: Any, name: str) -> str | None:
     value = form.get(name)
     return value if isinstance(value, str) else None
@@ -214,6 +232,7 @@ def parse_date(value: str | None, name: str) -> date | None:
 def whole_number(value: str | None, name: str, low: int, high: int) -> int | None:
     if value in (None, ""):
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
-        raise BadInput(f"{name}: expected a whole number {low}..{high}")
-    return int(value)
+    try:
+        return params.parse_number(value, name, low, high)
+    except params.BadParameter as problem:
+        raise BadInput(str(problem)) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from domain.gates import Missing
+from handlers.http import params
 from handlers.http.dashboard_base import (
     FORM,
     VIEWER,
@@ -74,7 +75,7 @@ def gate_problem(request: web.Request, lead_id: int, stage: str, missing: Missin
 
 
 def _lead_id(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 2**31 else None
+    return params.id_or_none(raw)
 
 
 async def _after(

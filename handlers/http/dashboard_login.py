@@ -21,6 +21,7 @@ from handlers.http.dashboard_base import (
     form_field,
     local_path,
     message_page,
+    read_form,
     redirect,
     render,
     signed_in,
@@ -63,7 +64,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     """The administrator's password (DASHBOARD_PASSWORD)."""
     auth = request.app[AUTH]
     session = auth.session_of(request)
-    form = await request.post()
+    form = await read_form(request)
+    if form is None:
+        return message_page(request, 400, "form_unreadable")
     if not same_origin(request) or not auth.csrf_ok(session, form_field(form, "csrf")):
         return message_page(request, 403, "csrf_failed")
     assert session is not None
@@ -114,7 +117,9 @@ async def link_page(request: web.Request) -> web.StreamResponse:
 async def link_sign_in(request: web.Request) -> web.StreamResponse:
     auth = request.app[AUTH]
     session = auth.session_of(request)
-    form = await request.post()
+    form = await read_form(request)
+    if form is None:
+        return message_page(request, 400, "form_unreadable")
     if not same_origin(request) or not auth.csrf_ok(session, form_field(form, "csrf")):
         return message_page(request, 403, "csrf_failed")
     signed = await sign_in_by_link(app_context(request), request.match_info["token"])

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from domain.money import AmountError
 from domain.web_access import may_see_lead
+from handlers.http import params
 from handlers.http.dashboard_base import (
     FORM,
     VIEWER,
@@ -28,10 +29,10 @@ AMOUNT_SAVED = "amount_saved"
 
 @signed_in
 async def set_lead_amount(request: web.Request) -> web.StreamResponse:
-    raw = request.match_info["lead_id"]
-    if not raw.isdigit() or not 0 < int(raw) < 2**31:
+    lead_id = params.id_or_none(request.match_info["lead_id"])
+    if lead_id is None:
         return message_page(request, 400, "bad_request", reason="lead id: a whole number")
-    ctx, lead_id = app_context(request), int(raw)
+    ctx = app_context(request)
     typed = (form_field(request[FORM], "amount") or "").strip()
     minor = None
     if typed:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from domain.next_steps import StepKind
 from domain.web_access import may_see_lead
+from handlers.http import params
 from handlers.http.dashboard_base import (
     FORM,
     VIEWER,
@@ -33,8 +34,7 @@ STEP_NOTICES = (
 
 
 def _lead_id(request: web.Request) -> int | None:
-    raw = request.match_info["lead_id"]
-    return int(raw) if raw.isdigit() and int(raw) <= 2**62 else None
+    return params.id_or_none(request.match_info["lead_id"])
 
 
 def _back(lead_id: int, notice: str) -> web.Response:

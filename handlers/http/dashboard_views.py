@@ -13,6 +13,7 @@ from aiohttp import web
 
 from domain.reporting.serialise import report_json
 from domain.web_access import Power
+from handlers.http import params
 from handlers.http.dashboard_base import (
     FORM,
     VIEWER,
@@ -71,8 +72,7 @@ async def complaints(request: web.Request) -> web.StreamResponse:
 
 
 def _complaint_id(request: web.Request) -> int | None:
-    raw = request.match_info["complaint_id"]
-    return int(raw) if raw.isdigit() and int(raw) < 2**31 else None
+    return params.id_or_none(request.match_info["complaint_id"])
 
 
 def _after(complaint_id: int, verdict: Verdict, done: str) -> web.Response:
@@ -83,11 +83,11 @@ def _after(complaint_id: int, verdict: Verdict, done: str) -> web.Response:
 @head_only(Power.COMPLAINTS)
 async def assign_complaint(request: web.Request) -> web.StreamResponse:
     complaint_id = _complaint_id(request)
-    owner = form_field(request[FORM], "owner") or ""
-    if complaint_id is None or not owner.isdigit():
+    owner = params.id_or_none(form_field(request[FORM], "owner"))
+    if complaint_id is None or owner is None:
         return message_page(request, 400, "bad_request", reason="complaint and owner: numbers")
     verdict = await complaint_cases.assign_complaint(
-        app_context(request), complaint_id, int(owner), request[VIEWER].manager_id
+        app_context(request), complaint_id, owner, request[VIEWER].manager_id
     )
     return _after(complaint_id, verdict, "assigned_done")
 
@@ -207,9 +207,10 @@ async def failed_inbox(request: web.Request) -> web.StreamResponse:
 @head_only(Power.FAILED_INTAKE)
 async def retry_inbox(request: web.Request) -> web.StreamResponse:
     raw = form_field(request[FORM], "id") or ""
-    if raw != "all" and not (raw.isdigit() and 0 < int(raw) < 2**31):
+    one = params.id_or_none(raw)
+    if raw != "all" and one is None:
         return message_page(request, 400, "bad_request", reason="id: a whole number or all")
-    requeued = await retry_failed(app_context(request), None if raw == "all" else [int(raw)])
+    requeued = await retry_failed(app_context(request), None if one is None else [one])
     # Only the first few ids in the notice: "all" may be thousands.
     shown = ",".join(str(item) for item in requeued[:20]) or "none"
     return redirect(f"/dashboard/inbox?requeued={shown}")

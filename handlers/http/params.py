@@ -1,15 +1,18 @@
-"""Query and path parameters validated as values, before they reach the database: an id
-is a positive whole number that fits the id columns (lead, manager and contact ids are
-32-bit INTEGER on PostgreSQL, so `99999999999999999999999` or 2⁶³−1 is a 400, not a
-500), a channel one of those the service knows."""
+"""Query, path and form parameters validated as values, before they reach the database:
+one helper for every number (`parse_number`: plain ASCII digits, range-checked, so
+`99999999999999999999999`, `²` or `١٢` is a 400 with a reason, never an OverflowError
+from SQLite, a DataError from PostgreSQL or a ValueError from int()); an id is a number
+that fits the id columns (lead, manager and contact ids are 32-bit INTEGER on
+PostgreSQL); a channel one of those the service knows."""
 
 from __future__ import annotations
 
 import re
 
 MAX_ID = 2**31 - 1
-# Plain ASCII digits only: int() would also take " 12", "1_000" and "١٢".
-_DIGITS = re.compile(r"[0-9]{1,10}")
+# Plain ASCII digits only: int() would also take " 12", "1_000" and "١٢", and str.isdigit()
+# says yes to "²", which int() then refuses. 19 digits hold any 64-bit number.
+_DIGITS = re.compile(r"[0-9]{1,19}")
 CHANNELS = ("telegram", "telegram_business", "max", "avito", "vk", "whatsapp", "email", "form")
 
 
@@ -17,10 +20,23 @@ class BadParameter(ValueError):
     """str() is the reason for the 400."""
 
 
-def parse_id(raw: str, name: str) -> int:
-    if not _DIGITS.fullmatch(raw) or not 0 < int(raw) <= MAX_ID:
-        raise BadParameter(f"{name}: expected a whole number from 1 to {MAX_ID}")
+def parse_number(raw: str | None, name: str, low: int, high: int) -> int:
+    """A whole number from low to high, or BadParameter."""
+    if raw is None or not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
+        raise BadParameter(f"{name}: expected a whole number from {low} to {high}")
     return int(raw)
+
+
+def parse_id(raw: str | None, name: str) -> int:
+    return parse_number(raw, name, 1, MAX_ID)
+
+
+def id_or_none(raw: str | None) -> int | None:
+    """An id, or None for anything else (the caller answers 400 its own way)."""
+    try:
+        return parse_id(raw, "id")
+    except BadParameter:
+        return None
 
 
 def parse_channel(raw: str) -> str:

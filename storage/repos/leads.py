@@ -3,10 +3,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Lead, LeadEvent
+
+# A lead's work that fails backs off on its own columns (usecases.retry_policy).
+_FAILURES = {
+    "timer": Lead.timer_failures,
+    "offer": Lead.offer_failures,
+    "distribution": Lead.distribution_failures,
+}
+_DUE = {
+    "timer": Lead.next_timer_at,
+    "offer": Lead.offer_expires_at,
+    "distribution": Lead.next_distribution_at,
+}
 
 
 class LeadRepo:
@@ -40,13 +52,17 @@ class LeadRepo:
         statement = select(Lead).where(Lead.id == lead_id).with_for_update()
         return (await self._session.scalars(statement)).first()
 
-    async def waiting(self, limit: int = 100, *, unqueued_only: bool = False) -> list[Lead]:
-        """Open leads with nobody on them, highest class and oldest first."""
+    async def waiting(
+        self, now: datetime, limit: int = 100, *, unqueued_only: bool = False
+    ) -> list[Lead]:
+        """Open leads with nobody on them, highest class and oldest first; a lead whose
+        last distribution failed only once its backoff is over."""
         conditions = [
             Lead.is_open.is_(True),
             Lead.manager_id.is_(None),
             Lead.offered_manager_id.is_(None),
             Lead.needs_head.is_(False),
+            or_(Lead.next_distribution_at.is_(None), Lead.next_distribution_at <= now),
         ]
         if unqueued_only:
             conditions.append(Lead.queued_at.is_(None))
@@ -80,17 +96,25 @@ class LeadRepo:
         return list(await self._session.scalars(statement))
 
     async def count_failure(self, lead_id: int, work: str) -> int:
-        """One more failure in a row of this lead's timed work ("timer" or "offer")."""
-        column = Lead.timer_failures if work == "timer" else Lead.offer_failures
+        """One more failure in a row of this lead's work ("timer", "offer", "distribution")."""
+        column = _FAILURES[work]
         statement = (
             update(Lead).where(Lead.id == lead_id).values({column: column + 1}).returning(column)
         )
         return int((await self._session.execute(statement)).scalar_one())
 
     async def postpone(self, lead_id: int, work: str, at: datetime | None) -> None:
-        """This lead's timers (or its offer's expiry) not due before `at`; None: never."""
-        column = Lead.next_timer_at if work == "timer" else Lead.offer_expires_at
-        await self._session.execute(update(Lead).where(Lead.id == lead_id).values({column: at}))
+        """This lead's work not due before `at`; None: never. A distribution given up
+        leaves the lead to the head (needs_head), out of the waiting leads."""
+        values: dict[Any, Any] = {_DUE[work]: at}
+        if work == "distribution" and at is None:
+            values[Lead.needs_head] = True
+        await self._session.execute(update(Lead).where(Lead.id == lead_id).values(values))
+
+    def distributed(self, lead: Lead) -> None:
+        """Its distribution went through: earlier failures no longer count."""
+        if lead.distribution_failures or lead.next_distribution_at is not None:
+            lead.distribution_failures, lead.next_distribution_at = 0, None
 
     async def timers_due(self, now: datetime, limit: int = 200) -> list[Lead]:
         statement = (
