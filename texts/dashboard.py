@@ -6,6 +6,8 @@ from typing import Any
 
 from texts.dashboard_web import WEB_TEXTS
 from texts.exports import EXPORT_TEXTS
+from texts.lead_page import LEAD_PAGE_TEXTS
+from texts.lead_story import STORY_TEXTS
 from texts.money import MONEY_DASHBOARD
 
 DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
@@ -325,7 +327,7 @@ DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-for _extra in (EXPORT_TEXTS, WEB_TEXTS, MONEY_DASHBOARD):
+for _extra in (EXPORT_TEXTS, WEB_TEXTS, MONEY_DASHBOARD, LEAD_PAGE_TEXTS, STORY_TEXTS):
     for _language, _words in _extra.items():
         DASHBOARD_TEXTS[_language].update(_words)
 

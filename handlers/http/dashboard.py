@@ -17,7 +17,13 @@ from aiohttp import web
 
 from domain.pipeline import LeadStatus
 from domain.web_access import lead_scope
-from handlers.http import dashboard_board, dashboard_login, dashboard_money, dashboard_steps
+from handlers.http import (
+    dashboard_board,
+    dashboard_lead,
+    dashboard_login,
+    dashboard_money,
+    dashboard_steps,
+)
 from handlers.http.dashboard_auth import SESSION_SECONDS, DashboardAuth
 from handlers.http.dashboard_base import (
     AUTH,
@@ -46,15 +52,11 @@ from handlers.http.dashboard_views import (
     team,
 )
 from handlers.http.reports_api import csv_response
-from texts import dashboard_text
 from usecases.dashboard import (
     LeadFilter,
-    NotYours,
-    lead_page,
     leads_csv,
     leads_page,
 )
-from usecases.step_views import kind_choices
 
 STATIC = Path(__file__).with_name("static")
 
@@ -123,25 +125,6 @@ async def leads_export(request: web.Request) -> web.StreamResponse:
     )
 
 
-@signed_in
-async def lead(request: web.Request) -> web.StreamResponse:
-    raw = request.match_info["lead_id"]
-    if not raw.isdigit() or int(raw) > 2**62:
-        return message_page(request, 400, "bad_request", reason="lead id: a whole number")
-    try:
-        details = await lead_page(app_context(request), int(raw), request[VIEWER])
-    except NotYours:
-        return message_page(request, 403, "not_yours")
-    if details is None:
-        return message_page(request, 404, "not_found")
-    language = request_language(request)
-    done = request.query.get("done")
-    known = done in dashboard_steps.STEP_NOTICES or done == dashboard_money.AMOUNT_SAVED
-    notice = dashboard_text(language, done) if known else None
-    kinds = kind_choices(app_context(request).texts, language)
-    return render(request, "lead.html", lead=details, kinds=kinds, notice=notice)
-
-
 def add_routes(
     app: web.Application,
     *,
@@ -166,7 +149,7 @@ def add_routes(
     dashboard_board.add_routes(app)
     routes.add_get("/dashboard/leads", leads)
     routes.add_get("/dashboard/leads.csv", leads_export)
-    routes.add_get("/dashboard/leads/{lead_id}", lead)
+    dashboard_lead.add_routes(app)
     dashboard_steps.add_routes(app)
     dashboard_money.add_routes(app)
     routes.add_get("/dashboard/complaints", complaints)
