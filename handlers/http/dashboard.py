@@ -1,5 +1,6 @@
 """The web dashboard under /dashboard/: server-rendered pages (Jinja2). Only the board
-adds scripts (htmx and SortableJS from our own static files), and works without them.
+(htmx and SortableJS) and the lead page (htmx, for its live conversation) add scripts,
+from our own static files, and both work without them.
 
 Every page but the sign-in asks for a signed-in session; every form carries a CSRF token
 bound to the session; who may see and do what is domain.web_access's. Handlers only
