@@ -120,7 +120,8 @@ async def test_pages_filters_lead_complaints_team_and_reports(dashboard) -> None
         async with http.get(f"{base}/dashboard/leads/{ids['maria']}") as response:
             page = await response.text()
             assert "Нужен тендер на окна" in page and "Пришлём расчёт" in page
-            assert "Спасибо, ждём" in page and "accepted" in page and "Sergey" in page
+            assert "Спасибо, ждём" in page and "Лид принят" in page and "Sergey" in page
+            assert "accepted" not in page and "manager:" not in page
         async with http.get(f"{base}/dashboard/leads/99999") as response:
             assert response.status == 404
         async with http.get(f"{base}/dashboard/leads/abc") as response:

@@ -81,7 +81,8 @@ async def test_dashboard_in_a_real_browser(sqlite_url: str, clock: ManualClock) 
             conversation = await page.inner_text("#conversation")
             for line in ("Нужен тендер на окна", "Пришлём расчёт", "Спасибо, ждём"):
                 assert line in conversation
-            assert "accepted" in await page.inner_text("#history")
+            history = await page.inner_text("#history")
+            assert "Лид принят" in history and "accepted" not in history
 
             # Resolve the complaint from the list.
             await page.goto(f"{base}/dashboard/complaints")

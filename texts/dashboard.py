@@ -7,6 +7,8 @@ from typing import Any
 from texts.dashboard_web import WEB_TEXTS
 from texts.exports import EXPORT_TEXTS
 from texts.gates import GATES_DASHBOARD
+from texts.lead_page import LEAD_PAGE_TEXTS
+from texts.lead_story import STORY_TEXTS
 from texts.money import MONEY_DASHBOARD
 from texts.quality import QUALITY_DASHBOARD
 
@@ -329,7 +331,15 @@ DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-for _extra in (EXPORT_TEXTS, WEB_TEXTS, MONEY_DASHBOARD, QUALITY_DASHBOARD, GATES_DASHBOARD):
+for _extra in (
+    EXPORT_TEXTS,
+    WEB_TEXTS,
+    MONEY_DASHBOARD,
+    QUALITY_DASHBOARD,
+    GATES_DASHBOARD,
+    LEAD_PAGE_TEXTS,
+    STORY_TEXTS,
+):
     for _language, _words in _extra.items():
         DASHBOARD_TEXTS[_language].update(_words)
 

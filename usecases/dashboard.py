@@ -13,6 +13,7 @@ from domain.sla import planned_timers
 from domain.web_access import Viewer, may_see_lead
 from usecases.assignment import lead_clock
 from usecases.context import AppContext
+from usecases.lead_story import tell
 from usecases.queries import lead_details
 from usecases.spreadsheet import spreadsheet_csv
 from usecases.staffing import hours_of
@@ -148,8 +149,11 @@ async def lead_for_viewer(ctx: AppContext, lead_id: int) -> Any:
         return await uow.leads.get(lead_id)
 
 
-async def lead_page(ctx: AppContext, lead_id: int, viewer: Viewer) -> dict[str, Any] | None:
-    """The lead with its conversation and history; None when there is no such lead."""
+async def lead_page(
+    ctx: AppContext, lead_id: int, viewer: Viewer, language: str
+) -> dict[str, Any] | None:
+    """The lead with its conversation and its history told in sentences; None when there
+    is no such lead."""
     async with ctx.db.uow() as uow:
         lead = await uow.leads.get(lead_id)
     if lead is not None and not may_see_lead(viewer, lead):
@@ -159,11 +163,10 @@ async def lead_page(ctx: AppContext, lead_id: int, viewer: Viewer) -> dict[str, 
         return None
     async with ctx.db.uow() as uow:
         managers = await uow.reports.managers_by_id()
-    names = {f"manager:{m.id}": m.name for m in managers.values()}
+    names = {m.id: m.name for m in managers.values()}
     manager = managers.get(details["manager_id"] or 0)
-    for event in details["events"]:
-        event["who"] = names.get(event["actor"], event["actor"])
-    return {**details, "manager": manager.name if manager else None}
+    story = tell(ctx, details["events"], names, language)
+    return {**details, "manager": manager.name if manager else None, "story": story}
 
 
 async def staff_choices(ctx: AppContext) -> list[tuple[int, str]]:

@@ -91,6 +91,22 @@ async def list_leads(
     }
 
 
+def message_dict(message: Any) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "direction": message.direction,
+        "channel": message.channel,
+        "external_id": message.external_id,
+        "text": message.text,
+        "attachments": message.attachments,
+        "delivery_status": message.delivery_status,
+        # Why it failed or waits: blocked, too_long, not_started, unavailable, …
+        "delivery_error": message.delivery_error,
+        "created_at": _iso(message.created_at),
+        "edited_at": _iso(message.edited_at),
+    }
+
+
 async def lead_details(ctx: AppContext, lead_id: int) -> dict[str, Any] | None:
     async with ctx.db.uow() as uow:
         lead = await uow.leads.get(lead_id)
@@ -127,22 +143,7 @@ async def lead_details(ctx: AppContext, lead_id: int) -> dict[str, Any] | None:
                 for identity in identities
             ],
         },
-        "messages": [
-            {
-                "id": message.id,
-                "direction": message.direction,
-                "channel": message.channel,
-                "external_id": message.external_id,
-                "text": message.text,
-                "attachments": message.attachments,
-                "delivery_status": message.delivery_status,
-                # Why it failed or waits: blocked, too_long, not_started, unavailable, …
-                "delivery_error": message.delivery_error,
-                "created_at": _iso(message.created_at),
-                "edited_at": _iso(message.edited_at),
-            }
-            for message in messages
-        ],
+        "messages": [message_dict(message) for message in messages],
         "events": [
             {
                 "type": event.type,

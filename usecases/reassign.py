@@ -210,9 +210,15 @@ async def pass_choices(
         lead = await uow.leads.get(lead_id)
         if lead is None or not lead.is_open:
             return Verdict.STALE, [], head.language
-        names = [
-            (member.id, member.name)
-            for member in await uow.managers.all()
-            if member.active and member.role != ROLE_HEAD and member.id != lead.manager_id
-        ]
+        names = await pass_targets(uow, lead)
     return Verdict.DONE, cards.head_buttons(ctx.texts, head.language, lead_id, names), head.language
+
+
+async def pass_targets(uow: UnitOfWork, lead: Lead) -> list[tuple[int, str]]:
+    """Whom a head may pass the lead to: every active manager but its holder (the head
+    takes it himself by «Взять себе»). Telegram's buttons and the lead page list these."""
+    return [
+        (member.id, member.name)
+        for member in await uow.managers.all()
+        if member.active and member.role != ROLE_HEAD and member.id != lead.manager_id
+    ]

@@ -1,5 +1,6 @@
 """The web dashboard under /dashboard/: server-rendered pages (Jinja2). Only the board
-adds scripts (htmx and SortableJS from our own static files), and works without them.
+(htmx and SortableJS) and the lead page (htmx, for its live conversation) add scripts,
+from our own static files, and both work without them.
 
 Every page but the sign-in asks for a signed-in session; every form carries a CSRF token
 bound to the session; who may see and do what is domain.web_access's. Handlers only
@@ -19,11 +20,11 @@ from domain.pipeline import LeadStatus
 from domain.web_access import lead_scope
 from handlers.http import (
     dashboard_board,
+    dashboard_lead,
     dashboard_login,
     dashboard_money,
     dashboard_quality,
     dashboard_steps,
-    params,
 )
 from handlers.http.dashboard_auth import SESSION_SECONDS, DashboardAuth
 from handlers.http.dashboard_base import (
@@ -53,15 +54,11 @@ from handlers.http.dashboard_views import (
     team,
 )
 from handlers.http.reports_api import csv_response
-from texts import dashboard_text
 from usecases.dashboard import (
     LeadFilter,
-    NotYours,
-    lead_page,
     leads_csv,
     leads_page,
 )
-from usecases.step_views import kind_choices
 
 STATIC = Path(__file__).with_name("static")
 
@@ -130,25 +127,6 @@ async def leads_export(request: web.Request) -> web.StreamResponse:
     )
 
 
-@signed_in
-async def lead(request: web.Request) -> web.StreamResponse:
-    lead_id = params.id_or_none(request.match_info["lead_id"])
-    if lead_id is None:
-        return message_page(request, 400, "bad_request", reason="lead id: a whole number")
-    try:
-        details = await lead_page(app_context(request), lead_id, request[VIEWER])
-    except NotYours:
-        return message_page(request, 403, "not_yours")
-    if details is None:
-        return message_page(request, 404, "not_found")
-    language = request_language(request)
-    done = request.query.get("done")
-    known = done in dashboard_steps.STEP_NOTICES or done == dashboard_money.AMOUNT_SAVED
-    notice = dashboard_text(language, done) if known else None
-    kinds = kind_choices(app_context(request).texts, language)
-    return render(request, "lead.html", lead=details, kinds=kinds, notice=notice)
-
-
 def add_routes(
     app: web.Application,
     *,
@@ -173,7 +151,7 @@ def add_routes(
     dashboard_board.add_routes(app)
     routes.add_get("/dashboard/leads", leads)
     routes.add_get("/dashboard/leads.csv", leads_export)
-    routes.add_get("/dashboard/leads/{lead_id}", lead)
+    dashboard_lead.add_routes(app)
     dashboard_steps.add_routes(app)
     dashboard_money.add_routes(app)
     routes.add_get("/dashboard/complaints", complaints)
