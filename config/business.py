@@ -24,6 +24,7 @@ from pydantic import (
 from config.base import Duration, Strict, TimeZone
 from config.followups import Followups
 from config.next_steps import NextSteps
+from config.watchdog import Watchdog
 from config.webhooks import Webhook, unique_urls
 from domain.classify import ClassRule
 from domain.complaint_words import DEFAULT_PHRASES
@@ -237,6 +238,7 @@ class Config(Strict):
     complaints: Complaints = Field(default_factory=Complaints)
     reports: Reports = Field(default_factory=Reports)
     next_steps: NextSteps = Field(default_factory=NextSteps)
+    watchdog: Watchdog = Field(default_factory=Watchdog)
     loss_reasons: list[str] = Field(
         default_factory=lambda: ["price", "competitor", "no_budget", "no_response", "spam"]
     )

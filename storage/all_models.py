@@ -3,7 +3,14 @@
 A new area keeps its tables in its own module under storage/ and is imported here.
 """
 
-from storage import business_models, channel_models, models, step_models, web_models  # noqa: F401
+from storage import (  # noqa: F401
+    business_models,
+    channel_models,
+    health_models,
+    models,
+    step_models,
+    web_models,
+)
 from storage.models import Base
 
 __all__ = ["Base"]

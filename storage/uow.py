@@ -17,6 +17,7 @@ from storage.repos.channels import DeliveryRepo, MailboxRepo, MailThreadRepo, Me
 from storage.repos.complaints import ComplaintRepo
 from storage.repos.contacts import ContactRepo, IdentityRepo
 from storage.repos.followups import StepRepo, SurveyRepo
+from storage.repos.health import ChannelHealthRepo
 from storage.repos.inbox import InboxRepo, inbound_insert
 from storage.repos.leads import EventRepo, LeadRepo
 from storage.repos.messages import MessageRepo
@@ -62,6 +63,7 @@ class UnitOfWork:
     workers: WorkerRepo
     business: BusinessConnectionRepo
     web: WebLoginRepo
+    channel_health: ChannelHealthRepo
 
     def __init__(
         self,
@@ -103,6 +105,7 @@ class UnitOfWork:
         self.workers = WorkerRepo(session)
         self.business = BusinessConnectionRepo(session)
         self.web = WebLoginRepo(session)
+        self.channel_health = ChannelHealthRepo(session)
         return self
 
     async def __aexit__(

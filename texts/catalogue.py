@@ -17,12 +17,13 @@ from texts.bot_en import EN
 from texts.bot_ru import RU
 from texts.money import MONEY_TEXTS
 from texts.steps import STEPS_EN, STEPS_RU
+from texts.watchdog import WATCHDOG_EN, WATCHDOG_RU
 
 LANGUAGES = ("ru", "en")
 
 DEFAULTS: dict[str, dict[str, str]] = {
-    "ru": {**RU, **STEPS_RU, **MONEY_TEXTS["ru"]},
-    "en": {**EN, **STEPS_EN, **MONEY_TEXTS["en"]},
+    "ru": {**RU, **STEPS_RU, **MONEY_TEXTS["ru"], **WATCHDOG_RU},
+    "en": {**EN, **STEPS_EN, **MONEY_TEXTS["en"], **WATCHDOG_EN},
 }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from texts.dashboard_web import WEB_TEXTS
 from texts.exports import EXPORT_TEXTS
 from texts.money import MONEY_DASHBOARD
+from texts.watchdog import WATCHDOG_DASHBOARD
 
 DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
     "ru": {
@@ -325,7 +326,7 @@ DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-for _extra in (EXPORT_TEXTS, WEB_TEXTS, MONEY_DASHBOARD):
+for _extra in (EXPORT_TEXTS, WEB_TEXTS, MONEY_DASHBOARD, WATCHDOG_DASHBOARD):
     for _language, _words in _extra.items():
         DASHBOARD_TEXTS[_language].update(_words)
 

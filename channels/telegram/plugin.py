@@ -23,6 +23,7 @@ from aiohttp import web
 from channels.plugin import ChannelPlugin, FileSource
 from channels.telegram import business
 from channels.telegram import webhook as telegram_webhook
+from channels.telegram.health import telegram_probe
 from channels.telegram.menus import MenuKeeper
 from channels.telegram.normalise import CHANNEL, repair_raw_update
 from channels.telegram.polling import TelegramPolling
@@ -157,19 +158,17 @@ def build(
         except Exception as exc:
             log.warning("telegram: the command menu was not set: %s", exc)
 
-    async def register_webhook(stopping: asyncio.Event) -> None:
+    async def set_webhook() -> None:
         # The URL and the secret are checked with the settings, before anything starts.
-        url = settings.telegram_webhook_url or ""
+        await bot.set_webhook(
+            settings.telegram_webhook_url or "",
+            secret_token=secret.get_secret_value() if secret else None,
+            allowed_updates=used_update_types(dispatcher),
+        )
+
+    async def register_webhook(stopping: asyncio.Event) -> None:
         if not await _ready(connected, stopping):
             return
-
-        async def set_webhook() -> None:
-            await bot.set_webhook(
-                url,
-                secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=used_update_types(dispatcher),
-            )
-
         if await _retrying(stopping, "setWebhook", set_webhook):
             log.info("Telegram webhook registered")
 
@@ -219,6 +218,11 @@ def build(
             state=settings.telegram_mode.value,
             files=file_source(bot),
             wakers={"menus": menus.wake},
+            probe=telegram_probe(
+                bot,
+                settings.telegram_webhook_url if webhook_mode else None,
+                set_webhook if webhook_mode else None,
+            ),
         ),
         business_plugin,
     ]
