@@ -32,7 +32,7 @@ from storage.uow import Database
 from texts import Texts
 from usecases.assignment import distribute_waiting
 from usecases.capture import warm_up_detector
-from usecases.channel_health import forget_signals
+from usecases.channel_health import start_watching
 from usecases.claims import ClaimKeeper, ClaimTimes
 from usecases.context import AppContext
 from usecases.delivery import OutboxDelivery
@@ -215,8 +215,9 @@ class Service:
                     max_instances=1,
                     coalesce=True,
                 )
-            # Stale notes of a previous run go; the loops and sends say them again.
-            await forget_signals(self.ctx, [plugin.name for plugin in self._watched()])
+            await start_watching(
+                self.ctx, [p.name for p in self._watched() if p.state != "polling"]
+            )
             watched = [Watched(plugin.name, plugin.probe) for plugin in self._watched()]
             self._scheduler.add_job(
                 watch_channels,

@@ -85,12 +85,19 @@ async def note_sends(
             written.wrote(channel, "send", error, now)
 
 
-async def forget_signals(ctx: AppContext, channels: Iterable[str]) -> None:
-    """At start: what the loops and the outbox saw before is stale (the settings may have
-    been fixed since); the next rounds and sends say it again if it still holds."""
+STARTED = "watchdog_started_at"
+
+
+async def start_watching(ctx: AppContext, not_polling: Iterable[str]) -> None:
+    """At start. A polling error of a channel that no longer polls is stale (its mode was
+    changed). Nothing else is forgotten here, so that an outage that still lasts is not
+    taken for a recovery before the loops speak again: a polling loop clears its note by
+    its next good round; a send refusal noted before this start is dropped once the
+    channel's probe finds its credentials accepted (the settings may have been fixed)."""
+    ctx.caches[STARTED] = ctx.clock.now()
     async with ctx.db.uow() as uow:
-        for channel in channels:
-            await uow.channel_health.save(channel, poll_error=None, send_error=None)
+        for channel in not_polling:
+            await uow.channel_health.save(channel, poll_error=None)
         await uow.commit()
 
 

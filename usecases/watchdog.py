@@ -28,7 +28,7 @@ from domain.channel_health import (
 from storage.health_models import ChannelHealth
 from storage.uow import UnitOfWork
 from usecases import cards
-from usecases.channel_health import channel_states
+from usecases.channel_health import STARTED, channel_states
 from usecases.context import AppContext
 from usecases.spans import format_span
 from usecases.staffing import tell_heads
@@ -104,11 +104,24 @@ async def watch_channels(ctx: AppContext, channels: list[Watched]) -> int:
         now = ctx.clock.now()
         inbound = await uow.channel_health.last_inbound() if settings.silent_after else {}
         for channel, probed in zip(due, found, strict=True):
+            if channel.probe is not None and probed.ok:
+                await _drop_stale_refusal(ctx, uow, channel.name)
             told |= await _judge(ctx, uow, channel.name, probed, inbound.get(channel.name), now)
         await uow.commit()
     if told:
         ctx.wake("outbox")
     return len(due)
+
+
+async def _drop_stale_refusal(ctx: AppContext, uow: UnitOfWork, channel: str) -> None:
+    """A send refusal from before this process started, while the probe now finds the
+    credentials accepted: the settings were fixed, and no send has said so yet."""
+    started = ctx.caches.get(STARTED)
+    row = await uow.channel_health.get(channel)
+    if row is None or not row.send_error or not isinstance(started, datetime):
+        return
+    if row.send_error_at is not None and row.send_error_at < started:
+        await uow.channel_health.save(channel, send_error=None)
 
 
 async def _judge(

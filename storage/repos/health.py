@@ -55,7 +55,7 @@ class ChannelHealthRepo:
     async def note(self, channel: str, kind: str, now: datetime, error: str | None) -> None:
         """A polling round or a send (`kind` "poll" or "send") went well (None) or failed."""
         values: dict[str, Any] = (
-            {f"{kind}_ok_at": now}
+            {f"{kind}_ok_at": now, f"{kind}_error": None}
             if error is None
             else {f"{kind}_error": error[:_TEXT], f"{kind}_error_at": now}
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from config.business import parse_week
 from domain.channel_health import (
     HEALTHY,
     Found,
@@ -16,7 +17,6 @@ from domain.channel_health import (
     step,
     worst,
 )
-from config.business import parse_week
 from domain.hours import WorkingHours
 
 MONDAY_10 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
