@@ -100,8 +100,8 @@ async def watch_channels(ctx: AppContext, channels: list[Watched]) -> int:
         return 0
     found = await asyncio.gather(*(_look(channel) for channel in due))
     told = False
+    # The verdict is dated by the claim: what the probe saw was true at that moment.
     async with ctx.db.uow() as uow:
-        now = ctx.clock.now()
         inbound = await uow.channel_health.last_inbound() if settings.silent_after else {}
         for channel, probed in zip(due, found, strict=True):
             if channel.probe is not None and probed.ok:
