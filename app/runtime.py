@@ -38,7 +38,7 @@ from usecases.context import AppContext
 from usecases.delivery import OutboxDelivery
 from usecases.ports import ChannelSender
 from usecases.team import log_never_started, reconcile_team
-from usecases.watchdog import Watched, watch_channels
+from usecases.watchdog import Watched, run_watchdog
 from workers.heartbeat import HeartbeatLoop, process_alive, this_process
 from workers.inbox import InboxWorker
 from workers.loop import WokenLoop
@@ -220,7 +220,7 @@ class Service:
             )
             watched = [Watched(plugin.name, plugin.probe) for plugin in self._watched()]
             self._scheduler.add_job(
-                watch_channels,
+                run_watchdog,
                 "interval",
                 seconds=self.watchdog_interval,
                 args=[self.ctx, watched],

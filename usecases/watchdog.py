@@ -30,6 +30,7 @@ from storage.uow import UnitOfWork
 from usecases import cards
 from usecases.channel_health import STARTED, channel_states
 from usecases.context import AppContext
+from usecases.outage import is_outage
 from usecases.spans import format_span
 from usecases.staffing import tell_heads
 
@@ -81,6 +82,19 @@ def rules_of(ctx: AppContext) -> Rules:
     settings = ctx.config.watchdog
     hours = ctx.config.company.hours() if settings.working_hours_only else None
     return Rules(fail_after=settings.fail_after, hours=hours)
+
+
+async def run_watchdog(ctx: AppContext, channels: list[Watched]) -> None:
+    """The scheduler's job: a look that fails is logged, never raised into the scheduler."""
+    try:
+        await watch_channels(ctx, channels)
+    except asyncio.CancelledError:
+        log.debug("watchdog: stopped in the middle of a look (shutting down)")
+    except Exception as exc:
+        if is_outage(exc):
+            log.warning("watchdog: database unavailable (%s)", type(exc).__name__)
+        else:
+            log.exception("watchdog: the look at the channels failed")
 
 
 async def watch_channels(ctx: AppContext, channels: list[Watched]) -> int:
