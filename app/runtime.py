@@ -8,7 +8,7 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from aiogram.fsm.storage.base import BaseStorage
@@ -32,11 +32,13 @@ from storage.uow import Database
 from texts import Texts
 from usecases.assignment import distribute_waiting
 from usecases.capture import warm_up_detector
+from usecases.channel_health import start_watching
 from usecases.claims import ClaimKeeper, ClaimTimes
 from usecases.context import AppContext
 from usecases.delivery import OutboxDelivery
 from usecases.ports import ChannelSender
 from usecases.team import log_never_started, reconcile_team
+from usecases.watchdog import Watched, run_watchdog
 from workers.heartbeat import HeartbeatLoop, process_alive, this_process
 from workers.inbox import InboxWorker
 from workers.loop import WokenLoop
@@ -63,6 +65,9 @@ class Service:
     timed_work_interval: float = 5.0
     # How often worker processes look whether a head's daily digest is due.
     digest_interval: float = 30.0
+    # How often worker processes look whether a channel's probe is due (the rows say
+    # when: watchdog.probe_every).
+    watchdog_interval: float = 5.0
 
     def __post_init__(self) -> None:
         self.stopping = asyncio.Event()
@@ -137,6 +142,7 @@ class Service:
                 self.ctx,
                 api_token=api_token,
                 telegram_state=telegram.state if telegram is not None else "off",
+                channels={plugin.name: plugin.state for plugin in self._watched()},
                 dashboard_password=_secret(settings.dashboard_password),
                 dashboard_secret=_secret(settings.dashboard_secret),
                 dashboard_session_seconds=int(settings.dashboard_session_lifetime.total_seconds()),
@@ -209,6 +215,20 @@ class Service:
                     max_instances=1,
                     coalesce=True,
                 )
+            await start_watching(
+                self.ctx, [p.name for p in self._watched() if p.state != "polling"]
+            )
+            watched = [Watched(plugin.name, plugin.probe) for plugin in self._watched()]
+            self._scheduler.add_job(
+                run_watchdog,
+                "interval",
+                seconds=self.watchdog_interval,
+                args=[self.ctx, watched],
+                id="watchdog",
+                max_instances=1,
+                coalesce=True,
+                next_run_time=datetime.now(UTC),
+            )
             self._scheduler.start()
             for plugin in self._plugins:
                 for index, task in enumerate(plugin.tasks):
@@ -222,6 +242,10 @@ class Service:
                 self._spawn(plugin.on_web_start(self.stopping), f"{plugin.name}-web-start")
         # Measured from here on: start-up (migrations, dictionaries) is not serving lag.
         self._spawn(self.ctx.loop_lag.run(self.stopping), "loop-lag")
+
+    def _watched(self) -> list[ChannelPlugin]:
+        """The customer channels the watchdog looks at (not the outgoing webhooks)."""
+        return [plugin for plugin in self._plugins if plugin.name != "webhook"]
 
     def _loop(self, loop: WokenLoop, wakers: dict[str, Callable[[], None]]) -> None:
         assert self._scheduler is not None

@@ -11,10 +11,15 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from domain.channel_health import Found
 from usecases.ports import ChannelSender
 
 Task = Callable[[asyncio.Event], Awaitable[None]]  # runs until the event is set
 Hook = Callable[[], Awaitable[None]]
+# A cheap look at the platform for the watchdog (the token accepted, the webhook where it
+# should be, a mail login); it may repair what it can (register the webhook again). It
+# never raises: what it finds is in the Found.
+Probe = Callable[[], Awaitable[Found]]
 # A file staff sent the bot, by its id in that channel: its bytes and content type.
 # LookupError when there is no such file (nothing to retry).
 FileSource = Callable[[str], Awaitable[tuple[bytes, str]]]
@@ -46,3 +51,6 @@ class ChannelPlugin:
     # Topics of AppContext.wake this channel answers (e.g. "menus" when the team changes),
     # in worker processes.
     wakers: dict[str, Callable[[], None]] = field(default_factory=dict)
+    # The watchdog's probe (usecases/watchdog.py), run in worker processes; None: the
+    # channel is watched only through its polling loop, its sends and its silence.
+    probe: Probe | None = None

@@ -18,6 +18,10 @@ from channels.whatsapp import plugin as whatsapp
 from config.settings import Settings
 from usecases.context import AppContext
 
+# Every customer channel build_channels can give (the outgoing webhooks aside): the
+# conformance suite (tests/test_channel_conformance.py) runs each one through its kit.
+CHANNEL_NAMES = ("telegram", "telegram_business", "vk", "whatsapp", "email", "form", "max", "avito")
+
 
 def build_channels(
     settings: Settings, ctx: AppContext, make_dispatcher: Callable[[], Dispatcher]

@@ -28,6 +28,7 @@ from config.next_steps import NextSteps
 from config.quality import Quality
 from config.special_terms import SpecialTerms
 from config.stages import Stages
+from config.watchdog import Watchdog
 from config.webhooks import Webhook, unique_urls
 from config.workload import Workload, check_workload
 from domain.calendar import WorkCalendar
@@ -259,6 +260,7 @@ class Config(Strict):
     quality: Quality = Field(default_factory=Quality)
     # Per stage: a script, and the gate (checklist, required fields) to enter it.
     stages: Stages = Field(default_factory=Stages)
+    watchdog: Watchdog = Field(default_factory=Watchdog)
     loss_reasons: list[str] = Field(
         default_factory=lambda: ["price", "competitor", "no_budget", "no_response", "spam"]
     )

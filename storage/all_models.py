@@ -7,6 +7,7 @@ from storage import (  # noqa: F401
     business_models,
     channel_models,
     gate_models,
+    health_models,
     models,
     quality_models,
     step_models,

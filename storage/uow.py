@@ -18,6 +18,7 @@ from storage.repos.complaints import ComplaintRepo
 from storage.repos.contacts import ContactRepo, IdentityRepo
 from storage.repos.followups import StepRepo, SurveyRepo
 from storage.repos.gates import ChecklistRepo
+from storage.repos.health import ChannelHealthRepo
 from storage.repos.inbox import InboxRepo, inbound_insert
 from storage.repos.leads import EventRepo, LeadRepo
 from storage.repos.messages import MessageRepo
@@ -70,6 +71,7 @@ class UnitOfWork:
     workload: WorkloadRepo
     terms: TermRequestRepo
     quality: QualityRepo
+    channel_health: ChannelHealthRepo
 
     def __init__(
         self,
@@ -115,6 +117,7 @@ class UnitOfWork:
         self.workload = WorkloadRepo(session)
         self.terms = TermRequestRepo(session)
         self.quality = QualityRepo(session)
+        self.channel_health = ChannelHealthRepo(session)
         return self
 
     async def __aexit__(

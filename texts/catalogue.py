@@ -21,6 +21,7 @@ from texts.money import MONEY_TEXTS
 from texts.quality import QUALITY_EN, QUALITY_RU
 from texts.steps import STEPS_EN, STEPS_RU
 from texts.terms import TERMS_EN, TERMS_RU
+from texts.watchdog import WATCHDOG_EN, WATCHDOG_RU
 from texts.workload import WORKLOAD_EN, WORKLOAD_RU
 
 LANGUAGES = ("ru", "en")
@@ -34,6 +35,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
         **TERMS_RU,
         **QUALITY_RU,
         **GATES_TEXTS["ru"],
+        **WATCHDOG_RU,
     },
     "en": {
         **EN,
@@ -43,6 +45,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
         **TERMS_EN,
         **QUALITY_EN,
         **GATES_TEXTS["en"],
+        **WATCHDOG_EN,
     },
 }
 

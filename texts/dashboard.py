@@ -11,6 +11,7 @@ from texts.lead_page import LEAD_PAGE_TEXTS
 from texts.lead_story import STORY_TEXTS
 from texts.money import MONEY_DASHBOARD
 from texts.quality import QUALITY_DASHBOARD
+from texts.watchdog import WATCHDOG_DASHBOARD
 
 DASHBOARD_TEXTS: dict[str, dict[str, str]] = {
     "ru": {
@@ -339,6 +340,7 @@ for _extra in (
     GATES_DASHBOARD,
     LEAD_PAGE_TEXTS,
     STORY_TEXTS,
+    WATCHDOG_DASHBOARD,
 ):
     for _language, _words in _extra.items():
         DASHBOARD_TEXTS[_language].update(_words)

@@ -20,6 +20,7 @@ from aiolimiter import AsyncLimiter
 
 from storage.uow import UnitOfWork
 from usecases import fates
+from usecases.channel_health import note_sends
 from usecases.context import AppContext
 from usecases.fates import Sent
 from usecases.outage import is_outage
@@ -261,6 +262,13 @@ class OutboxDelivery:
         async with self._ctx.db.uow() as uow:
             for row, result in results:
                 await self._record_row(uow, row, result, now)
+            # What the platforms said of our credentials, for the channel watchdog.
+            await note_sends(
+                self._ctx,
+                uow,
+                ((row.channel, result) for row, result in results if result is not _HANDED_BACK),
+                now,
+            )
             await uow.commit()
 
     async def _record_row(

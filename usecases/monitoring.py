@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from usecases.channel_health import channel_states
 from usecases.context import AppContext
 
 
@@ -23,6 +24,7 @@ async def prometheus_text(ctx: AppContext) -> str:
         holders = await uow.workers.count()
         inbox = await uow.metrics.inbox_by_status()
         webhooks = await uow.metrics.webhooks()
+    channels = await channel_states(ctx)
     lines = [
         "# HELP leadkeeper_captured_messages_total Inbound messages stored, by channel.",
         "# TYPE leadkeeper_captured_messages_total counter",
@@ -85,6 +87,34 @@ async def prometheus_text(ctx: AppContext) -> str:
         *(
             _line("leadkeeper_webhook_deliveries", webhooks.get(status, 0), {"status": status})
             for status in ("pending", "retrying", "sent", "failed")
+        ),
+        "# HELP leadkeeper_channel_up 1 while the watchdog finds the channel working, 0 "
+        "while it fails (the problem label says how).",
+        "# TYPE leadkeeper_channel_up gauge",
+        *(
+            _line(
+                "leadkeeper_channel_up",
+                0 if state.problem else 1,
+                {"channel": state.channel, "problem": state.problem or ""},
+            )
+            for state in channels
+        ),
+        "# HELP leadkeeper_channel_outages_total Outages told to the heads, by channel.",
+        "# TYPE leadkeeper_channel_outages_total counter",
+        *(
+            _line("leadkeeper_channel_outages_total", state.outages, {"channel": state.channel})
+            for state in channels
+        ),
+        "# HELP leadkeeper_channel_probe_age_seconds Time since the watchdog last looked at "
+        "the channel.",
+        "# TYPE leadkeeper_channel_probe_age_seconds gauge",
+        *(
+            _line(
+                "leadkeeper_channel_probe_age_seconds",
+                max(0.0, (now - state.probed_at).total_seconds()) if state.probed_at else -1,
+                {"channel": state.channel},
+            )
+            for state in channels
         ),
     ]
     return "\n".join(lines) + "\n"

@@ -21,6 +21,10 @@ class SendResult:
     external_id: str | None = None
     retry_after: float | None = None
     error: str | None = None
+    # The platform refused the channel's own credentials (a revoked token, wrong keys, a
+    # changed password): no message gets through until the administrator fixes them. The
+    # channel watchdog counts it (usecases/channel_health.py).
+    refused: bool = False
 
 
 class ChannelSender(Protocol):

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from channels.avito import webhook as avito_webhook
 from channels.avito.api import AvitoApi, AvitoApiError
+from channels.avito.health import avito_probe
 from channels.avito.normalise import (
     CHANNEL,
     ChatInfo,
@@ -183,4 +184,5 @@ def build(
         on_web_start=subscribe,
         close=api.close,
         state="webhook",
+        probe=avito_probe(api, url),
     )

@@ -33,7 +33,7 @@ def result_of_error(exc: AvitoApiError) -> SendResult:
     error = str(exc)
     if exc.credentials:
         # Retrying cannot help until the administrator fixes the keys: a clear fate now.
-        return SendResult(SendStatus.FAILED, error=f"access token refused: {error}")
+        return SendResult(SendStatus.FAILED, error=f"access token refused: {error}", refused=True)
     if exc.status == 429:
         return SendResult(
             SendStatus.RETRY, retry_after=exc.retry_after or DEFAULT_RETRY_AFTER, error=error

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from email.utils import parseaddr
 
+from channels.email.health import email_probe
 from channels.email.intake import mail_processor
 from channels.email.poller import ImapConfig, ImapPoller
 from channels.email.sender import EmailSender, SmtpConfig
@@ -73,6 +74,7 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
         name="email",
         sender=EmailSender(ctx, smtp),
         process=mail_processor(ctx, own_addresses(settings)),
+        probe=email_probe(imap, smtp),
     )
     log.info(
         "e-mail: on (IMAP %s, SMTP %s)",

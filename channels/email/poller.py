@@ -22,7 +22,8 @@ from typing import Literal
 import aioimaplib
 
 from channels.email.intake import keep_failed_mail, take_mail
-from channels.email.normalise import Skip
+from channels.email.normalise import CHANNEL, Skip
+from usecases.channel_health import note_poll
 from usecases.contacts import mail_taken, mailbox_position
 from usecases.context import AppContext
 from usecases.outage import is_outage
@@ -83,6 +84,7 @@ class ImapPoller:
             try:
                 await self.poll_once(stopping)
                 backoff = 1.0
+                await note_poll(self._ctx, CHANNEL, None)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -92,6 +94,7 @@ class ImapPoller:
                     self._describe(exc),
                     backoff,
                 )
+                await note_poll(self._ctx, CHANNEL, f"IMAP {self._describe(exc)}")
                 await self.close()
                 wait = backoff
                 backoff = min(backoff * 2, MAX_BACKOFF)

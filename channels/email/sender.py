@@ -131,7 +131,11 @@ class EmailSender:
             status = SendStatus.FAILED if permanent else SendStatus.RETRY
             return SendResult(status, error=f"recipient refused: {codes}")
         except aiosmtplib.SMTPResponseException as exc:
-            return SendResult(_status_for(exc.code), error=f"SMTP {exc.code}: {exc.message}")
+            return SendResult(
+                _status_for(exc.code),
+                error=f"SMTP {exc.code}: {exc.message}",
+                refused=exc.code in _AUTH_CODES,
+            )
         except (aiosmtplib.SMTPException, TimeoutError, OSError) as exc:
             return SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
         message_id = str(message["Message-ID"]).strip().strip("<>")

@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from channels.max import webhook as max_webhook
+from channels.max.health import max_probe
 from channels.max.normalise import (
     CHANNEL,
     UPDATE_TYPES,
@@ -106,9 +107,11 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
     api = MaxApi(settings.max_api_base, settings.max_bot_token.get_secret_value())
     inbox = MaxInbox(ctx, api)
 
+    async def subscribe_now() -> None:
+        await api.subscribe(settings.max_webhook_url or "", secret, list(UPDATE_TYPES))
+
     async def subscribe(stopping: asyncio.Event) -> None:
-        url = settings.max_webhook_url or ""
-        await api.subscribe(url, secret, list(UPDATE_TYPES))
+        await subscribe_now()
         log.info("MAX: webhook subscribed (POST /max/webhook)")
 
     async def poll(stopping: asyncio.Event) -> None:
@@ -135,4 +138,9 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
         on_web_start=subscribe if webhook_mode else None,
         close=api.close,
         state=settings.max_mode.value,
+        probe=max_probe(
+            api,
+            settings.max_webhook_url if webhook_mode else None,
+            subscribe_now if webhook_mode else None,
+        ),
     )

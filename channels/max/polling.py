@@ -16,6 +16,7 @@ import aiohttp
 from channels.max.normalise import CHANNEL, BadUpdate, check_update, update_key
 from channels.max.sender import MaxApi, MaxApiError
 from channels.max.webhook import as_json
+from usecases.channel_health import note_poll
 from usecases.context import AppContext
 from usecases.inbox import store_inbound_batch
 from usecases.outage import is_outage
@@ -43,6 +44,7 @@ class MaxPolling:
                 answer = await self._fetch(stopping)
                 if answer is None:
                     return
+                await note_poll(self._ctx, CHANNEL, None)
                 await self._store(answer, stopping)
                 backoff = 0.5
             except MaxApiError as exc:
@@ -51,10 +53,13 @@ class MaxPolling:
                 level = logging.WARNING if exc.status == 429 else logging.ERROR
                 wait = max(backoff, exc.retry_after or 0.0)
                 log.log(level, "max: GET /updates failed (%s); retry in %.1fs", exc, wait)
+                if exc.status != 429:
+                    await note_poll(self._ctx, CHANNEL, f"GET /updates: {exc}")
                 await _sleep(stopping, wait)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             except (aiohttp.ClientError, TimeoutError, ValueError, OSError) as exc:
                 log.warning("max: GET /updates: %s; retry in %.1fs", type(exc).__name__, backoff)
+                await note_poll(self._ctx, CHANNEL, f"GET /updates: {type(exc).__name__}")
                 await _sleep(stopping, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             except Exception:

@@ -157,7 +157,7 @@ def result_of_error(exc: MaxApiError) -> SendResult:
         return SendResult(SendStatus.BLOCKED, error=error)
     if exc.status == 401:
         # A revoked token: no retry fixes it soon, a person does; try again in a minute.
-        return SendResult(SendStatus.RETRY, retry_after=60.0, error=error)
+        return SendResult(SendStatus.RETRY, retry_after=60.0, error=error, refused=True)
     if exc.status == 400 and "not.ready" in exc.code:
         return SendResult(SendStatus.RETRY, retry_after=2.0, error=error)
     if exc.status in (400, 404, 405):

@@ -26,6 +26,7 @@ from channels.plugin import ChannelPlugin, FileSource
 # per process instead of after every garbage collection (the module says why).
 from channels.telegram import business, response_types  # noqa: F401
 from channels.telegram import webhook as telegram_webhook
+from channels.telegram.health import telegram_probe
 from channels.telegram.menus import MenuKeeper
 from channels.telegram.normalise import CHANNEL, repair_raw_update
 from channels.telegram.polling import TelegramPolling
@@ -160,19 +161,17 @@ def build(
         except Exception as exc:
             log.warning("telegram: the command menu was not set: %s", exc)
 
-    async def register_webhook(stopping: asyncio.Event) -> None:
+    async def set_webhook() -> None:
         # The URL and the secret are checked with the settings, before anything starts.
-        url = settings.telegram_webhook_url or ""
+        await bot.set_webhook(
+            settings.telegram_webhook_url or "",
+            secret_token=secret.get_secret_value() if secret else None,
+            allowed_updates=used_update_types(dispatcher),
+        )
+
+    async def register_webhook(stopping: asyncio.Event) -> None:
         if not await _ready(connected, stopping):
             return
-
-        async def set_webhook() -> None:
-            await bot.set_webhook(
-                url,
-                secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=used_update_types(dispatcher),
-            )
-
         if await _retrying(stopping, "setWebhook", set_webhook):
             log.info("Telegram webhook registered")
 
@@ -222,6 +221,11 @@ def build(
             state=settings.telegram_mode.value,
             files=file_source(bot),
             wakers={"menus": menus.wake},
+            probe=telegram_probe(
+                bot,
+                settings.telegram_webhook_url if webhook_mode else None,
+                set_webhook if webhook_mode else None,
+            ),
         ),
         business_plugin,
     ]

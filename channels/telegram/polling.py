@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from usecases.channel_health import note_poll
 from usecases.context import AppContext
 from usecases.inbox import store_inbound_batch
 from usecases.outage import is_outage
@@ -58,18 +59,21 @@ class TelegramPolling:
                     updates = await self._fetch(session, stopping)
                     if updates is None:
                         return
+                    await note_poll(self._ctx, CHANNEL, None)
                     await self._store(updates, stopping)
                     backoff = 0.5
                 except PollingError as exc:
                     # 401: the token was revoked; 409: a webhook is set or another
                     # process polls. Neither ends the service: it says so and waits.
                     log.error("getUpdates failed (%s); retry in %.0fs", exc, backoff)
+                    await note_poll(self._ctx, CHANNEL, f"getUpdates {exc}")
                     await _sleep(stopping, backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF)
                 except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
                     log.warning(
                         "getUpdates: %s (%s); retry in %.1fs", type(exc).__name__, exc, backoff
                     )
+                    await note_poll(self._ctx, CHANNEL, f"getUpdates: {type(exc).__name__}")
                     await _sleep(stopping, backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF)
                 except Exception:

@@ -13,6 +13,7 @@ from aiogram.exceptions import (
     TelegramMigrateToChat,
     TelegramNetworkError,
     TelegramRetryAfter,
+    TelegramUnauthorizedError,
 )
 from aiogram.types import (
     BufferedInputFile,
@@ -97,6 +98,8 @@ class TelegramSender:
             return SendResult(SendStatus.FAILED, error=f"chat moved to {exc.migrate_to_chat_id}")
         except TelegramBadRequest as exc:
             return SendResult(SendStatus.FAILED, error=str(exc))
+        except TelegramUnauthorizedError as exc:
+            return SendResult(SendStatus.RETRY, retry_after=60.0, error=str(exc), refused=True)
         except (TimeoutError, TelegramNetworkError, OSError) as exc:
             return SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # 5xx, 401, 404, 409: nothing the message itself can fix

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from channels.plugin import ChannelPlugin
 from channels.vk import webhook as vk_http
+from channels.vk.health import vk_probe
 from channels.vk.sender import VkApi, VkSender
 from config.business import ConfigError
 from config.settings import Settings
@@ -53,4 +54,5 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
         add_routes=add_routes,
         process=callback.process,
         close=api.close,
+        probe=vk_probe(api),
     )

@@ -139,7 +139,10 @@ def result_of(answer: Any) -> SendResult:
     if code in _RETRY_CODES:
         return SendResult(SendStatus.RETRY, retry_after=1.0 if code == 6 else 10.0, error=message)
     if code in _CONFIG_CODES:
-        return SendResult(SendStatus.RETRY, retry_after=60.0, error=message)
+        # 5 and 27/28: the community token is wrong or revoked; 15: access denied.
+        return SendResult(
+            SendStatus.RETRY, retry_after=60.0, error=message, refused=code in (5, 27, 28)
+        )
     return SendResult(SendStatus.FAILED, error=message)
 
 

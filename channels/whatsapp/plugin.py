@@ -8,6 +8,7 @@ from aiohttp import web
 
 from channels.plugin import ChannelPlugin
 from channels.whatsapp import webhook as whatsapp_http
+from channels.whatsapp.health import whatsapp_probe
 from channels.whatsapp.sender import Template, WhatsAppApi, WhatsAppSender
 from config.business import ConfigError
 from config.settings import Settings
@@ -63,4 +64,5 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
         add_routes=add_routes,
         process=webhook.process,
         close=api.close,
+        probe=whatsapp_probe(api),
     )

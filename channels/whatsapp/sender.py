@@ -91,6 +91,26 @@ class WhatsAppApi:
             return SendResult(SendStatus.RETRY, error=f"{type(exc).__name__}: {exc}")
         return result_of(status, answer)
 
+    async def check(self) -> tuple[int, int | None, str]:
+        """GET the phone number (the watchdog's probe): HTTP status, Graph error code and
+        message; status 0 when Graph did not answer."""
+        try:
+            async with self._http().get(
+                self._url.removesuffix("/messages"),
+                headers={"Authorization": f"Bearer {self._token}"},
+                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
+            ) as response:
+                status = response.status
+                try:
+                    answer = await response.json(content_type=None)
+                except ValueError:
+                    answer = None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            return 0, None, f"{type(exc).__name__}: {exc}"
+        error = answer.get("error") if isinstance(answer, dict) else None
+        words = str(error.get("message", "")) if isinstance(error, dict) else ""
+        return status, error_code(answer), words
+
     async def close(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
@@ -114,7 +134,10 @@ def result_of(status: int, answer: Any) -> SendResult:
     description = f"WhatsApp HTTP {status} error {code}: {text}".strip()
     if code in _RETRY_AFTER:
         return SendResult(SendStatus.RETRY, retry_after=_RETRY_AFTER[code], error=description)
-    if code in _RETRY_CODES or status >= 500 or status in (401, 429) or answer is None:
+    if code == 190 or status == 401:
+        # The access token expired or was revoked.
+        return SendResult(SendStatus.RETRY, error=description, refused=True)
+    if code in _RETRY_CODES or status >= 500 or status == 429 or answer is None:
         return SendResult(SendStatus.RETRY, error=description)
     return SendResult(SendStatus.FAILED, error=description)
 

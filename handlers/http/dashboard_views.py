@@ -42,6 +42,7 @@ from usecases.inbox import failed_payloads, retry_failed
 from usecases.report_csv import report_csv
 from usecases.report_load import PeriodError, load_report, period_of
 from usecases.report_quality import average_text, load_quality
+from usecases.watchdog import channel_rows
 
 # ---------------------------------------------------------------- complaints
 
@@ -112,7 +113,9 @@ async def resolve_complaint(request: web.Request) -> web.StreamResponse:
 
 @head_only(Power.TEAM)
 async def team(request: web.Request) -> web.StreamResponse:
-    return render(request, "team.html", team=await team_page(app_context(request)))
+    ctx = app_context(request)
+    channels = await channel_rows(ctx, request_language(request))
+    return render(request, "team.html", team=await team_page(ctx), channels=channels)
 
 
 def _report_query(request: web.Request) -> tuple[Any, int | None]:

@@ -24,6 +24,7 @@ def create_app(
     *,
     api_token: str | None,
     telegram_state: str = "off",
+    channels: dict[str, str] | None = None,
     dashboard_password: str | None = None,
     dashboard_secret: str | None = None,
     dashboard_session_seconds: int = dashboard.SESSION_SECONDS,
@@ -34,6 +35,7 @@ def create_app(
     )
     app[api.CTX] = ctx
     app[health.TELEGRAM_STATE] = telegram_state
+    app[health.CHANNELS] = dict(channels or {})
     health.add_routes(app)
     api.add_routes(app)
     api_write.add_routes(app)

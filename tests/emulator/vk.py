@@ -84,6 +84,9 @@ class VkEmulator:
             return _error(8, "Invalid request: v is required")
         if name == "messages.send":
             return self._send(params)
+        if name == "groups.getById":
+            group = {"id": self.group_id, "name": "Acme", "screen_name": f"club{self.group_id}"}
+            return web.json_response({"response": {"groups": [group], "profiles": []}})
         if name == "users.get":
             users = []
             for raw in params.get("user_ids", "").split(","):

@@ -48,6 +48,7 @@ class WhatsAppEmulator:
     async def __aenter__(self) -> WhatsAppEmulator:
         app = web.Application()
         app.router.add_post("/{version}/{phone_id}/messages", self._messages)
+        app.router.add_get("/{version}/{phone_id}", self._phone_number)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
@@ -77,6 +78,19 @@ class WhatsAppEmulator:
                     }
                 },
             )
+        )
+
+    async def _phone_number(self, request: web.Request) -> web.Response:
+        """GET /{version}/{phone-number-id}: the business number, for a valid token."""
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return _error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        return web.json_response(
+            {
+                "id": request.match_info["phone_id"],
+                "display_phone_number": "+7 916 000-00-00",
+                "verified_name": "Acme",
+                "quality_rating": "GREEN",
+            }
         )
 
     async def _messages(self, request: web.Request) -> web.Response:

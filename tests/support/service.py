@@ -34,9 +34,15 @@ def make_settings(database_url: str, api_base: str | None, **overrides: Any) -> 
 
 @asynccontextmanager
 async def running_service(
-    settings: Settings, config: Config, *, clock: Clock | None = None, role: Role = Role.ALL
+    settings: Settings,
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    role: Role = Role.ALL,
+    **options: Any,
 ) -> AsyncIterator[Service]:
-    service = Service(settings, config, role=role, clock=clock or SystemClock())
+    """`options` go to the Service (e.g. watchdog_interval=0.05)."""
+    service = Service(settings, config, role=role, clock=clock or SystemClock(), **options)
     await service.start()
     try:
         yield service
