@@ -23,8 +23,11 @@ venv: $(STAMP)
 run: $(STAMP)
 	LEADKEEPER_CONFIG=$${LEADKEEPER_CONFIG:-$(CONFIG)} $(BIN)/leadkeeper run
 
+# Test processes: one per core by default; TEST_WORKERS=0 runs the suite in this process.
+TEST_WORKERS ?= auto
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
