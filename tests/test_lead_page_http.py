@@ -48,6 +48,8 @@ async def test_the_lead_page_over_http(dashboard) -> None:  # type: ignore[no-un
             page = await response.text()
         assert 'id="stage-form"' in page and 'id="reply-form"' not in page
         assert "ВКонтакте" in page
+        # The class and the source as people say them, not as the config spells them.
+        assert "Класс: обычный" in page and "standard" not in page
         version = re.search(r'data-version="(\w+)"', page)
         assert version is not None
         async with http.get(f"{page_url}/conversation") as response:

@@ -40,6 +40,7 @@ from usecases.dashboard import NotYours, lead_for_viewer, lead_page
 from usecases.lead_desk import MAX_TEXT, WebRefusal
 from usecases.lead_story import channel_name
 from usecases.money_text import amount_problem
+from usecases.pings import class_label
 from usecases.step_views import kind_choices
 
 # What an action's outcome says at the top of the page (?done=…).
@@ -95,6 +96,7 @@ async def lead(request: web.Request) -> web.StreamResponse:
         version=version,
         max_text=MAX_TEXT,
         channel=functools.partial(channel_name, language),
+        lead_class=functools.partial(class_label, ctx.texts, language),
     )
 
 
