@@ -46,6 +46,8 @@ KITS: dict[str, Callable[[], Kit]] = {
     "avito": AvitoKit,
 }
 QUESTION = "Здравствуйте! Сколько стоит доставка дивана в Тверь?"
+# ASCII, so that it reads the same in a payload stored with JSON's \u escapes.
+FORGED = "forged-sender-7f3a"
 
 
 def test_every_registered_channel_has_a_kit() -> None:
@@ -122,10 +124,11 @@ async def test_inbound_contract(database_url: str, kit: Kit, clock: ManualClock)
         await _captured_once(service, kit, "Тверь")
 
         if kit.checks_sender:
-            stored = await _count(service, InboundUpdate)
-            status = await kit.deliver(http, kit.forged(kit.inbound(2, "подделка")))
+            status = await kit.deliver(http, kit.forged(kit.inbound(2, FORGED)))
             assert status in (401, 403), status
-            assert await _count(service, InboundUpdate) == stored
+            # Counted by its own text, not as "no new row": other payloads may arrive
+            # meanwhile (Avito echoes the auto-reply to the webhook when the outbox sends it).
+            assert await _count(service, InboundUpdate, InboundUpdate.payload.contains(FORGED)) == 0
             for body in _fuzz(len(kit.name)):
                 fuzzed = type(raw)(raw.path, body, raw.headers)
                 assert await kit.deliver(http, fuzzed) < 500
