@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,3 +25,18 @@ async def insert_ignoring_conflicts(
         return result.scalar_one_or_none()
     result = await session.execute(statement)
     return result.rowcount
+
+
+async def lock_due_pending(
+    session: AsyncSession, model: Any, now: datetime, limit: int, pending: str = "pending"
+) -> list[Any]:
+    """Due rows of a table of timed work (`status`, `due_at`), oldest first, locked for
+    this transaction: other workers skip them rather than wait (SKIP LOCKED)."""
+    statement = (
+        select(model)
+        .where(model.status == pending, model.due_at <= now)
+        .order_by(model.due_at, model.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(await session.scalars(statement))

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Lead
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import insert_ignoring_conflicts, lock_due_pending
 from storage.step_models import NextStep, NextStepTimer
 
 OPEN = "open"
@@ -78,14 +78,7 @@ class StepTimerRepo:
 
     async def lock_due(self, now: datetime, limit: int) -> list[NextStepTimer]:
         """Due timers, locked for this transaction; other workers skip them, not wait."""
-        statement = (
-            select(NextStepTimer)
-            .where(NextStepTimer.status == PENDING, NextStepTimer.due_at <= now)
-            .order_by(NextStepTimer.due_at, NextStepTimer.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return list(await self._session.scalars(statement))
+        return await lock_due_pending(self._session, NextStepTimer, now, limit, PENDING)
 
     async def cancel(self, lead_id: int, kinds: Sequence[str], note: str, now: datetime) -> int:
         statement = (

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.pipeline import CLOSED_STATUSES
 from storage.models import Lead
 from storage.quality_models import QualityRound, QualitySample
-from storage.sql import insert_ignoring_conflicts
+from storage.sql import insert_ignoring_conflicts, lock_due_pending
 
 PENDING = "pending"
 
@@ -40,14 +40,7 @@ class QualityRepo:
 
     async def lock_due_rounds(self, now: datetime, limit: int) -> list[QualityRound]:
         """Due samples, locked for this transaction; other workers skip them, not wait."""
-        statement = (
-            select(QualityRound)
-            .where(QualityRound.status == PENDING, QualityRound.due_at <= now)
-            .order_by(QualityRound.due_at, QualityRound.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return list(await self._session.scalars(statement))
+        return await lock_due_pending(self._session, QualityRound, now, limit, PENDING)
 
     async def round_failed(
         self, round_id: int, attempts: int, note: str, retry_at: datetime | None, now: datetime
