@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from config.business import parse_config
 from domain.clock import ManualClock
-from storage.models import Lead
+from storage.models import Lead, LeadAlert
 from tests.emulator.telegram import TelegramEmulator
 from tests.support.service import TOKEN, make_settings, running_service, wait_until
-from usecases.assignment import expire_offers
+from usecases.assignment import Verdict, accept, expire_offers
 from usecases.pings import BURST_LIMIT, SUMMARY_QUIET, send_summaries
+from usecases.timers import check_timers
 
 HEAD, IVAN = 900, 101
 ALWAYS = {"mon-sun": "00:00-00:00"}
@@ -147,3 +148,41 @@ def lambda_answered(emulator: TelegramEmulator):  # type: ignore[no-untyped-def]
         return any(call.params.get("text") for call in emulator.calls_to("answerCallbackQuery"))
 
     return answered
+
+
+async def test_deadline_missed_during_a_burst_is_told_even_if_the_lead_was_taken_since(
+    database_url: str, emulator: TelegramEmulator, clock: ManualClock
+) -> None:
+    config = {**CONFIG, "sla": {"accept_timeout": "1h", "max_passes": 1, "first_response": "1m"}}
+    settings = make_settings(database_url, emulator.base_url, telegram_chat_interval=0)
+    async with running_service(settings, parse_config(config), clock=clock) as service:
+        for index in range(8):
+            emulator.add_update(
+                emulator.make_text_update(
+                    7000 + index, f"Нужен расчёт {index}", first_name=f"Заказчик{index}"
+                )
+            )
+        await _offers_out(emulator, 8)
+        clock.advance(timedelta(minutes=2))
+        await check_timers(service.ctx)
+        async with service.ctx.db.session_factory() as session:
+            held = list(
+                await session.scalars(select(LeadAlert.lead_id).where(LeadAlert.held.is_(True)))
+            )
+        # More breaches than a burst allows: some wait for the summary.
+        assert held
+        # Ivan takes every held lead before the burst calms down.
+        for lead_id in held:
+            assert await accept(service.ctx, lead_id, IVAN) is Verdict.DONE
+        clock.advance(SUMMARY_QUIET + timedelta(seconds=1))
+        assert await send_summaries(service.ctx) == len(held)
+
+        async def late_told() -> bool:
+            return any("Срок пропущен" in t for t in texts_to(emulator, HEAD))
+
+        await wait_until(late_told, timeout=30)
+        summary = next(t for t in texts_to(emulator, HEAD) if "Срок пропущен" in t)
+        for lead_id in held:
+            assert f"#{lead_id} " in summary
+        assert "ведёт: Иван" in summary
+        assert "Много лидов без менеджера" not in summary  # nothing left to hand out

@@ -246,6 +246,8 @@ EN: dict[str, str] = {
     "ping_reason_none": "nobody to offer it to",
     "ping_summary_header": "🚨 Many leads without a manager at once — {count} in all. Assign them by hand:",
     "ping_summary_line": "#{lead_id} {about} — {reason}",
+    "ping_summary_late_header": "⏰ Deadline missed, though a manager has the lead now — {count} in all:",
+    "ping_summary_late_line": "#{lead_id} {about} — with {name}",
     "btn_take_lead": "#{lead_id}: take it",
     "btn_assign_lead": "#{lead_id} → {name}",
     "class_standard": "standard",

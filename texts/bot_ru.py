@@ -247,6 +247,8 @@ RU: dict[str, str] = {
     "ping_reason_none": "некому было предложить",
     "ping_summary_header": "🚨 Много лидов без менеджера сразу — всего {count}. Назначьте вручную:",
     "ping_summary_line": "#{lead_id} {about} — {reason}",
+    "ping_summary_late_header": "⏰ Срок пропущен, хотя лид уже у менеджера — всего {count}:",
+    "ping_summary_late_line": "#{lead_id} {about} — ведёт: {name}",
     "btn_take_lead": "#{lead_id}: взять себе",
     "btn_assign_lead": "#{lead_id} → {name}",
     "class_standard": "обычный",

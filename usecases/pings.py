@@ -4,6 +4,7 @@ the one summary ping that replaces single pings during a burst."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -160,23 +161,31 @@ async def send_summaries(ctx: AppContext) -> int:
         summarised = 0
         for start in range(0, len(held), SUMMARY_LEADS):
             chunk = held[start : start + SUMMARY_LEADS]
-            leads = []
+            leads: list[tuple[Lead, LeadFacts, list[tuple[int, str]]]] = []
+            late: list[tuple[Lead, LeadFacts, str]] = []
             for alert in chunk:
                 lead = await uow.leads.get(alert.lead_id)
-                if lead is not None and lead.is_open and lead.manager_id is None:
+                if lead is None or not lead.is_open:
+                    continue
+                if lead.manager_id is None:
                     leads.append(
                         (lead, await lead_facts(uow, lead), await assignees(ctx, uow, lead))
                     )
+                elif is_breach(alert.kind):
+                    # Taken since it was held, but the deadline was missed all the same:
+                    # the head hears of it, without buttons to hand it out.
+                    holder = await uow.managers.get(lead.manager_id)
+                    late.append((lead, await lead_facts(uow, lead), holder.name if holder else ""))
             await uow.alerts.release([alert.id for alert in chunk])
-            if not leads:
+            if not leads and not late:
                 continue
-            summarised += len(leads)
+            summarised += len(leads) + len(late)
             for head in await uow.managers.heads():
                 await tell_staff(
                     ctx,
                     uow,
                     head,
-                    _summary(ctx.texts, head.language, leads),
+                    _summary(ctx.texts, head.language, leads, late),
                     purpose="escalation_summary",
                     dedupe_key=f"summary:{chunk[0].id}",
                 )
@@ -186,10 +195,21 @@ async def send_summaries(ctx: AppContext) -> int:
     return summarised
 
 
+def is_breach(kind: str) -> bool:
+    """An SLA deadline that was missed (first response, a stage): still news to the head
+    after someone took the lead, unlike "nobody takes it", which taking it answers."""
+    return kind.endswith("_breach")
+
+
 def _summary(
-    texts: Texts, language: str, leads: list[tuple[Lead, LeadFacts, list[tuple[int, str]]]]
+    texts: Texts,
+    language: str,
+    leads: list[tuple[Lead, LeadFacts, list[tuple[int, str]]]],
+    late: Sequence[tuple[Lead, LeadFacts, str]] = (),
 ) -> dict[str, object]:
-    lines = [texts.get("ping_summary_header", language, count=len(leads))]
+    lines = []
+    if leads:
+        lines.append(texts.get("ping_summary_header", language, count=len(leads)))
     rows = []
     for lead, facts, names in leads:
         lines.append(
@@ -215,4 +235,18 @@ def _summary(
             for manager_id, name in names[:SUMMARY_ASSIGNEES]
         ]
         rows.append(row)
+    if late:
+        if lines:
+            lines.append("")
+        lines.append(texts.get("ping_summary_late_header", language, count=len(late)))
+        for lead, facts, holder in late:
+            lines.append(
+                texts.get(
+                    "ping_summary_late_line",
+                    language,
+                    lead_id=lead.id,
+                    about=about(texts, language, facts, short=True),
+                    name=holder or texts.get("nobody", language),
+                )
+            )
     return cards.payload(Safe("\n".join(lines)), rows)
