@@ -7,6 +7,8 @@ emulator and the running service, on SQLite and PostgreSQL:
   or kept as failed, and a real message after them is still captured;
 - an outbound text reaches the customer on the platform, split at the channel's length
   limit; refused credentials are reported as such (the watchdog counts them);
+- a send the platform answers with its rate limit is retried after the wait it advised
+  (or the channel's own, where it names none) and delivered exactly once;
 - the watchdog's probe finds the channel healthy, notices broken credentials and a
   removed webhook (set again), and finds it healthy once they are restored.
 
@@ -16,7 +18,9 @@ test_every_registered_channel_has_a_kit."""
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -26,9 +30,9 @@ from sqlalchemy import func, select
 from channels.registry import CHANNEL_NAMES
 from domain.clock import ManualClock
 from domain.text_split import split_text
-from storage.models import InboundUpdate, Message
-from tests.support.conformance import FormKit, Kit, MaxKit, TelegramKit, VkKit, WhatsAppKit
-from tests.support.conformance_more import AvitoKit, BusinessKit, EmailKit
+from storage.models import InboundUpdate, Message, OutboxMessage
+from tests.support.conformance import Kit, MaxKit, TelegramKit, VkKit, WhatsAppKit
+from tests.support.conformance_more import AvitoKit, BusinessKit, EmailKit, FormKit
 from tests.support.mail import SmtpServer, dovecot_running
 from tests.support.scale import free_port
 from tests.support.service import running_service, wait_until
@@ -188,6 +192,75 @@ async def test_outbound_contract(database_url: str, kit: Kit, clock: ManualClock
             refused = await sender.send(kit.customer(), {"text": "не дойдёт"})
             kit.restore_credentials()
             assert refused.status is not SendStatus.SENT and refused.refused, refused
+
+
+RATE_LIMITED = "Перезвоним вам через пять минут."
+
+
+async def _outbox_idle(service: Any, kit: Kit) -> bool:
+    """Nothing on the channel is due or on its way (the acknowledgement went out). Rows
+    for staff on Telegram may wait: a kit without the bot has nobody to send them."""
+    where = (
+        OutboxMessage.channel == kit.name,
+        OutboxMessage.status.in_(("pending", "sending")),
+        OutboxMessage.next_attempt_at <= service.ctx.clock.now(),
+    )
+    return await _count(service, OutboxMessage, *where) == 0
+
+
+async def _queue(service: Any, kit: Kit, text: str) -> int:
+    async with service.ctx.db.uow() as uow:
+        row_id = await uow.outbox.add(
+            channel=kit.name,
+            chat_id=kit.customer(),
+            purpose="notice",
+            payload={"text": text},
+            now=service.ctx.clock.now(),
+        )
+        await uow.commit()
+    assert row_id is not None
+    service.ctx.wake("outbox")
+    return row_id
+
+
+async def _row_once(service: Any, row_id: int, done: Callable[[OutboxMessage], bool]) -> Any:
+    async def reached() -> bool:
+        async with service.ctx.db.session_factory() as session:
+            row = await session.get(OutboxMessage, row_id)
+            return row is not None and done(row)
+
+    await wait_until(reached)
+    async with service.ctx.db.session_factory() as session:
+        return await session.get(OutboxMessage, row_id)
+
+
+async def test_rate_limited_send_is_retried_once(
+    database_url: str, kit: Kit, clock: ManualClock
+) -> None:
+    if kit.no_rate_limit:
+        pytest.skip(kit.no_rate_limit)
+    async with _started(kit, database_url, clock) as service, aiohttp.ClientSession() as http:
+        await kit.ready(service)
+        assert await kit.deliver(http, kit.inbound(1, QUESTION)) < 300
+        await _captured(service, kit, 1)
+        await wait_until(lambda: _outbox_idle(service, kit))
+
+        kit.rate_limit_next()
+        began = time.monotonic()
+        row_id = await _queue(service, kit, RATE_LIMITED)
+        row = await _row_once(service, row_id, lambda r: r.attempts == 1 and bool(r.last_error))
+        # A pause, not a failure: due again after the advised wait, by the service's clock.
+        assert row.status == "pending", (row.status, row.last_error)
+        assert row.next_attempt_at - clock.now() == timedelta(seconds=kit.retry_delay)
+        assert RATE_LIMITED not in kit.received()
+
+        clock.advance(timedelta(seconds=kit.retry_delay))
+        service.ctx.wake("outbox")
+        row = await _row_once(service, row_id, lambda r: r.status in ("sent", "failed"))
+        assert (row.status, row.attempts) == ("sent", 2), (row.status, row.last_error)
+        # The wait is kept in real time too, not only on the service's clock.
+        assert time.monotonic() - began >= kit.retry_delay
+        assert kit.received().count(RATE_LIMITED) == 1
 
 
 async def test_watchdog_probe(database_url: str, kit: Kit, clock: ManualClock) -> None:

@@ -3,7 +3,9 @@
 It answers the way api.vk.com does: HTTP 200 with `{"response": ...}` or
 `{"error": {"error_code", "error_msg", "request_params"}}`; a wrong access token is error
 5; a `random_id` already used for the same peer returns the first message's id and sends
-nothing (VK's protection against doubled messages). Failures can be queued by tests.
+nothing (VK's protection against doubled messages). Failures can be queued by tests,
+VK's own rate limit (error 6, over HTTP 200 and with no retry hint) and a refused token
+(error 5) among them.
 It also builds Callback API events (both the current and the pre-5.103 shape).
 """
 
@@ -40,6 +42,7 @@ class VkEmulator:
         self._by_random: dict[tuple[int, int], int] = {}
         self._ids = itertools.count(1001)
         self._failures: list[tuple[int, Any]] = []  # (http status, body) for next sends
+        self.auth_rejected = False  # reject_auth(): every call answers error 5
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._event_ids = itertools.count(1)
@@ -68,6 +71,18 @@ class VkEmulator:
         body = {"error": {"error_code": error_code, "error_msg": message, "request_params": []}}
         self._failures.append((http_status, body))
 
+    def rate_limit_next(self, n: int = 1) -> None:
+        """The next `n` messages.send answer error 6 as VK does: HTTP 200, no retry hint."""
+        for _ in range(n):
+            self.fail_next(6, "Too many requests per second")
+
+    def reject_auth(self) -> None:
+        """Every call answers error 5, as once the community token is revoked."""
+        self.auth_rejected = True
+
+    def accept_auth(self) -> None:
+        self.auth_rejected = False
+
     def lose_next_answer(self) -> None:
         """The next messages.send is carried out, but the answer is a 502 (a lost answer)."""
         self._failures.append((-502, None))
@@ -78,7 +93,7 @@ class VkEmulator:
             params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
         name = request.match_info["name"]
         self.calls.append((name, params))
-        if params.get("access_token") != self.token:
+        if params.get("access_token") != self.token or self.auth_rejected:
             return _error(5, "User authorization failed: invalid access_token (4).")
         if "v" not in params:
             return _error(8, "Invalid request: v is required")

@@ -3,8 +3,9 @@
 POST /{version}/{phone_number_id}/messages answers as graph.facebook.com does:
 `{"messaging_product": "whatsapp", "contacts": [...], "messages": [{"id": "wamid..."}]}`,
 or an HTTP 4xx/5xx with `{"error": {"message", "type", "code", "error_subcode",
-"fbtrace_id"}}`. A wrong bearer token is 401 with code 190. Tests queue failures and build
-signed webhooks (X-Hub-Signature-256) the way Meta posts them.
+"fbtrace_id"}}`. A wrong bearer token is 401 with code 190. Tests queue failures (Meta's
+throttling errors 130429, 131056 and 80007 among them, which carry no retry hint, and an
+expired token) and build signed webhooks (X-Hub-Signature-256) the way Meta posts them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,18 @@ from typing import Any
 from aiohttp import web
 
 __all__ = ["WhatsAppEmulator", "sign"]
+
+
+# Meta's throttling errors: the title the message carries and error_data.details.
+_LIMITS = {
+    130429: ("Rate limit hit", "Cloud API message throughput has been reached."),
+    131056: (
+        "(Business Account, Consumer Account) pair rate limit hit",
+        "Message failed to send because there were too many messages sent from this phone "
+        "number to the same phone number in a short period of time.",
+    ),
+    80007: ("Rate limit issues", "The WhatsApp Business Account has reached its rate limit."),
+}
 
 
 def sign(body: bytes, app_secret: str) -> str:
@@ -42,6 +55,7 @@ class WhatsAppEmulator:
         self.sent: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self._failures: list[tuple[int, dict[str, Any]]] = []
+        self.auth_rejected = False  # reject_auth(): every call answers 401, code 190
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -80,10 +94,42 @@ class WhatsAppEmulator:
             )
         )
 
-    async def _phone_number(self, request: web.Request) -> web.Response:
-        """GET /{version}/{phone-number-id}: the business number, for a valid token."""
+    def rate_limit_next(self, n: int = 1, *, code: int = 130429, http_status: int = 429) -> None:
+        """The next `n` sends answer one of Meta's throttling errors; Graph names no
+        delay (no Retry-After, no retry_after), the caller picks its own."""
+        title, details = _LIMITS[code]
+        error = {
+            "message": f"(#{code}) {title}",
+            "type": "OAuthException",
+            "code": code,
+            "error_data": {"messaging_product": "whatsapp", "details": details},
+            "fbtrace_id": "Aemulator",
+        }
+        self._failures.extend((http_status, {"error": dict(error)}) for _ in range(n))
+
+    def reject_auth(self) -> None:
+        """Every call answers 401 with code 190, as once the access token expired."""
+        self.auth_rejected = True
+
+    def accept_auth(self) -> None:
+        self.auth_rejected = False
+
+    def _refused(self, request: web.Request) -> web.Response | None:
+        if self.auth_rejected:
+            return _error(
+                401,
+                190,
+                "Error validating access token: Session has expired.",
+                subcode=463,
+            )
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return _error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        return None
+
+    async def _phone_number(self, request: web.Request) -> web.Response:
+        """GET /{version}/{phone-number-id}: the business number, for a valid token."""
+        if (refused := self._refused(request)) is not None:
+            return refused
         return web.json_response(
             {
                 "id": request.match_info["phone_id"],
@@ -94,8 +140,8 @@ class WhatsAppEmulator:
         )
 
     async def _messages(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return _error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        if (refused := self._refused(request)) is not None:
+            return refused
         if (
             request.match_info["version"] != self.version
             or request.match_info["phone_id"] != self.phone_number_id
@@ -188,15 +234,9 @@ class WhatsAppEmulator:
         return json.dumps(webhook).encode()
 
 
-def _error(status: int, code: int, message: str) -> web.Response:
-    return web.json_response(
-        {
-            "error": {
-                "message": message,
-                "type": "OAuthException",
-                "code": code,
-                "fbtrace_id": "Aemulator",
-            }
-        },
-        status=status,
-    )
+def _error(status: int, code: int, message: str, *, subcode: int | None = None) -> web.Response:
+    error: dict[str, Any] = {"message": message, "type": "OAuthException", "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    error["fbtrace_id"] = "Aemulator"
+    return web.json_response({"error": error}, status=status)

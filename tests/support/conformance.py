@@ -4,13 +4,13 @@ emulator, so that tests/test_channel_conformance.py checks every channel the sam
 A kit says how to make an authentic inbound request (and a forged one, and one with the
 right credentials but a body of the wrong shape), who the customer is for an outbound
 send, what the emulator delivered to him, and how to break the channel's credentials or
-take its webhook away. A new channel in channels/registry.py needs a kit here: the
-suite fails until it has one."""
+take its webhook away, and how to make the platform answer its next send with its rate
+limit (each emulator's `rate_limit_next`) or refuse the credentials (`reject_auth`). A new
+channel in channels/registry.py needs a kit here: the suite fails until it has one."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,6 @@ from tests.emulator.max import MaxEmulator
 from tests.emulator.telegram import TelegramEmulator
 from tests.emulator.vk import VkEmulator
 from tests.emulator.whatsapp import WhatsAppEmulator, sign
-from tests.support.forms import TOKEN as FORMS_TOKEN
 from tests.support.service import TOKEN, make_settings
 
 CUSTOMER = 7001
@@ -48,6 +47,11 @@ class Kit:
     has_probe = True
     # The credentials are broken before the service starts (a mail login), not while it runs.
     break_before_start = False
+    # Why a send here cannot meet a platform's rate limit; empty: it can (rate_limit_next).
+    no_rate_limit = ""
+    # The wait a rate-limited send is retried after: the platform's advice (1 s is asked
+    # for) or, where the platform names none, the channel's own.
+    retry_delay = 1.0
     base = ""  # the service's address, set by the test
 
     async def __aenter__(self) -> Kit:
@@ -82,6 +86,10 @@ class Kit:
 
     def received(self) -> list[str]:
         """The texts the platform delivered to the customer so far."""
+        raise NotImplementedError
+
+    def rate_limit_next(self) -> None:
+        """The platform answers the next send to the customer with its rate limit."""
         raise NotImplementedError
 
     def break_credentials(self) -> None:
@@ -150,11 +158,14 @@ class TelegramKit(Kit):
     def received(self) -> list[str]:
         return [str(c.params.get("text", "")) for c in self.emulator.sent_messages(CUSTOMER)]
 
+    def rate_limit_next(self) -> None:
+        self.emulator.rate_limit_next(retry_after=1, chat_id=CUSTOMER)
+
     def break_credentials(self) -> None:
-        self.emulator.token = "999:REVOKED"
+        self.emulator.reject_auth()
 
     def restore_credentials(self) -> None:
-        self.emulator.token = TOKEN
+        self.emulator.accept_auth()
 
     def remove_webhook(self) -> None:
         self.emulator.webhook_url = None
@@ -206,15 +217,20 @@ class VkKit(Kit):
     def received(self) -> list[str]:
         return [sent.text for sent in self.emulator.sent if sent.peer_id == CUSTOMER]
 
+    def rate_limit_next(self) -> None:
+        self.emulator.rate_limit_next()  # error 6 names no wait; the sender's is 1 s
+
     def break_credentials(self) -> None:
-        self.emulator.token = "revoked"
+        self.emulator.reject_auth()
 
     def restore_credentials(self) -> None:
-        self.emulator.token = self.token
+        self.emulator.accept_auth()
 
 
 class WhatsAppKit(Kit):
     name = "whatsapp"
+    # Meta's 130429 names no wait: the sender's own for it (channels/whatsapp/sender.py).
+    retry_delay = 5.0
     token, app_secret, phone = "EAAG-token", "meta-app-secret", "79001234567"
 
     async def __aenter__(self) -> Kit:
@@ -263,11 +279,14 @@ class WhatsAppKit(Kit):
             if sent.get("to") == self.phone
         ]
 
+    def rate_limit_next(self) -> None:
+        self.emulator.rate_limit_next(code=130429)
+
     def break_credentials(self) -> None:
-        self.emulator.token = "expired"
+        self.emulator.reject_auth()
 
     def restore_credentials(self) -> None:
-        self.emulator.token = self.token
+        self.emulator.accept_auth()
 
 
 class MaxKit(Kit):
@@ -316,71 +335,17 @@ class MaxKit(Kit):
     def received(self) -> list[str]:
         return [sent.text for sent in self.emulator.sent if sent.user_id == CUSTOMER]
 
+    def rate_limit_next(self) -> None:
+        self.emulator.rate_limit_next(retry_after=1)
+
     def break_credentials(self) -> None:
-        self.emulator.token = "revoked"
+        self.emulator.reject_auth()
 
     def restore_credentials(self) -> None:
-        self.emulator.token = self.token
+        self.emulator.accept_auth()
 
     def remove_webhook(self) -> None:
         self.emulator.subscriptions.clear()
 
     def webhook_present(self) -> bool:
         return any(item.url == self.url for item in self.emulator.subscriptions)
-
-
-class FormKit(Kit):
-    """Site forms: a token instead of a platform; answers go by e-mail (SMTP)."""
-
-    name = "form"
-    has_probe = False
-
-    def __init__(self, smtp: Callable[[], Any]) -> None:
-        self._smtp_factory = smtp
-
-    async def __aenter__(self) -> Kit:
-        self.smtp = self._smtp_factory()
-        await self.smtp.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.smtp.__aexit__(*exc_info)
-
-    def settings(self, database_url: str, port: int) -> Settings:
-        return make_settings(
-            database_url,
-            None,
-            http_port=port,
-            forms_token=FORMS_TOKEN,
-            forms_rate_limit=1000,
-            smtp_host="127.0.0.1",
-            smtp_port=self.smtp.port,
-            smtp_security="none",
-            email_from="Acme Sales <sales@acme.example>",
-        )
-
-    def inbound(self, key: int, text: str) -> Raw:
-        body = {"name": "Анна", "email": "anna@example.ru", "comment": text, "tranid": str(key)}
-        headers = {"Content-Type": "application/json", "X-Leadkeeper-Token": FORMS_TOKEN}
-        return Raw("/intake/form", _json(body), headers)
-
-    def forged(self, raw: Raw) -> Raw:
-        return Raw(raw.path, raw.body, {**raw.headers, "X-Leadkeeper-Token": "wrong"})
-
-    def malformed(self) -> Raw:
-        headers = {"Content-Type": "application/json", "X-Leadkeeper-Token": FORMS_TOKEN}
-        return Raw("/intake/form", b'["not", "a", "form"]', headers)
-
-    def customer(self) -> str:
-        return "anna@example.ru"
-
-    def received(self) -> list[str]:
-        texts = []
-        for message in self.smtp.messages:
-            if "anna@example.ru" in str(message["To"]):
-                body = message.get_body(preferencelist=("plain",))
-                texts.append(body.get_content() if body is not None else "")
-        return texts
-
-    def break_credentials(self) -> None:
-        raise NotImplementedError  # a form has no credentials at a platform

@@ -1,6 +1,7 @@
-"""Conformance kits of the channels that need more than one emulator or no HTTP door:
-Avito (a listing's chat), Telegram Business (an account connected to the bot) and e-mail
-(a Dovecot mailbox in, an SMTP server out)."""
+"""Conformance kits of the channels that need more than one emulator, no HTTP door or
+no platform to answer: Avito (a listing's chat), Telegram Business (an account connected
+to the bot), e-mail (a Dovecot mailbox in, an SMTP server out) and site forms (a token
+instead of a platform, answers by e-mail)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import aiohttp
 from config.settings import Settings
 from domain.business import chat_address
 from tests.emulator.avito import AvitoEmulator
-from tests.support.conformance import CUSTOMER, Kit, Raw, TelegramKit
+from tests.support.conformance import CUSTOMER, Kit, Raw, TelegramKit, _json
+from tests.support.forms import TOKEN as FORMS_TOKEN
 from tests.support.mail import IMAP_URL, Mailbox, mail
 from tests.support.service import make_settings, wait_until
 
@@ -74,11 +76,14 @@ class AvitoKit(Kit):
     def received(self) -> list[str]:
         return [sent.text for sent in self.emulator.sent_to(self.customer())]
 
+    def rate_limit_next(self) -> None:
+        self.emulator.rate_limit_next(retry_after=1)
+
     def break_credentials(self) -> None:
-        self.emulator.revoke()
+        self.emulator.reject_auth()
 
     def restore_credentials(self) -> None:
-        self.emulator._revoked = False
+        self.emulator.accept_auth()
 
     def remove_webhook(self) -> None:
         self.emulator.subscriptions.clear()
@@ -134,6 +139,7 @@ class EmailKit(Kit):
 
     name = "email"
     checks_sender = False
+    no_rate_limit = "mail goes out over SMTP, not over a platform's HTTP API"
     break_before_start = True
     sender = "anna@example.ru"
 
@@ -197,6 +203,64 @@ class EmailKit(Kit):
 
     def restore_credentials(self) -> None:
         self.broken = False
+
+
+class FormKit(Kit):
+    """Site forms: a token instead of a platform; answers go by e-mail (SMTP)."""
+
+    name = "form"
+    has_probe = False
+    no_rate_limit = "a form's answers go by e-mail (SMTP), not over a platform's HTTP API"
+
+    def __init__(self, smtp: Callable[[], Any]) -> None:
+        self._smtp_factory = smtp
+
+    async def __aenter__(self) -> Kit:
+        self.smtp = self._smtp_factory()
+        await self.smtp.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.smtp.__aexit__(*exc_info)
+
+    def settings(self, database_url: str, port: int) -> Settings:
+        return make_settings(
+            database_url,
+            None,
+            http_port=port,
+            forms_token=FORMS_TOKEN,
+            forms_rate_limit=1000,
+            smtp_host="127.0.0.1",
+            smtp_port=self.smtp.port,
+            smtp_security="none",
+            email_from="Acme Sales <sales@acme.example>",
+        )
+
+    def inbound(self, key: int, text: str) -> Raw:
+        body = {"name": "Анна", "email": "anna@example.ru", "comment": text, "tranid": str(key)}
+        headers = {"Content-Type": "application/json", "X-Leadkeeper-Token": FORMS_TOKEN}
+        return Raw("/intake/form", _json(body), headers)
+
+    def forged(self, raw: Raw) -> Raw:
+        return Raw(raw.path, raw.body, {**raw.headers, "X-Leadkeeper-Token": "wrong"})
+
+    def malformed(self) -> Raw:
+        headers = {"Content-Type": "application/json", "X-Leadkeeper-Token": FORMS_TOKEN}
+        return Raw("/intake/form", b'["not", "a", "form"]', headers)
+
+    def customer(self) -> str:
+        return "anna@example.ru"
+
+    def received(self) -> list[str]:
+        texts = []
+        for message in self.smtp.messages:
+            if "anna@example.ru" in str(message["To"]):
+                body = message.get_body(preferencelist=("plain",))
+                texts.append(body.get_content() if body is not None else "")
+        return texts
+
+    def break_credentials(self) -> None:
+        raise NotImplementedError  # a form has no credentials at a platform
 
 
 def _secret(value: str) -> Any:

@@ -131,6 +131,18 @@ class AvitoEmulator(EventFactory):
         self._revoked = True
         self._tokens.clear()
 
+    def reject_auth(self) -> None:
+        """Keys and tokens refused: 401 on calls, OAuth's invalid_client on /token."""
+        self.revoke()
+
+    def accept_auth(self) -> None:
+        self._revoked = False
+
+    def rate_limit_next(self, n: int = 1, *, retry_after: int = 1) -> None:
+        """The next `n` sends into a chat answer 429 with this Retry-After."""
+        for _ in range(n):
+            self.fail_next(429, "Too Many Requests", retry_after=retry_after)
+
     def fail_next(
         self, status: int, message: str, *, path: str = "/messages", retry_after: int | None = None
     ) -> None:

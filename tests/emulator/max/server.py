@@ -7,7 +7,9 @@ marker (everything before the marker given is committed and never comes again),
 `POST /subscriptions` with a secret, after which updates are pushed to the URL with the
 secret in `X-Max-Bot-Api-Secret` (and retried while the answer is not 200), and polling
 gets nothing. `POST /messages` refuses texts over 4,000 characters and users who stopped
-the bot (403 chat.denied). Failures (a 429 with Retry-After) can be queued by tests.
+the bot (403 chat.denied). Failures can be queued by tests: MAX's rate limit (429
+too.many.requests, with a Retry-After when the test names one; the schema promises none)
+and a refused token (401 verify.token).
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class MaxEmulator(UpdateFactory):
         self._arrived = asyncio.Event()
         self._mids = itertools.count(1)
         self._failures: list[tuple[int, dict[str, Any], dict[str, str]]] = []
+        self.auth_rejected = False  # reject_auth(): every call answers 401 verify.token
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -122,6 +125,18 @@ class MaxEmulator(UpdateFactory):
         """The next POST /messages answers with this error (and sends nothing)."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self._failures.append((status, {"code": code, "message": message}, headers))
+
+    def rate_limit_next(self, n: int = 1, *, retry_after: int | None = 1) -> None:
+        """The next `n` POST /messages answer 429 too.many.requests."""
+        for _ in range(n):
+            self.fail_next(429, "too.many.requests", "Too many requests", retry_after=retry_after)
+
+    def reject_auth(self) -> None:
+        """Every call answers 401 verify.token, as once the bot's token is revoked."""
+        self.auth_rejected = True
+
+    def accept_auth(self) -> None:
+        self.auth_rejected = False
 
     async def deliver(self, update: dict[str, Any], *, attempts: int = 1) -> list[int]:
         """Hand an update to the bot: pushed to the webhook while subscribed (again, up to
@@ -182,7 +197,7 @@ class MaxEmulator(UpdateFactory):
         given = request.headers.get("Authorization") or request.query.get("access_token") or ""
         if given.startswith("Bearer "):
             given = given[7:]
-        return given == self.token
+        return given == self.token and not self.auth_rejected
 
     def _record(self, request: web.Request) -> web.Response | None:
         self.calls.append((request.method, request.path, dict(request.query)))

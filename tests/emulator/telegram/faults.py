@@ -9,6 +9,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from .protocol import BLOCKED_DESCRIPTION, ApiError, _normalise_chat
 from .state import EmulatorState, _Chaos, _Failure
@@ -37,8 +38,10 @@ class FaultsMixin(EmulatorState):
         description: str | None = None,
         retry_after: int | None = None,
         times: int = 1,
+        chat_id: int | str | None = None,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` (None: any method) with an error.
+        """Answer the next ``times`` calls of ``method`` (None: any method) with an error;
+        with ``chat_id``, only the calls to that chat.
 
         A failed send creates no message.  429 without ``retry_after`` gets ``retry_after=1``
         so clients see a proper flood-wait.
@@ -59,8 +62,28 @@ class FaultsMixin(EmulatorState):
                 description=description,
                 retry_after=retry_after,
                 times=times,
+                chat_id=_normalise_chat(chat_id) if chat_id is not None else None,
             )
         )
+
+    def rate_limit_next(
+        self,
+        n: int = 1,
+        *,
+        retry_after: int = 1,
+        method: str | None = "sendMessage",
+        chat_id: int | str | None = None,
+    ) -> None:
+        """The next ``n`` calls of ``method`` get Telegram's flood wait: HTTP 429 with
+        "Too Many Requests: retry after N" and ``parameters.retry_after`` N."""
+        self.fail_next(method, status=429, retry_after=retry_after, times=n, chat_id=chat_id)
+
+    def reject_auth(self) -> None:
+        """Every call answers 401 Unauthorized, as once the bot's token is revoked."""
+        self.auth_rejected = True
+
+    def accept_auth(self) -> None:
+        self.auth_rejected = False
 
     def block_user(self, chat_id: int | str) -> None:
         """Every send to this chat answers 403, as after the user pressed "Block"."""
@@ -106,9 +129,11 @@ class FaultsMixin(EmulatorState):
             methods=frozenset(m.lower() for m in methods) if methods is not None else None,
         )
 
-    def _take_failure(self, method: str) -> ApiError | None:
+    def _take_failure(self, method: str, chat_id: Any = None) -> ApiError | None:
         lowered = method.lower()
         for failure in self._failures:
+            if failure.chat_id is not None and not _same_chat(failure.chat_id, chat_id):
+                continue
             if failure.method is None or failure.method == lowered:
                 failure.times -= 1
                 if failure.times <= 0:
@@ -176,3 +201,10 @@ class FaultsMixin(EmulatorState):
             self._private_last[chat_id] = now
         else:
             self._group_sends.setdefault(chat_id, deque()).append(now)
+
+
+def _same_chat(wanted: int | str, given: Any) -> bool:
+    try:
+        return given is not None and _normalise_chat(given) == wanted
+    except ApiError:
+        return False

@@ -165,7 +165,7 @@ class ServerMixin(EmulatorState):
         return response
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
-        if request.match_info["token"] != self.token:
+        if request.match_info["token"] != self.token or self.auth_rejected:
             return web.json_response(ApiError(401, "Unauthorized").body(), status=401)
         path = request.match_info["path"]
         stored = next((f for f in self.files.values() if f.path == path), None)
@@ -263,13 +263,13 @@ class ServerMixin(EmulatorState):
         if self.latency > 0:
             await self._pause(self.latency)
         try:
-            if token != self.token:
+            if token != self.token or self.auth_rejected:
                 raise ApiError(401, "Unauthorized")
             if entry is None:
                 raise ApiError(404, "Not Found: method not found")
             if parse_error is not None:
                 raise parse_error
-            failure = self._take_failure(call.method)
+            failure = self._take_failure(call.method, params.get("chat_id"))
             if failure is not None:
                 raise failure
             self._check_business(call.method, params)

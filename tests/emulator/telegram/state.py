@@ -36,6 +36,7 @@ class _Failure:
     description: str
     retry_after: int | None
     times: int
+    chat_id: int | str | None = None  # None: a call to any chat (or none)
 
 
 @dataclass
@@ -115,6 +116,8 @@ class EmulatorState:
         # Users who never opened a chat with the bot: Telegram answers "chat not found".
         self.unstarted: set[int | str] = set()
         self._failures: list[_Failure] = []
+        # Set by reject_auth(): the token is refused whatever it is.
+        self.auth_rejected = False
         self._chaos: _Chaos | None = None
         self._global_sends: deque[float] = deque()
         self._private_last: dict[int | str, float] = {}
