@@ -49,6 +49,10 @@ class SqlCounter:
         event.listen(Engine, "before_cursor_execute", self._on_execute)
         event.listen(Engine, "commit", self._on_commit)
 
+    def detach(self) -> None:
+        event.remove(Engine, "before_cursor_execute", self._on_execute)
+        event.remove(Engine, "commit", self._on_commit)
+
     def _on_execute(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         self.statements[self.kind(statement)] += 1
 
