@@ -60,7 +60,7 @@ def sqlite_store(path: str, call: str) -> Callable[[int, str], Awaitable[None]]:
     """The blocking insert + commit, called right in the handler or on one thread.
 
     `thread` (the default) is the faster: on 2026-12-03 (2 shared cores, 32 connections,
-    a busy disk) it beat `direct` in 7 of 8 paired runs, by up to 1.8x, because the loop
+    a busy disk) it beat `direct` in 8 of 9 paired runs, by up to 1.8x, because the loop
     reads, parses and answers other requests while the thread waits for the fsync, where
     `direct` stalls the loop for it. When the fsync alone is the limit they are even."""
     connection = _open_sqlite(path)
