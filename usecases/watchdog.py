@@ -32,7 +32,7 @@ from usecases.channel_health import STARTED, channel_states
 from usecases.context import AppContext
 from usecases.outage import is_outage
 from usecases.spans import format_span
-from usecases.staffing import tell_heads
+from usecases.staffing import HeadMail, tell_heads
 
 log = logging.getLogger(__name__)
 # A probe that takes longer than this counts as the platform not answering.
@@ -189,6 +189,16 @@ def _text(ctx: AppContext, key: str, language: str, **values: object) -> str:
     return str(ctx.texts.get(key, language, **values))
 
 
+def _mail(ctx: AppContext, subject_key: str, channel: str) -> HeadMail | None:
+    """The e-mail copy for the heads when `watchdog.email_to` names addresses."""
+    settings = ctx.config.watchdog
+    if not settings.email_to:
+        return None
+    language = settings.email_language
+    subject = _text(ctx, subject_key, language, channel=channel_label(ctx, channel, language))
+    return HeadMail(tuple(settings.email_to), language, subject)
+
+
 def todo_key(ctx: AppContext, problem: Problem, channel: str) -> str:
     """The channel's own advice for the problem when the catalogue has one."""
     own = f"watchdog_todo_{problem.value}_{channel}"
@@ -229,7 +239,12 @@ async def _alert(
         )
 
     await tell_heads(
-        ctx, uow, build, purpose="escalation", dedupe_key=f"watchdog:{channel}:{state.outages}"
+        ctx,
+        uow,
+        build,
+        purpose="escalation",
+        dedupe_key=f"watchdog:{channel}:{state.outages}",
+        mail=_mail(ctx, "watchdog_alert_subject", channel),
     )
 
 
@@ -249,6 +264,7 @@ async def _recovered(
         ),
         purpose="notice",
         dedupe_key=f"watchdog-back:{channel}:{outage}",
+        mail=_mail(ctx, "watchdog_recovered_subject", channel),
     )
 
 
