@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     vk_group_id: int | None = None
     vk_api_base: str = "https://api.vk.com"
     vk_api_version: str = "5.199"
+    # The public URL that reaches POST /vk/callback, as entered in the community's Callback
+    # API settings; when set, the watchdog checks that server is there with status "ok"
+    # (groups.getCallbackServers, which needs the key's community management right).
+    vk_callback_url: str | None = None
     # Messages in group chats the community is in become leads only when this is true.
     vk_allow_chats: bool = False
 
@@ -169,6 +173,7 @@ class Settings(BaseSettings):
         "vk_confirmation_code",
         "vk_secret",
         "vk_group_id",
+        "vk_callback_url",
         "whatsapp_token",
         "whatsapp_phone_number_id",
         "whatsapp_app_secret",

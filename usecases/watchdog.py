@@ -199,14 +199,19 @@ def _mail(ctx: AppContext, subject_key: str, channel: str) -> HeadMail | None:
     return HeadMail(tuple(settings.email_to), language, subject)
 
 
-def todo_key(ctx: AppContext, problem: Problem, channel: str) -> str:
-    """The channel's own advice for the problem when the catalogue has one."""
-    own = f"watchdog_todo_{problem.value}_{channel}"
+def own_key(ctx: AppContext, kind: str, problem: str, channel: str) -> str:
+    """The channel's own words (`kind` what or todo) for the problem when the catalogue
+    has them, else the problem's general ones."""
+    own = f"watchdog_{kind}_{problem}_{channel}"
     try:
         ctx.texts.get(own, "ru")
     except KeyError:
-        return f"watchdog_todo_{problem.value}"
+        return f"watchdog_{kind}_{problem}"
     return own
+
+
+def todo_key(ctx: AppContext, problem: Problem, channel: str) -> str:
+    return own_key(ctx, "todo", problem.value, channel)
 
 
 def channel_label(ctx: AppContext, channel: str, language: str) -> str:
@@ -232,7 +237,7 @@ async def _alert(
                 language,
                 channel=channel_label(ctx, channel, language),
                 span=format_span(ctx.texts, lasted, language),  # type: ignore[arg-type]
-                what=ctx.texts.get(f"watchdog_what_{problem.value}", language),
+                what=ctx.texts.get(own_key(ctx, "what", problem.value, channel), language),
                 detail=detail,
                 todo=ctx.texts.get(todo_key(ctx, problem, channel), language),
             )
@@ -286,7 +291,7 @@ async def channel_rows(ctx: AppContext, language: str) -> list[ChannelRow]:
     rows = []
     for state in await channel_states(ctx):
         problem = (
-            _text(ctx, f"watchdog_what_{state.problem}", language)
+            _text(ctx, own_key(ctx, "what", state.problem, state.channel), language)
             if state.problem in {problem.value for problem in Problem}
             else state.problem or ""
         )
