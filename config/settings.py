@@ -126,6 +126,10 @@ class Settings(BaseSettings):
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_api_base: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v21.0"
+    # The WhatsApp Business Account (WABA) id: when set, the watchdog checks that an app
+    # (WHATSAPP_APP_ID when set) gets its webhooks (GET /{waba-id}/subscribed_apps).
+    whatsapp_business_account_id: str | None = None
+    whatsapp_app_id: str | None = None
     # The approved template sent instead of text 24 hours after the customer's last message.
     whatsapp_template: str | None = None
     whatsapp_template_language: str = "ru"
@@ -178,6 +182,8 @@ class Settings(BaseSettings):
         "whatsapp_phone_number_id",
         "whatsapp_app_secret",
         "whatsapp_verify_token",
+        "whatsapp_business_account_id",
+        "whatsapp_app_id",
         "whatsapp_template",
         "max_bot_token",
         "max_webhook_url",
