@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     vk_group_id: int | None = None
     vk_api_base: str = "https://api.vk.com"
     vk_api_version: str = "5.199"
+    # The public URL that reaches POST /vk/callback, as entered in the community's Callback
+    # API settings; when set, the watchdog checks that server is there with status "ok"
+    # (groups.getCallbackServers, which needs the key's community management right).
+    vk_callback_url: str | None = None
     # Messages in group chats the community is in become leads only when this is true.
     vk_allow_chats: bool = False
 
@@ -122,6 +126,10 @@ class Settings(BaseSettings):
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_api_base: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v21.0"
+    # The WhatsApp Business Account (WABA) id: when set, the watchdog checks that an app
+    # (WHATSAPP_APP_ID when set) gets its webhooks (GET /{waba-id}/subscribed_apps).
+    whatsapp_business_account_id: str | None = None
+    whatsapp_app_id: str | None = None
     # The approved template sent instead of text 24 hours after the customer's last message.
     whatsapp_template: str | None = None
     whatsapp_template_language: str = "ru"
@@ -169,10 +177,13 @@ class Settings(BaseSettings):
         "vk_confirmation_code",
         "vk_secret",
         "vk_group_id",
+        "vk_callback_url",
         "whatsapp_token",
         "whatsapp_phone_number_id",
         "whatsapp_app_secret",
         "whatsapp_verify_token",
+        "whatsapp_business_account_id",
+        "whatsapp_app_id",
         "whatsapp_template",
         "max_bot_token",
         "max_webhook_url",

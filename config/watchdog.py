@@ -1,14 +1,26 @@
 """The `watchdog:` section: how often each channel is probed, how long a failure may last
 before the heads are told, whether that waits for working hours, and which channels are
-suspicious when silent for long."""
+suspicious when silent for long; and to which addresses the heads' alerts go by e-mail too."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from config.base import Duration, Strict
+from domain.contacts import normalise_email
+
+
+def _address(value: str) -> str:
+    address = normalise_email(value)
+    if address is None:
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return address
+
+
+Address = Annotated[str, AfterValidator(_address)]
 
 
 class Watchdog(Strict):
@@ -22,3 +34,7 @@ class Watchdog(Strict):
     working_hours_only: bool = False
     # Channels that are suspicious when nothing came in for this long, e.g. {telegram: 1d}.
     silent_after: dict[str, Duration] = Field(default_factory=dict)
+    # The alert and the "recovered" message also go by e-mail (SMTP_HOST) to these
+    # addresses, written in `email_language`: a head away from Telegram still hears of it.
+    email_to: list[Address] = Field(default_factory=list)
+    email_language: str = Field(default="ru", pattern="^(ru|en)$")

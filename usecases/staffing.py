@@ -4,6 +4,7 @@ lead, and queueing a message to a staff member or to every head."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -89,6 +90,16 @@ async def tell_staff(
     )
 
 
+@dataclass(frozen=True)
+class HeadMail:
+    """The same message to the heads by e-mail as well: to these addresses, in one
+    language, under this subject (plain text; the e-mail sender makes the HTML plain)."""
+
+    to: tuple[str, ...]
+    language: str
+    subject: str
+
+
 async def tell_heads(
     ctx: AppContext,
     uow: UnitOfWork,
@@ -97,8 +108,22 @@ async def tell_heads(
     purpose: str,
     lead_id: int | None = None,
     dedupe_key: str | None = None,
+    mail: HeadMail | None = None,
 ) -> int:
-    """`build(language)` gives each head his payload; returns how many heads were told."""
+    """`build(language)` gives each head his payload; returns how many heads were told
+    in Telegram. With `mail`, the message is queued on the e-mail channel too."""
+    if mail is not None:
+        payload = {**build(mail.language), "subject": mail.subject}
+        for address in mail.to:
+            await uow.outbox.add(
+                channel="email",
+                chat_id=address,
+                purpose=purpose,
+                payload=payload,
+                now=ctx.clock.now(),
+                lead_id=lead_id,
+                dedupe_key=f"{dedupe_key}:mail:{address}" if dedupe_key else None,
+            )
     heads = await uow.managers.heads()
     for head in heads:
         await tell_staff(

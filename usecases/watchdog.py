@@ -32,7 +32,7 @@ from usecases.channel_health import STARTED, channel_states
 from usecases.context import AppContext
 from usecases.outage import is_outage
 from usecases.spans import format_span
-from usecases.staffing import tell_heads
+from usecases.staffing import HeadMail, tell_heads
 
 log = logging.getLogger(__name__)
 # A probe that takes longer than this counts as the platform not answering.
@@ -189,14 +189,29 @@ def _text(ctx: AppContext, key: str, language: str, **values: object) -> str:
     return str(ctx.texts.get(key, language, **values))
 
 
-def todo_key(ctx: AppContext, problem: Problem, channel: str) -> str:
-    """The channel's own advice for the problem when the catalogue has one."""
-    own = f"watchdog_todo_{problem.value}_{channel}"
+def _mail(ctx: AppContext, subject_key: str, channel: str) -> HeadMail | None:
+    """The e-mail copy for the heads when `watchdog.email_to` names addresses."""
+    settings = ctx.config.watchdog
+    if not settings.email_to:
+        return None
+    language = settings.email_language
+    subject = _text(ctx, subject_key, language, channel=channel_label(ctx, channel, language))
+    return HeadMail(tuple(settings.email_to), language, subject)
+
+
+def own_key(ctx: AppContext, kind: str, problem: str, channel: str) -> str:
+    """The channel's own words (`kind` what or todo) for the problem when the catalogue
+    has them, else the problem's general ones."""
+    own = f"watchdog_{kind}_{problem}_{channel}"
     try:
         ctx.texts.get(own, "ru")
     except KeyError:
-        return f"watchdog_todo_{problem.value}"
+        return f"watchdog_{kind}_{problem}"
     return own
+
+
+def todo_key(ctx: AppContext, problem: Problem, channel: str) -> str:
+    return own_key(ctx, "todo", problem.value, channel)
 
 
 def channel_label(ctx: AppContext, channel: str, language: str) -> str:
@@ -222,14 +237,19 @@ async def _alert(
                 language,
                 channel=channel_label(ctx, channel, language),
                 span=format_span(ctx.texts, lasted, language),  # type: ignore[arg-type]
-                what=ctx.texts.get(f"watchdog_what_{problem.value}", language),
+                what=ctx.texts.get(own_key(ctx, "what", problem.value, channel), language),
                 detail=detail,
                 todo=ctx.texts.get(todo_key(ctx, problem, channel), language),
             )
         )
 
     await tell_heads(
-        ctx, uow, build, purpose="escalation", dedupe_key=f"watchdog:{channel}:{state.outages}"
+        ctx,
+        uow,
+        build,
+        purpose="escalation",
+        dedupe_key=f"watchdog:{channel}:{state.outages}",
+        mail=_mail(ctx, "watchdog_alert_subject", channel),
     )
 
 
@@ -249,6 +269,7 @@ async def _recovered(
         ),
         purpose="notice",
         dedupe_key=f"watchdog-back:{channel}:{outage}",
+        mail=_mail(ctx, "watchdog_recovered_subject", channel),
     )
 
 
@@ -270,7 +291,7 @@ async def channel_rows(ctx: AppContext, language: str) -> list[ChannelRow]:
     rows = []
     for state in await channel_states(ctx):
         problem = (
-            _text(ctx, f"watchdog_what_{state.problem}", language)
+            _text(ctx, own_key(ctx, "what", state.problem, state.channel), language)
             if state.problem in {problem.value for problem in Problem}
             else state.problem or ""
         )

@@ -64,6 +64,12 @@ def imap_config(settings: Settings) -> ImapConfig | None:
 def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
     imap = imap_config(settings)
     smtp = smtp_config(settings)
+    if smtp is None and ctx.config.watchdog.email_to:
+        # Queued alerts nobody could send would look like alerts sent.
+        raise ConfigError(
+            "watchdog.email_to names addresses for the heads' alerts: set SMTP_HOST "
+            "(and EMAIL_FROM) so that they can be sent"
+        )
     if imap is None and smtp is None:
         return None
     if smtp is None:

@@ -75,12 +75,18 @@ class EmailSender:
         address = normalise_email(chat_id) or chat_id
         from_name, from_address = parseaddr(self._config.from_address)
         domain = from_address.rsplit("@", 1)[-1] if "@" in from_address else "leadkeeper.local"
-        thread = await mail_thread(self._ctx, address)
+        # A payload with its own subject is the service's own mail (a head's alert), not
+        # a turn in a customer's conversation.
+        own_subject = payload.get("subject")
+        thread = None if own_subject else await mail_thread(self._ctx, address)
         body = payload_text(payload)
         message = EmailMessage()
         message["From"] = formataddr((from_name or self._ctx.config.company.name, from_address))
         message["To"] = address
-        if thread is not None and thread.subject:
+        if own_subject:
+            message["Subject"] = html.unescape(str(own_subject))
+            message["Auto-Submitted"] = "auto-generated"
+        elif thread is not None and thread.subject:
             message["Subject"] = reply_subject(thread.subject)
         else:
             # The texts' language follows the customer's; the text tells which it was.
@@ -95,7 +101,7 @@ class EmailSender:
             message["In-Reply-To"] = f"<{thread.last_message_id}>"
             chain = thread.references[-MAX_REFERENCES:]
             message["References"] = " ".join(f"<{item}>" for item in chain)
-        if payload.get("auto_submitted"):
+        if payload.get("auto_submitted") and not own_subject:
             message["Auto-Submitted"] = "auto-replied"
         message.set_content(body or " ")
         return message

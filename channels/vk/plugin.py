@@ -54,5 +54,5 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
         add_routes=add_routes,
         process=callback.process,
         close=api.close,
-        probe=vk_probe(api),
+        probe=vk_probe(api, settings.vk_callback_url, settings.vk_group_id),
     )

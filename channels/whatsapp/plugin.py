@@ -64,5 +64,5 @@ def build(settings: Settings, ctx: AppContext) -> ChannelPlugin | None:
         add_routes=add_routes,
         process=webhook.process,
         close=api.close,
-        probe=whatsapp_probe(api),
+        probe=whatsapp_probe(api, settings.whatsapp_business_account_id, settings.whatsapp_app_id),
     )

@@ -94,9 +94,25 @@ class WhatsAppApi:
     async def check(self) -> tuple[int, int | None, str]:
         """GET the phone number (the watchdog's probe): HTTP status, Graph error code and
         message; status 0 when Graph did not answer."""
+        status, answer = await self.graph("GET", self._url.removesuffix("/messages"))
+        return status, error_code(answer), _words(answer)
+
+    async def subscribed_apps(
+        self, waba_id: str, method: str = "GET"
+    ) -> tuple[int, int | None, str, Any]:
+        """GET (or POST: subscribe the token's app) /{waba-id}/subscribed_apps: the apps
+        that get the business account's webhooks. Status, error code, message, answer."""
+        root = self._url.removesuffix("/messages").rsplit("/", 1)[0]
+        status, answer = await self.graph(method, f"{root}/{waba_id}/subscribed_apps")
+        return status, error_code(answer), _words(answer), answer
+
+    async def graph(self, method: str, url: str) -> tuple[int, Any]:
+        """One Graph call with the access token: HTTP status (0 when Graph did not
+        answer, and the reason as the answer) and the parsed answer."""
         try:
-            async with self._http().get(
-                self._url.removesuffix("/messages"),
+            async with self._http().request(
+                method,
+                url,
                 headers={"Authorization": f"Bearer {self._token}"},
                 timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
             ) as response:
@@ -106,14 +122,17 @@ class WhatsAppApi:
                 except ValueError:
                     answer = None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            return 0, None, f"{type(exc).__name__}: {exc}"
-        error = answer.get("error") if isinstance(answer, dict) else None
-        words = str(error.get("message", "")) if isinstance(error, dict) else ""
-        return status, error_code(answer), words
+            return 0, {"error": {"message": f"{type(exc).__name__}: {exc}"}}
+        return status, answer
 
     async def close(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
+
+
+def _words(answer: Any) -> str:
+    error = answer.get("error") if isinstance(answer, dict) else None
+    return str(error.get("message", "")) if isinstance(error, dict) else ""
 
 
 def error_code(answer: Any) -> int | None:

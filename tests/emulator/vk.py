@@ -3,10 +3,19 @@
 It answers the way api.vk.com does: HTTP 200 with `{"response": ...}` or
 `{"error": {"error_code", "error_msg", "request_params"}}`; a wrong access token is error
 5; a `random_id` already used for the same peer returns the first message's id and sends
+<<<<<<< HEAD
 nothing (VK's protection against doubled messages). Failures can be queued by tests,
 VK's own rate limit (error 6, over HTTP 200 and with no retry hint) and a refused token
 (error 5) among them.
 It also builds Callback API events (both the current and the pre-5.103 shape).
+=======
+nothing (VK's protection against doubled messages). Failures can be queued by tests.
+It also builds Callback API events (both the current and the pre-5.103 shape), and
+answers groups.getCallbackServers from `callback_servers` (`{"count", "items": [{"id",
+"title", "creator_id", "url", "secret_key", "status"}]}`, status one of unconfigured,
+failed, wait, ok); `manage_right = False` makes it VK error 15, as for a key without the
+community management right.
+>>>>>>> watchmail
 """
 
 from __future__ import annotations
@@ -47,6 +56,22 @@ class VkEmulator:
         self._port: int | None = None
         self._event_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
+        self.callback_servers: list[dict[str, Any]] = []
+        self.manage_right = True
+        self._server_ids = itertools.count(1)
+
+    def add_callback_server(self, url: str, status: str = "ok", title: str = "Leadkeeper") -> None:
+        """A server as the community's Callback API settings list it."""
+        self.callback_servers.append(
+            {
+                "id": next(self._server_ids),
+                "title": title,
+                "creator_id": 1,
+                "url": url,
+                "secret_key": "",
+                "status": status,
+            }
+        )
 
     async def __aenter__(self) -> VkEmulator:
         app = web.Application()
@@ -102,6 +127,8 @@ class VkEmulator:
         if name == "groups.getById":
             group = {"id": self.group_id, "name": "Acme", "screen_name": f"club{self.group_id}"}
             return web.json_response({"response": {"groups": [group], "profiles": []}})
+        if name == "groups.getCallbackServers":
+            return self._callback_servers(params)
         if name == "users.get":
             users = []
             for raw in params.get("user_ids", "").split(","):
@@ -111,6 +138,14 @@ class VkEmulator:
                     users.append({"id": user_id, "first_name": first, "last_name": last})
             return web.json_response({"response": users})
         return _error(3, "Unknown method passed")
+
+    def _callback_servers(self, params: dict[str, str]) -> web.Response:
+        if not params.get("group_id", "").isdigit():
+            return _error(100, "One of the parameters specified was missing or invalid: group_id")
+        if int(params["group_id"]) != self.group_id or not self.manage_right:
+            return _error(15, "Access denied: no access to call this method")
+        items = [dict(server) for server in self.callback_servers]
+        return web.json_response({"response": {"count": len(items), "items": items}})
 
     def _send(self, params: dict[str, str]) -> web.Response:
         try:

@@ -6,6 +6,11 @@ or an HTTP 4xx/5xx with `{"error": {"message", "type", "code", "error_subcode",
 "fbtrace_id"}}`. A wrong bearer token is 401 with code 190. Tests queue failures (Meta's
 throttling errors 130429, 131056 and 80007 among them, which carry no retry hint, and an
 expired token) and build signed webhooks (X-Hub-Signature-256) the way Meta posts them.
+
+GET /{version}/{waba-id}/subscribed_apps lists the apps that get the business account's
+webhooks (`{"data": [{"whatsapp_business_api_data": {"id", "link", "name"}}]}`, the
+token's app subscribed from the start); POST subscribes the token's app
+(`{"success": true}`), or answers `subscribe_error` when a test sets one.
 """
 
 from __future__ import annotations
@@ -46,11 +51,17 @@ class WhatsAppEmulator:
         *,
         phone_number_id: str = "106540352242922",
         version: str = "v21.0",
+        waba_id: str = "102290129340398",
+        app_id: str = "670843887433847",
         host: str = "127.0.0.1",
     ) -> None:
         self.token = token
         self.phone_number_id = phone_number_id
         self.version = version
+        self.waba_id = waba_id
+        self.app_id = app_id
+        self.subscribed_apps: list[str] = [app_id]
+        self.subscribe_error: tuple[int, int, str] | None = None
         self.host = host
         self.sent: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
@@ -63,6 +74,7 @@ class WhatsAppEmulator:
         app = web.Application()
         app.router.add_post("/{version}/{phone_id}/messages", self._messages)
         app.router.add_get("/{version}/{phone_id}", self._phone_number)
+        app.router.add_route("*", "/{version}/{waba_id}/subscribed_apps", self._subscribed_apps)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
@@ -138,6 +150,36 @@ class WhatsAppEmulator:
                 "quality_rating": "GREEN",
             }
         )
+
+    async def _subscribed_apps(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return _error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        waba_id = request.match_info["waba_id"]
+        if waba_id != self.waba_id or request.method not in ("GET", "POST"):
+            return _error(
+                400,
+                100,
+                f"Unsupported {request.method.lower()} request. Object with ID '{waba_id}' "
+                "does not exist, cannot be loaded due to missing permissions, or does not "
+                "support this operation.",
+            )
+        if request.method == "POST":
+            if self.subscribe_error is not None:
+                return _error(*self.subscribe_error)
+            if self.app_id not in self.subscribed_apps:
+                self.subscribed_apps.append(self.app_id)
+            return web.json_response({"success": True})
+        data = [
+            {
+                "whatsapp_business_api_data": {
+                    "id": app,
+                    "link": f"https://www.facebook.com/games/?app_id={app}",
+                    "name": "Acme Leads" if app == self.app_id else "Other App",
+                }
+            }
+            for app in self.subscribed_apps
+        ]
+        return web.json_response({"data": data})
 
     async def _messages(self, request: web.Request) -> web.Response:
         if (refused := self._refused(request)) is not None:
