@@ -15,31 +15,30 @@ from config import calendar as config_calendar
 from config.business import Config, parse_config
 from domain.clock import ManualClock
 from storage.db import create_engine, create_session_factory
-from storage.migrate import upgrade
 from storage.uow import Database
 from tests.emulator.whatsapp import WhatsAppEmulator
 from tests.support.channels import channel_team_config
-from tests.support.env import CORPUS, PG_SKIP, PG_URL, PostgresDatabases
+from tests.support.env import CORPUS, PG_SKIP, PG_URL
 from tests.support.forms import form_settings
 from tests.support.mail import SmtpServer
 from tests.support.scale import fresh_database
 from tests.support.service import running_service
 from tests.support.team import MONDAY_10, TEAM_CONFIG
+from tests.support.templates import migrated_sqlite, postgres_databases
 from tests.support.whatsapp import TOKEN as WHATSAPP_TOKEN
 from texts import Texts
 from usecases.context import AppContext
 from usecases.team import reconcile_team
 
-_pg = PostgresDatabases(PG_URL) if PG_URL else None
+_pg = postgres_databases(PG_URL) if PG_URL else None
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A migrated, empty database: a SQLite file, or a fresh PostgreSQL database."""
+    """A migrated, empty database: a SQLite file, or a fresh PostgreSQL database (each a
+    copy of a template migrated once per test process)."""
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'leadkeeper.db'}"
-        await upgrade(url)
-        yield url
+        yield await migrated_sqlite(tmp_path / "leadkeeper.db")
         return
     if _pg is None:
         pytest.skip(PG_SKIP)
@@ -59,8 +58,10 @@ def no_public_holidays(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'leadkeeper.db'}"
+async def sqlite_url(tmp_path: Path) -> str:
+    """A migrated, empty SQLite file: the service's start-up upgrade finds nothing to do.
+    The service starting on an empty file is test_scale_logs.py's and test_cli.py's."""
+    return await migrated_sqlite(tmp_path / "leadkeeper.db")
 
 
 @pytest.fixture

@@ -23,9 +23,6 @@ async def test_a_160_kb_word_is_captured_in_well_under_two_cpu_seconds(
     team_config,
     word: str,
 ) -> None:
-    from storage.migrate import upgrade
-
-    await upgrade(sqlite_url)
     async with running_service(wa_settings(sqlite_url, wa), team_config) as service:
         url = f"http://127.0.0.1:{service.port}{URL}"
         hook = wa.text_webhook(CUSTOMER, word * (160_000 // len(word)), name="Мария")

@@ -162,9 +162,6 @@ async def test_a_receiver_that_refuses_for_good_is_kept_as_failed(
         {"url": f"http://127.0.0.1:{taking}/hook", "secret": SECRET, "events": ["lead.created"]},
     ]
     config = parse_config({**TEAM_CONFIG, "webhooks": hooks})
-    from storage.migrate import upgrade
-
-    await upgrade(sqlite_url)
     async with (
         receiver(refusing, answer=410) as refused,
         receiver(taking) as taken,

@@ -5,7 +5,6 @@ test, webhook POSTs that are retried like Telegram redelivers, and database coun
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import glob
 import os
@@ -26,44 +25,20 @@ import aiohttp
 import pytest
 import yaml
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from storage.db import create_engine
-from tests.support.env import PG_SKIP, PG_URL, PostgresDatabases
+from tests.support.env import PG_SKIP, PG_URL
+from tests.support.templates import PostgresDatabases, postgres_databases
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:TEST"
 WEBHOOK_SECRET = "scale-webhook-secret"
 
-_databases: PostgresDatabases | None = None
-
 
 def _pg() -> PostgresDatabases:
-    global _databases
     if PG_URL is None:
         pytest.skip(PG_SKIP)
-    if _databases is None:
-        _databases = PostgresDatabases(PG_URL)
-        # Its own template: the database_url fixture's keeps one per process under another name.
-        _databases._template = f"lk_scale_template_{os.getpid()}"
-        atexit.register(_drop_template, _databases._template)
-    return _databases
-
-
-def _drop_template(name: str) -> None:
-    import asyncpg
-
-    async def drop() -> None:
-        assert PG_URL is not None
-        server = make_url(PG_URL).set(drivername="postgresql", database="postgres")
-        connection = await asyncpg.connect(server.render_as_string(hide_password=False))
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await connection.close()
-
-    with contextlib.suppress(Exception):
-        asyncio.run(drop())
+    return postgres_databases(PG_URL)
 
 
 @contextlib.asynccontextmanager
