@@ -28,6 +28,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.env import patient
+
 __all__ = ["VkEmulator", "VkSent"]
 
 
@@ -180,7 +182,7 @@ class VkEmulator:
         return web.json_response({"response": message_id})
 
     async def wait_for_sent(self, count: int, timeout: float = 10.0) -> list[VkSent]:  # noqa: ASYNC109
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patient(timeout)
         while len(self.sent) < count:
             if time.monotonic() > deadline:
                 raise AssertionError(f"expected {count} VK messages, got {len(self.sent)}")

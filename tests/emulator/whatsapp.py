@@ -25,6 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.support.env import patient
+
 __all__ = ["WhatsAppEmulator", "sign"]
 
 
@@ -214,7 +216,7 @@ class WhatsAppEmulator:
         )
 
     async def wait_for_sent(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:  # noqa: ASYNC109
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patient(timeout)
         while len(self.sent) < count:
             if time.monotonic() > deadline:
                 raise AssertionError(f"expected {count} WhatsApp messages, got {len(self.sent)}")

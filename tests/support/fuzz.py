@@ -29,6 +29,8 @@ import asyncpg
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from tests.support.env import patient
+
 LONG = 200_000
 MAX_LAG = 0.2
 # Derandomized, so CI sees the same examples every time; max_examples keeps the suites
@@ -266,7 +268,7 @@ async def _count_in(database: Path | str, text: str) -> int:
 
 async def captured(target: Fuzzed, text: str, timeout: float = 30.0) -> None:  # noqa: ASYNC109
     """A message with this text is stored (read from the service's SQLite file)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patient(timeout)
     while True:
         if await _count_in(target.database, text):
             return

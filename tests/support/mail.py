@@ -18,6 +18,7 @@ import aioimaplib
 from aiosmtpd.smtp import SMTP as SmtpProtocol
 
 from config.settings import Settings
+from tests.support.env import patient
 from tests.support.service import make_settings
 
 
@@ -58,7 +59,7 @@ class SmtpServer:
         self._server.close()
 
     async def wait_for(self, count: int, timeout: float = 15.0) -> list[Message]:  # noqa: ASYNC109
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patient(timeout)
         while len(self.messages) < count:
             if time.monotonic() > deadline:
                 raise AssertionError(f"expected {count} mails, got {len(self.messages)}")

@@ -13,6 +13,7 @@ from app.runtime import Role, Service
 from config.business import Config
 from config.settings import Settings
 from domain.clock import Clock, SystemClock
+from tests.support.env import patient
 
 TOKEN = "123456:TEST"
 API_TOKEN = "test-api-token"
@@ -54,7 +55,7 @@ async def wait_until(
     predicate: Callable[[], Awaitable[bool]],
     timeout: float = 15.0,  # noqa: ASYNC109
 ) -> None:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patient(timeout)
     while not await predicate():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")

@@ -26,6 +26,7 @@ import aiohttp
 from aiohttp import web
 
 from tests.emulator.avito.events import EventFactory
+from tests.support.env import patient
 
 MAX_TEXT = 1000
 
@@ -174,7 +175,7 @@ class AvitoEmulator(EventFactory):
         timeout: float = 15.0,  # noqa: ASYNC109
         what: str = "condition",
     ) -> None:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patient(timeout)
         while not predicate():
             if time.monotonic() > deadline:
                 texts = [s.text[:60] for s in self.sent]

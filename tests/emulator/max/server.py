@@ -26,6 +26,7 @@ import aiohttp
 from aiohttp import web
 
 from tests.emulator.max.updates import UpdateFactory
+from tests.support.env import patient
 
 MAX_TEXT = 4000
 _SECRET = re.compile(r"^[\w-]{5,256}$")
@@ -176,7 +177,7 @@ class MaxEmulator(UpdateFactory):
         return sum(1 for item in self._queue if item.seq > self._committed)
 
     async def wait_for_sent(self, count: int, timeout: float = 15.0) -> list[MaxSent]:  # noqa: ASYNC109
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patient(timeout)
         while len(self.sent) < count:
             if time.monotonic() > deadline:
                 texts = [s.text[:60] for s in self.sent]
@@ -185,7 +186,7 @@ class MaxEmulator(UpdateFactory):
         return list(self.sent)
 
     async def wait_for(self, predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]  # noqa: ASYNC109
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patient(timeout)
         while not predicate():
             if time.monotonic() > deadline:
                 raise AssertionError("MAX emulator: condition not met in time")

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.support.env import patient
+
 from .protocol import ApiError, _clone, _normalise_chat
 from .state import EmulatorState
 
@@ -120,7 +122,7 @@ class RecordsMixin(EmulatorState):
 
     async def wait_for(self, predicate: Predicate, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Poll ``predicate()`` (sync or async, no arguments) until it is truthy."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patient(timeout)
         while True:
             outcome = predicate()
             if isinstance(outcome, Awaitable):
@@ -141,7 +143,7 @@ class RecordsMixin(EmulatorState):
         timeout: float = 5.0,  # noqa: ASYNC109
     ) -> list[Call]:
         """Wait until at least ``count`` messages were sent (to ``chat_id``); return them."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patient(timeout)
         while True:
             sent = self.sent_messages(chat_id)
             if len(sent) >= count:
