@@ -2,6 +2,15 @@
 
 Texts are HTML (Telegram parse mode): placeholders are escaped when filled, so a
 customer named `<b>&Co` never breaks a message.
+
+The texts live in gettext catalogues, texts/locales/{ru,en}/LC_MESSAGES/leadkeeper.po
+(texts/loader.py reads them compiled), one entry per key: msgctxt is the key and msgid
+repeats it, the text is msgstr. Why the key and not the Russian text as msgid: the code
+asks for texts by key and never holds the wording; Russian is a translation like English,
+not a source language (with its three plural forms it would not even fit gettext's
+msgid/msgid_plural pair); and a Russian edit then touches one line of ru.po instead of
+the msgid of both files. A counted text is a plural entry (msgid_plural, msgstr[0..2])
+whose form is chosen by the .po's Plural-Forms rule.
 """
 
 from __future__ import annotations
@@ -13,41 +22,18 @@ from decimal import Decimal
 from typing import Any
 
 from domain.language import language_of as language_of
-from domain.plural import plural_form
-from texts.bot_en import EN
-from texts.bot_ru import RU
-from texts.gates import GATES_TEXTS
-from texts.money import MONEY_TEXTS
-from texts.quality import QUALITY_EN, QUALITY_RU
-from texts.steps import STEPS_EN, STEPS_RU
-from texts.terms import TERMS_EN, TERMS_RU
-from texts.watchdog import WATCHDOG_EN, WATCHDOG_RU
-from texts.workload import WORKLOAD_EN, WORKLOAD_RU
+from texts.loader import load, whole
 
 LANGUAGES = ("ru", "en")
 
-DEFAULTS: dict[str, dict[str, str]] = {
-    "ru": {
-        **RU,
-        **STEPS_RU,
-        **MONEY_TEXTS["ru"],
-        **WORKLOAD_RU,
-        **TERMS_RU,
-        **QUALITY_RU,
-        **GATES_TEXTS["ru"],
-        **WATCHDOG_RU,
-    },
-    "en": {
-        **EN,
-        **STEPS_EN,
-        **MONEY_TEXTS["en"],
-        **WORKLOAD_EN,
-        **TERMS_EN,
-        **QUALITY_EN,
-        **GATES_TEXTS["en"],
-        **WATCHDOG_EN,
-    },
-}
+# Every key in each language, a plural entry also as `<key>_one`, `_few`, `_many`: what the
+# YAML may override and what `Texts.get` serves.
+DEFAULTS: dict[str, dict[str, str]] = {language: load(language).bot for language in LANGUAGES}
+
+
+def plural_form(language: str, count: int | float | Decimal) -> str:
+    """The form `count` takes in `language`: one, few or many (English: one or many)."""
+    return load(language if language in DEFAULTS else "ru").form(count)
 
 
 class Safe(str):
@@ -90,7 +76,8 @@ def validate_overrides(overrides: Mapping[str, Mapping[str, str]]) -> None:
 class Texts:
     def __init__(self, overrides: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self._catalog = {lang: dict(texts) for lang, texts in DEFAULTS.items()}
-        for language, texts in (overrides or {}).items():
+        self._overrides = {lang: dict(texts) for lang, texts in (overrides or {}).items()}
+        for language, texts in self._overrides.items():
             self._catalog[language].update(texts)
 
     def get(self, key: str, language: str, **params: Any) -> Safe:
@@ -98,7 +85,7 @@ class Texts:
         template = self._catalog.get(language, self._catalog["ru"]).get(key)
         if template is None:
             template = self._catalog["ru"][key]
-        return Safe(template.format(**{name: _escape(value) for name, value in params.items()}))
+        return _fill(template, params)
 
     def plural(
         self,
@@ -111,5 +98,14 @@ class Texts:
     ) -> Safe:
         """The text of `key` in the plural form `count` takes (`<key>_one`, `_few`,
         `_many`), with `{count}` filled in (as `shown` when given: «1,1» for 1.1)."""
-        form = plural_form(language, count)
-        return self.get(f"{key}_{form}", language, count=shown or count, **params)
+        language = language if language in self._catalog else "ru"
+        catalogue = load(language)
+        form = f"{key}_{catalogue.form(count)}"
+        if key not in catalogue.plurals or form in self._overrides.get(language, {}):
+            return self.get(form, language, count=shown or count, **params)
+        template = catalogue.translations.npgettext(key, key, key, whole(count))
+        return _fill(template, {"count": shown or count, **params})
+
+
+def _fill(template: str, params: Mapping[str, Any]) -> Safe:
+    return Safe(template.format(**{name: _escape(value) for name, value in params.items()}))

@@ -10,9 +10,9 @@ import pytest
 
 from config.business import ConfigError, parse_config
 from domain.next_steps import Preset, StepKind, preset_time
-from domain.plural import plural_form
 from domain.step_time import WhenError, WhenProblem, parse_when
 from texts import DEFAULTS, Texts
+from texts.catalogue import plural_form
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 BERLIN = ZoneInfo("Europe/Berlin")

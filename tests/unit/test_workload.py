@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from config.business import ConfigError, parse_config
 from domain.hours import Shift, WorkingHours
-from domain.plural import plural_form
 from domain.workload import (
     AlarmStep,
     Load,
@@ -26,6 +25,7 @@ from domain.workload import (
     shift_minutes,
 )
 from texts import Texts
+from texts.catalogue import plural_form
 from usecases.workload import ManagerLoad, Workload
 from usecases.workload_text import decimal_text, workload_lines
 
