@@ -103,6 +103,17 @@ class RecordsMixin(EmulatorState):
             and (wanted is None or call.chat_id == wanted)
         ]
 
+    def edits(self, chat_id: int | str | None = None) -> list[Call]:
+        """Edits of a bot message's text or caption that Telegram accepted, in order."""
+        wanted = None if chat_id is None else _normalise_chat(chat_id)
+        return [
+            call
+            for call in self.calls
+            if call.ok
+            and call.method.lower() in ("editmessagetext", "editmessagecaption")
+            and (wanted is None or call.chat_id == wanted)
+        ]
+
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method.lower() == method.lower()]
 
