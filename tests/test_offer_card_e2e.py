@@ -11,6 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from channels.telegram.plugin import create_bot
+from channels.telegram.sender import TelegramSender
 from config.business import parse_config
 from domain.clock import ManualClock
 from storage.models import OutboxMessage
@@ -18,6 +20,7 @@ from tests.emulator.telegram import TelegramEmulator
 from tests.emulator.telegram.records import Call
 from tests.support.service import TOKEN, make_settings, running_service, wait_until
 from usecases.assignment import expire_offers
+from usecases.ports import SendStatus
 
 HEAD, IVAN, OLGA = 900, 101, 102
 ALWAYS = {"mon-sun": "00:00-00:00"}
@@ -192,3 +195,27 @@ async def test_declined_or_taken_by_the_head_the_offer_card_says_so(
         assert "Head" in str(gone.params["text"])
         await emulator.wait_for(lambda: f"Лид #{lead_id} назначен" in toasts(emulator), timeout=15)
     assert len(emulator.sent_messages(second)) == before
+
+
+async def test_a_card_that_is_gone_is_sent_anew_and_an_unchanged_one_is_left(
+    emulator: TelegramEmulator,
+) -> None:
+    bot = create_bot(TOKEN, emulator.base_url)
+    sender = TelegramSender(bot)
+    try:
+        card = {"text": "Лид #7", "parse_mode": "HTML"}
+        first = await sender.send(str(IVAN), card)
+        assert first.status is SendStatus.SENT and first.external_id
+        message_id = int(first.external_id.split(":")[1])
+        # The same text again: Telegram says "not modified"; the card already says it.
+        same = await sender.send(str(IVAN), {**card, "edit_message_id": message_id})
+        assert (same.status, same.external_id) == (SendStatus.SENT, first.external_id)
+        # He deleted the card: its news come as a new message instead of being lost.
+        gone = await sender.send(str(IVAN), {**card, "text": "Лид #7 ваш", "edit_message_id": 999})
+        assert gone.status is SendStatus.SENT and gone.external_id != first.external_id
+        assert [str(c.params["text"]) for c in emulator.sent_messages(IVAN)] == [
+            "Лид #7",
+            "Лид #7 ваш",
+        ]
+    finally:
+        await bot.session.close()
