@@ -92,8 +92,15 @@ def _currency(value: Any) -> str:
     return code
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
 class Company(Strict):
-    name: str = "Leadkeeper"
+    # Shown to customers (welcome, follow-ups' {company}): never blank.
+    name: Annotated[str, AfterValidator(_not_blank)] = "Leadkeeper"
     timezone: TimeZone = "Europe/Moscow"
     working_hours: Week = Field(default_factory=lambda: parse_week({"mon-fri": "09:00-18:00"}))
     default_region: str = "RU"

@@ -53,15 +53,10 @@ def buttons(call) -> list[str]:  # type: ignore[no-untyped-def]
 
 async def last_to(emulator: TelegramEmulator, chat: int, contains: str, count: int = 1):  # type: ignore[no-untyped-def]
     async def found() -> bool:
-        return (
-            sum(contains in str(c.params.get("text", "")) for c in emulator.sent_messages(chat))
-            >= count
-        )
+        return sum(contains in str(c.params.get("text", "")) for c in emulator.shown(chat)) >= count
 
     await emulator.wait_for(found, timeout=10)
-    return [c for c in emulator.sent_messages(chat) if contains in str(c.params.get("text", ""))][
-        -1
-    ]
+    return [c for c in emulator.shown(chat) if contains in str(c.params.get("text", ""))][-1]
 
 
 async def test_offer_accept_reply_relay_and_win(

@@ -52,13 +52,13 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
 
 
 def _texts(emulator: TelegramEmulator, chat: int) -> list[str]:
-    return [str(call.params.get("text", "")) for call in emulator.sent_messages(chat)]
+    return [str(call.params.get("text", "")) for call in emulator.shown(chat)]
 
 
 def _buttons(emulator: TelegramEmulator, chat: int, prefix: str) -> list[str]:
     return [
         button.get("callback_data", "")
-        for call in emulator.sent_messages(chat)
+        for call in emulator.shown(chat)
         for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
         for button in row
         if button.get("callback_data", "").startswith(prefix)

@@ -59,10 +59,10 @@ def text_of(call: Call) -> str:
 
 async def sent_to(emulator: TelegramEmulator, chat: int, contains: str, count: int = 1) -> Call:
     def found() -> bool:
-        return sum(contains in text_of(c) for c in emulator.sent_messages(chat)) >= count
+        return sum(contains in text_of(c) for c in emulator.shown(chat)) >= count
 
     await emulator.wait_for(found, timeout=15)
-    return [c for c in emulator.sent_messages(chat) if contains in text_of(c)][-1]
+    return [c for c in emulator.shown(chat) if contains in text_of(c)][-1]
 
 
 async def card_about(emulator: TelegramEmulator, contains: str) -> tuple[int, Call]:

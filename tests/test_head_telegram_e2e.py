@@ -66,7 +66,7 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
 
 
 def texts_to(emulator: TelegramEmulator, chat: int) -> list[str]:
-    return [str(call.params.get("text", "")) for call in emulator.sent_messages(chat)]
+    return [str(call.params.get("text", "")) for call in emulator.shown(chat)]
 
 
 async def said(emulator: TelegramEmulator, chat: int, contains: str, count: int = 1) -> str:
@@ -83,9 +83,7 @@ async def said(emulator: TelegramEmulator, chat: int, contains: str, count: int 
 
 
 def buttons_in(emulator: TelegramEmulator, chat: int, contains: str) -> list[str]:
-    call = [c for c in emulator.sent_messages(chat) if contains in str(c.params.get("text", ""))][
-        -1
-    ]
+    call = [c for c in emulator.shown(chat) if contains in str(c.params.get("text", ""))][-1]
     markup = call.params.get("reply_markup") or {}
     return [b.get("callback_data", "") for row in markup.get("inline_keyboard", []) for b in row]
 

@@ -43,7 +43,7 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
 
 
 def texts_to(emulator: TelegramEmulator, chat: int) -> list[str]:
-    return [str(call.params.get("text", "")) for call in emulator.sent_messages(chat)]
+    return [str(call.params.get("text", "")) for call in emulator.shown(chat)]
 
 
 async def said(emulator: TelegramEmulator, chat: int, contains: str, count: int = 1) -> str:

@@ -58,7 +58,7 @@ async def test_no_next_step_reminds_the_manager_then_pings_the_head_once(
     async with running_service(settings, step_config(), clock=clock) as service:
         lead = await accepted_lead(emulator, ANNA, "Сколько стоит окно?", "Анна")
         # The card carries the presets: one tap sets the step.
-        card = buttons_in(emulator, SERGEY, "Вам назначен лид")
+        card = buttons_in(emulator, SERGEY, f"Лид #{lead} ваш")
         assert f"lead:ns:{lead}:2h" in card and f"lead:ns:{lead}:t10" in card
         assert f"lead:ns:{lead}:3d" in card and f"lead:ns:{lead}:x" in card
 

@@ -121,3 +121,24 @@ async def test_placeholders_fall_back_when_nobody_holds_the_lead(
     texts = [str(row.payload.get("text", "")) for row in await sent_to(team, 41)]
     assert any("на связи ваш менеджер из Acme" in text for text in texts), texts
     assert not any(", на связи  из" in text or text.startswith(",") for text in texts)
+
+
+async def test_fallbacks_are_in_the_customers_language_and_a_blank_name_is_no_name(
+    team: AppContext, clock: ManualClock
+) -> None:
+    sequence = {
+        **SEQUENCE,
+        "steps": [{"delay": "1m", "text": "Hi {customer_name}, {manager_name} from {company}."}],
+    }
+    data = {**TEAM_CONFIG, "company": {**TEAM_CONFIG["company"], "name": "Acme"}}
+    data["followups"] = {"sequences": [sequence]}
+    data["team"] = {"heads": TEAM_CONFIG["team"]["heads"], "managers": []}
+    team.config = parse_config(data)
+    await reconcile_team(team)
+    # Telegram gives a region with the language, and a name can be only spaces.
+    await capture(team, inbound(user=42, text="Hello", name="  ", language="en-GB"))
+    clock.advance(timedelta(minutes=2))
+    while await dispatch_due(team):
+        pass
+    texts = [str(row.payload.get("text", "")) for row in await sent_to(team, 42)]
+    assert "Hi customer, your manager from Acme." in texts, texts

@@ -105,7 +105,7 @@ async def test_within_the_rule_at_once_above_it_the_head_decides_and_reports_lis
     settings = make_settings(database_url, emulator.base_url, telegram_chat_interval=0)
     async with running_service(settings, terms_config(), clock=clock) as service:
         lead = await accepted_lead(emulator, ANNA, "Сколько стоят окна?", "Анна")
-        assert f"lead:trm:{lead}:" in buttons_in(emulator, SERGEY, "Вам назначен лид")
+        assert f"lead:trm:{lead}:" in buttons_in(emulator, SERGEY, f"Лид #{lead} ваш")
         question = await ask_for(emulator, lead, "discount", "Какую скидку дать")
         kinds = buttons_in(emulator, SERGEY, f"Особые условия по лиду #{lead}")
         assert kinds == [f"lead:trm:{lead}:{k}" for k in ("discount", "instalments", "deferred")]

@@ -16,7 +16,7 @@ from domain.sla import LeadClock, due_timers
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
 from texts import Safe
-from usecases import cards, conversation, gate_views, next_step_timers, pings, sla_pause
+from usecases import card_edits, cards, conversation, gate_views, next_step_timers, pings, sla_pause
 from usecases.context import AppContext
 from usecases.escalations import claim, escalate, tell
 from usecases.outage import is_outage
@@ -69,9 +69,11 @@ async def send_card(
     *,
     offer: bool,
     with_media: bool = True,
+    accepted: bool = False,
 ) -> None:
     """The lead's card with its latest messages; the customer's files follow it as copies
-    (`with_media` False when this manager has just seen them on the offer)."""
+    (`with_media` False when this manager has just seen them on the offer). `accepted`:
+    the offer card he pressed becomes this one, edited in place (card_edits.py)."""
     contact = await uow.contacts.get(lead.contact_id)
     recent, total = await uow.messages.recent(lead.id, conversation.CARD_MESSAGES)
     language = manager.language
@@ -81,7 +83,9 @@ async def send_card(
         header = ctx.texts.get("offer_header", language, timeout=timeout)
         buttons = cards.offer_buttons(ctx.texts, language, lead.id)
     else:
-        header = ctx.texts.get("assigned_header", language)
+        header = ctx.texts.get(
+            "accepted" if accepted else "assigned_header", language, lead_id=lead.id
+        )
         buttons = cards.work_buttons(
             ctx.texts,
             language,
@@ -101,6 +105,7 @@ async def send_card(
         now=now,
         header=header,
     )
+    edit = await card_edits.card_message_id(uow, lead.id, manager, ("offer",)) if accepted else None
     if not offer:
         playbook, rows = await gate_views.card_part(ctx, uow, lead, language)
         text, buttons = Safe(text + playbook), buttons + rows
@@ -108,7 +113,7 @@ async def send_card(
         ctx,
         uow,
         manager,
-        cards.payload(text, buttons),
+        card_edits.replacing(cards.payload(text, buttons), edit),
         purpose="offer" if offer else "card",
         lead_id=lead.id,
     )
@@ -305,7 +310,7 @@ async def accept(ctx: AppContext, lead_id: int, telegram_id: int) -> Verdict:
             lead.id, "accepted", now, actor=f"manager:{manager.id}", manager_id=manager.id
         )
         await lead_event(ctx, uow, hooks.LEAD_ASSIGNED, lead)
-        await send_card(ctx, uow, lead, manager, offer=False, with_media=False)
+        await send_card(ctx, uow, lead, manager, offer=False, with_media=False, accepted=True)
         await next_step_timers.lead_held(ctx, uow, lead)
         await uow.commit()
     ctx.wake("outbox")
@@ -326,6 +331,10 @@ async def decline(
             return Verdict.STALE if lead.manager_id else Verdict.NOT_YOURS
         await uow.offers.close_pending(lead.id, "declined", now, reason)
         await _pass_on(ctx, uow, lead, now, "declined", manager, reason)
+        text = ctx.texts.get("offer_card_declined", manager.language, lead_id=lead.id)
+        await card_edits.close_card(
+            ctx, uow, lead.id, manager, text, purposes=("offer",), or_tell=False
+        )
         await uow.commit()
     await distribute_waiting(ctx)
     return Verdict.DONE
@@ -382,11 +391,5 @@ async def _expire_offer(ctx: AppContext, uow: UnitOfWork, lead: Lead, now: datet
     await uow.offers.close_pending(lead.id, "expired", now)
     lead.offer_failures = 0
     await _pass_on(ctx, uow, lead, now, "offer_expired", manager)
-    await tell_staff(
-        ctx,
-        uow,
-        manager,
-        cards.payload(ctx.texts.get("declined", manager.language, lead_id=lead.id)),
-        purpose="notice",
-        lead_id=lead.id,
-    )
+    text = ctx.texts.get("offer_card_expired", manager.language, lead_id=lead.id)
+    await card_edits.close_card(ctx, uow, lead.id, manager, text, purposes=("offer",))

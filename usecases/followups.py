@@ -16,6 +16,7 @@ from config.followups import FollowupSequence, SequenceStep
 from domain.followups import day_start, fill, next_day_start
 from storage.models import FollowupStep, Lead
 from storage.uow import UnitOfWork
+from texts import language_of
 from usecases.answer_only import writes_first
 from usecases.context import AppContext
 from usecases.outage import is_outage
@@ -166,12 +167,11 @@ async def _handle(ctx: AppContext, uow: UnitOfWork, row: FollowupStep, now: date
         _finish(row, "cancelled", now, f"{identity.channel} lets the business only answer")
         return
     manager = await uow.managers.get(lead.manager_id or 0)
-    # No placeholder renders empty: nobody holds the lead yet, the name is unknown, …
-    language = contact.language or "ru"
-    customer = contact.display_name or str(ctx.texts.get("fallback_customer_name", language))
-    manager_name = (
-        manager.name if manager else str(ctx.texts.get("fallback_manager_name", language))
-    )
+    # No placeholder renders empty (issue 13): nobody holds the lead yet, the name is
+    # unknown or blank; the fallback is in the language he writes in ("en-GB" is English).
+    language = language_of(identity.language or contact.language)
+    customer = _named(ctx, contact.display_name, "fallback_customer_name", language)
+    manager_name = _named(ctx, manager and manager.name, "fallback_manager_name", language)
     payload = _payload(ctx, step, lead, customer, manager_name)
     if step.survey:
         from usecases.surveys import survey_payload
@@ -216,6 +216,10 @@ async def _stopped(
     if "open_lead" in stops and await uow.leads.open_for_contact(contact.id) is not None:
         return "customer has an open lead"
     return None
+
+
+def _named(ctx: AppContext, name: str | None, fallback: str, language: str) -> str:
+    return (name or "").strip() or str(ctx.texts.get(fallback, language))
 
 
 def _payload(

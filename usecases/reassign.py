@@ -16,7 +16,7 @@ from domain.assignment import Candidate, choose_manager
 from domain.language import language_of
 from storage.models import Lead, Manager
 from storage.uow import UnitOfWork
-from usecases import cards, next_step_timers
+from usecases import card_edits, cards, next_step_timers
 from usecases.assignment import Verdict, distribute_waiting, send_card
 from usecases.context import AppContext
 from usecases.staffing import ROLE_HEAD, candidates, class_of, tell_staff
@@ -93,7 +93,8 @@ async def _reassign(
             name=target.name,
             head=head.name,
         )
-        await tell_staff(ctx, uow, previous, cards.payload(text), purpose="notice", lead_id=lead.id)
+        # His card of the lead (the offer or the held lead's) now says where it went.
+        await card_edits.close_card(ctx, uow, lead.id, previous, text)
     await _tell_customer(ctx, uow, lead, target, now)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot
@@ -114,6 +115,10 @@ class TelegramSender:
             "request_timeout": self._request_timeout,
             **extra,
         }
+        if payload.get("edit_message_id"):
+            edited = await self._edit(chat_id, int(payload["edit_message_id"]), payload, common)
+            if edited is not None:
+                return edited
         kind = payload.get("media_kind")
         if kind in _BY_FILE_ID and payload.get("file_id"):
             # A file Telegram already holds, sent again by its id: a Telegram Business
@@ -164,3 +169,30 @@ class TelegramSender:
         return await self._bot.send_message(
             chat_id, payload["text"], parse_mode=parse_mode, **common
         )
+
+    async def _edit(
+        self, chat_id: int, message_id: int, payload: dict[str, Any], common: dict[str, Any]
+    ) -> Any:
+        """A card changed state: its own message is edited (no inline buttons given means
+        none are left). None when that message is gone or cannot be edited: then the card
+        is sent anew, so its news still reach him."""
+        try:
+            return await self._bot.edit_message_text(
+                text=payload["text"],
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=payload.get("parse_mode"),
+                **common,
+            )
+        except TelegramBadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return _Same(message_id)
+            log.info("card %s:%s not edited (%s); sending it anew", chat_id, message_id, exc)
+            return None
+
+
+@dataclass(frozen=True)
+class _Same:
+    """An edit Telegram refused as changing nothing: the card already says this."""
+
+    message_id: int

@@ -138,8 +138,9 @@ async def on_message(message: Message, ctx: AppContext, event_update: Update) ->
         return
     result = await capture(ctx, inbound)
     if inbound.is_start and result.outcome is Outcome.CAPTURED:
-        # Coming back through /start (or the subscribe button) means news are welcome again.
-        await set_marketing(ctx, CHANNEL, inbound.sender.external_id, allowed=True, confirm=False)
+        # Coming back through /start (as the /stop answer tells him) means news are welcome
+        # again; he is told so, as an open lead's /start gets no greeting (issue 13).
+        await set_marketing(ctx, CHANNEL, inbound.sender.external_id, allowed=True)
     log.info(
         "update %s: %s lead=%s%s",
         event_update.update_id,

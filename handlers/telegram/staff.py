@@ -111,9 +111,8 @@ async def on_lead_button(
     user_id = callback.from_user.id
     lead_id, action, argument = callback_data.lead_id, callback_data.action, callback_data.argument
     if action is LeadButton.ACCEPT:
+        # The toast and the offer card, edited into his lead's card, say it is his.
         verdict = await assignment.accept(ctx, lead_id, user_id)
-        if verdict is Verdict.DONE:
-            await _say(ctx, user_id, "accepted", lead_id=lead_id)
     elif action is LeadButton.DECLINE:
         verdict = await _decline(ctx, state, lead_id, user_id)
     elif action is LeadButton.REPLY:

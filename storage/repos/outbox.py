@@ -75,6 +75,25 @@ class OutboxRepo:
         )
         return (await self._session.scalars(statement)).first()
 
+    async def sent_platform_id(
+        self, lead_id: int, chat_id: str, purposes: tuple[str, ...]
+    ) -> str | None:
+        """The platform id of the newest message of these purposes about a lead that went
+        out to one chat (a card to edit in place), if one did."""
+        statement = (
+            select(OutboxMessage.external_id)
+            .where(
+                OutboxMessage.lead_id == lead_id,
+                OutboxMessage.chat_id == chat_id,
+                OutboxMessage.purpose.in_(purposes),
+                OutboxMessage.status == SENT,
+                OutboxMessage.external_id.is_not(None),
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+        return (await self._session.scalars(statement)).first()
+
     async def claim_due(
         self,
         now: datetime,

@@ -109,7 +109,7 @@ async def _pairs(service: Service) -> list[tuple[Lead, Contact]]:
 
 
 def texts_to(emulator: TelegramEmulator, chat: int) -> list[str]:
-    return [str(call.params.get("text", "")) for call in emulator.sent_messages(chat)]
+    return [str(call.params.get("text", "")) for call in emulator.shown(chat)]
 
 
 async def login_link(emulator: TelegramEmulator, telegram_id: int) -> str:

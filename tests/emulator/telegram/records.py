@@ -105,6 +105,24 @@ class RecordsMixin(EmulatorState):
             and (wanted is None or call.chat_id == wanted)
         ]
 
+    def edits(self, chat_id: int | str | None = None) -> list[Call]:
+        """Edits of a bot message's text or caption that Telegram accepted, in order."""
+        wanted = None if chat_id is None else _normalise_chat(chat_id)
+        return [
+            call
+            for call in self.calls
+            if call.ok
+            and call.method.lower() in ("editmessagetext", "editmessagecaption")
+            and (wanted is None or call.chat_id == wanted)
+        ]
+
+    def shown(self, chat_id: int | str | None = None) -> list[Call]:
+        """What the chat was shown, in arrival order: the messages sent and the edits of
+        them (a card edited in place shows its new text where a new card used to come)."""
+        edits = {id(call) for call in self.edits(chat_id)}
+        sent = {id(call) for call in self.sent_messages(chat_id)}
+        return [call for call in self.calls if id(call) in edits or id(call) in sent]
+
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method.lower() == method.lower()]
 
