@@ -181,13 +181,18 @@ class Database:
         )
         self.door: DoorWriter | None = None
 
-    def open_door(self, *, window: float, max_rows: int) -> DoorWriter:
-        """Start the process's group-commit writer; store_inbound goes through it from now."""
-        self.door = DoorWriter(
-            self.session_factory.kw["bind"], self._writer_lock, window=window, max_rows=max_rows
-        )
-        self.door.start()
-        return self.door
+    def open_door(self, *, window: float, max_rows: int) -> DoorWriter | None:
+        """Start the process's group-commit writer; store_inbound goes through it from now.
+        None for an SQLite database in memory, which a second connection cannot share."""
+        try:
+            door = DoorWriter(
+                self.session_factory.kw["bind"], self._writer_lock, window=window, max_rows=max_rows
+            )
+        except ValueError:
+            return None
+        self.door = door
+        door.start()
+        return door
 
     async def close_door(self) -> None:
         """Write what the door holds, then go back to one commit per payload."""

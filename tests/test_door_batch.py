@@ -166,6 +166,7 @@ async def test_a_clean_stop_writes_what_the_door_holds(tmp_path: Path) -> None:
     db = Database(create_session_factory(engine))
     # A long window: the rows are still waiting in the door when the stop comes.
     door = db.open_door(window=5.0, max_rows=10_000)
+    assert door is not None
     now = datetime.now(UTC)
     waiting = [
         asyncio.ensure_future(db.store_inbound("telegram", str(i), "{}", now)) for i in range(30)
