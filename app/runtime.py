@@ -137,6 +137,8 @@ class Service:
                 self.ctx.photo_channels.add(name)
 
         if self.role in (Role.ALL, Role.WEB):
+            # Webhooks' payloads are committed in shared batches; closed after HTTP is.
+            self.ctx.db.open_door(window=settings.door_window, max_rows=settings.door_batch)
             api_token = settings.api_token.get_secret_value() if settings.api_token else None
             app = create_app(
                 self.ctx,
@@ -291,6 +293,7 @@ class Service:
         self.stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
+            await self.ctx.db.close_door()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
         if self._tasks:

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     # out only for a holder that is alive but stuck.
     inbox_lease: float = Field(default=30.0, gt=0)
     outbox_lease: float = Field(default=30.0, gt=0)
+    # Webhook payloads arriving within DOOR_WINDOW seconds of each other (at most
+    # DOOR_BATCH of them) are committed to the inbox together (storage/door.py).
+    door_window: float = Field(default=0.002, ge=0)
+    door_batch: int = Field(default=500, ge=1, le=5000)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)

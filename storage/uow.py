@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.door import DoorRow, DoorWriter
 from storage.repos.business import BusinessConnectionRepo
 from storage.repos.channels import DeliveryRepo, MailboxRepo, MailThreadRepo, MergeRepo
 from storage.repos.complaints import ComplaintRepo
@@ -178,9 +179,32 @@ class Database:
         self._writer_lock = (
             asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
         )
+        self.door: DoorWriter | None = None
+
+    def open_door(self, *, window: float, max_rows: int) -> DoorWriter | None:
+        """Start the process's group-commit writer; store_inbound goes through it from now.
+        None for an SQLite database in memory, which a second connection cannot share."""
+        try:
+            door = DoorWriter(
+                self.session_factory.kw["bind"], self._writer_lock, window=window, max_rows=max_rows
+            )
+        except ValueError:
+            return None
+        self.door = door
+        door.start()
+        return door
+
+    async def close_door(self) -> None:
+        """Write what the door holds, then go back to one commit per payload."""
+        door, self.door = self.door, None
+        if door is not None:
+            await door.stop()
 
     async def store_inbound(self, channel: str, key: str, payload: str, now: datetime) -> bool:
-        """The hot path of every webhook: one INSERT, committed, without an ORM session."""
+        """The hot path of every webhook: committed with the door's batch when the door is
+        open, else one INSERT committed on its own, without an ORM session."""
+        if self.door is not None and self.door.running:
+            return await self.door.store(DoorRow(channel, key, payload, now))
         statement = inbound_insert(self.session_factory.kw["bind"].dialect.name)
         values = {
             "channel": channel,
