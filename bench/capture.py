@@ -50,7 +50,13 @@ def updates(count: int, users: int) -> list[dict]:
 async def reset_postgres(url: str) -> str:
     raw = make_url(url).set(drivername="postgresql")
     dsn = raw.render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
+    try:
+        connection = await asyncpg.connect(dsn)
+    except asyncpg.InvalidCatalogNameError:
+        admin = await asyncpg.connect(raw.set(database="postgres").render_as_string(False))
+        await admin.execute(f'CREATE DATABASE "{raw.database}"')
+        await admin.close()
+        connection = await asyncpg.connect(dsn)
     await connection.execute("DROP SCHEMA public CASCADE")
     await connection.execute("CREATE SCHEMA public")
     await connection.close()

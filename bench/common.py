@@ -19,8 +19,11 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
+# A database of the benchmarks' own (created when missing): they empty its schema, which
+# must never be the one the test suite or anybody else works in.
 PG_URL = os.environ.get(
-    "LEADKEEPER_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    "LEADKEEPER_BENCH_DATABASE_URL",
+    "postgresql+asyncpg://postgres@127.0.0.1:5432/leadkeeper_bench",
 )
 
 
