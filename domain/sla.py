@@ -65,6 +65,12 @@ class LeadClock:
     paused_for: timedelta = timedelta(0)
 
 
+def is_breach(kind: str) -> bool:
+    """A missed deadline (first response, a stage), by a fired timer's kind: still news to
+    the head after someone took the lead, unlike "nobody takes it", which taking answers."""
+    return kind.endswith("_breach")
+
+
 @dataclass(frozen=True)
 class Timer:
     kind: str  # first_response_reminder, first_response_breach, stage_reminder, stage_breach

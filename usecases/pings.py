@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from domain.buttons import LeadButton, lead_button
 from domain.delivery_fate import Failure, failure_of
+from domain.sla import is_breach
 from storage.models import Lead
 from storage.uow import UnitOfWork
 from texts import Safe, Texts
@@ -195,17 +196,11 @@ async def send_summaries(ctx: AppContext) -> int:
     return summarised
 
 
-def is_breach(kind: str) -> bool:
-    """An SLA deadline that was missed (first response, a stage): still news to the head
-    after someone took the lead, unlike "nobody takes it", which taking it answers."""
-    return kind.endswith("_breach")
-
-
 def _summary(
     texts: Texts,
     language: str,
     leads: list[tuple[Lead, LeadFacts, list[tuple[int, str]]]],
-    late: Sequence[tuple[Lead, LeadFacts, str]] = (),
+    late: Sequence[tuple[Lead, LeadFacts, str]],
 ) -> dict[str, object]:
     lines = []
     if leads:
