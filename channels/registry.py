@@ -16,11 +16,12 @@ from channels.vk import plugin as vk
 from channels.webhooks import plugin as webhooks
 from channels.whatsapp import plugin as whatsapp
 from config.settings import Settings
+from domain.channels import CUSTOMER_CHANNELS
 from usecases.context import AppContext
 
 # Every customer channel build_channels can give (the outgoing webhooks aside): the
 # conformance suite (tests/test_channel_conformance.py) runs each one through its kit.
-CHANNEL_NAMES = ("telegram", "telegram_business", "vk", "whatsapp", "email", "form", "max", "avito")
+CHANNEL_NAMES = CUSTOMER_CHANNELS
 
 
 def build_channels(

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 
+from domain.channels import CUSTOMER_CHANNELS
+
 MAX_ID = 2**31 - 1
 # Plain ASCII digits only: int() would also take " 12", "1_000" and "١٢", and str.isdigit()
 # says yes to "²", which int() then refuses. 19 digits hold any 64-bit number.
 _DIGITS = re.compile(r"[0-9]{1,19}")
-CHANNELS = ("telegram", "telegram_business", "max", "avito", "vk", "whatsapp", "email", "form")
+CHANNELS = CUSTOMER_CHANNELS
 
 
 class BadParameter(ValueError):
