@@ -85,6 +85,25 @@ def loads(body: bytes | str) -> Any:
     return _clean(json.loads(raw))
 
 
+def dumps(value: Any) -> str:
+    """A payload as it is stored in the inbox: readable UTF-8 JSON, escaped only where a
+    lone surrogate (a cut emoji) would not encode."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":"))
+    return text
+
+
+def refusal(problem: Exception, *own: type[Exception]) -> str:
+    """The 400's reason for a body `loads` or a channel's own check refused: theirs when
+    it is one of ours (the door's or the channel's), else the plain fact."""
+    if isinstance(problem, (BodyRefused, *own)) and str(problem):
+        return str(problem)
+    return "body is not JSON"
+
+
 def _looks_json(request: web.Request, body: bytes) -> bool:
     if request.content_type.endswith("json"):
         return True

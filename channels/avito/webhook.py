@@ -12,7 +12,6 @@ away, so that Avito delivers it again); redeliveries are recognised by the messa
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 
@@ -55,29 +54,17 @@ class AvitoWebhook:
                 return web.json_response({"ok": True})
             event = check_event(raw)
         except ValueError as problem:
-            reason = (
-                str(problem) if isinstance(problem, BadEvent | door.BodyRefused) else ""
-            ) or "body is not JSON"
+            reason = door.refusal(problem, BadEvent)
             log.info("avito: webhook body refused: %s", reason)
             return json_error(400, reason)
         try:
-            await store_inbound(self.ctx, CHANNEL, event_key(event), as_json(event))
+            await store_inbound(self.ctx, CHANNEL, event_key(event), door.dumps(event))
         except Exception as exc:
             if is_outage(exc):
                 log.warning("avito: database unavailable; Avito will redeliver")
                 return json_error(503, "database unavailable, redeliver later")
             raise
         return web.json_response({"ok": True})
-
-
-def as_json(event: dict[str, object]) -> str:
-    """Readable UTF-8 JSON; escaped where a lone surrogate would not encode."""
-    text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(event, separators=(",", ":"))
-    return text
 
 
 def add_routes(app: web.Application, webhook: AvitoWebhook) -> None:

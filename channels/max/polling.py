@@ -13,9 +13,9 @@ from typing import Any
 
 import aiohttp
 
+from channels import door
 from channels.max.normalise import CHANNEL, BadUpdate, check_update, update_key
 from channels.max.sender import MaxApi, MaxApiError
-from channels.max.webhook import as_json
 from usecases.channel_health import note_poll
 from usecases.context import AppContext
 from usecases.inbox import store_inbound_batch
@@ -97,7 +97,7 @@ class MaxPolling:
             except BadUpdate as reason:
                 log.warning("max: an update refused (%s), skipped", reason)
                 continue
-            items.append((update_key(update), as_json(update)))
+            items.append((update_key(update), door.dumps(update)))
         delay = 0.5
         while items:
             try:

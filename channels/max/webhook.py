@@ -9,7 +9,6 @@ Redeliveries are recognised by the update's key (channels/max/normalise.update_k
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 
@@ -48,29 +47,17 @@ class MaxWebhook:
         try:
             update = check_update(door.loads(body))
         except ValueError as problem:
-            reason = (
-                str(problem) if isinstance(problem, BadUpdate | door.BodyRefused) else ""
-            ) or "body is not JSON"
+            reason = door.refusal(problem, BadUpdate)
             log.info("max: webhook body refused: %s", reason)
             return json_error(400, reason)
         try:
-            await store_inbound(self.ctx, CHANNEL, update_key(update), as_json(update))
+            await store_inbound(self.ctx, CHANNEL, update_key(update), door.dumps(update))
         except Exception as exc:
             if is_outage(exc):
                 log.warning("max: database unavailable; MAX will redeliver")
                 return json_error(503, "database unavailable, redeliver later")
             raise
         return web.json_response({"success": True})
-
-
-def as_json(update: dict[str, object]) -> str:
-    """Readable UTF-8 JSON; escaped where a lone surrogate would not encode."""
-    text = json.dumps(update, ensure_ascii=False, separators=(",", ":"))
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(update, separators=(",", ":"))
-    return text
 
 
 def add_routes(app: web.Application, webhook: MaxWebhook) -> None:

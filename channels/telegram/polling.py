@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from channels import door
 from usecases.channel_health import note_poll
 from usecases.context import AppContext
 from usecases.inbox import store_inbound_batch
@@ -125,7 +126,7 @@ class TelegramPolling:
                 log.warning("getUpdates: an item without an integer update_id, skipped")
                 continue
             last = update_id if last is None else max(last, update_id)
-            items.append((str(update_id), _as_json(update)))
+            items.append((str(update_id), door.dumps(update)))
         delay = 0.5
         while items:
             try:
@@ -145,16 +146,6 @@ class TelegramPolling:
         if last is not None:
             self._offset = last + 1
             self.batches += 1
-
-
-def _as_json(update: dict[str, Any]) -> str:
-    """Readable UTF-8 JSON; escaped where a lone surrogate (a cut emoji) would not encode."""
-    text = json.dumps(update, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(update)
-    return text
 
 
 async def _sleep(stopping: asyncio.Event, seconds: float) -> bool:

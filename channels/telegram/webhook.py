@@ -7,7 +7,6 @@ asks for redelivery explicitly. Redeliveries are recognised by the update id.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 
@@ -36,8 +35,7 @@ class TelegramWebhook:
         try:
             raw = door.loads(await request.read())
         except ValueError as problem:
-            reason = str(problem) if isinstance(problem, door.BodyRefused) else ""
-            return json_error(400, reason or "body is not JSON")
+            return json_error(400, door.refusal(problem))
         if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
             return json_error(400, "body is not a Telegram update (no integer update_id)")
         update_id = raw["update_id"]
@@ -45,12 +43,7 @@ class TelegramWebhook:
             # Stored as it came, not parsed by aiogram here: an update its models reject is
             # kept and fails in the inbox worker, with its error, instead of being refused
             # (Telegram would redeliver a refused update for ever).
-            payload = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
-            try:
-                payload.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate: keep it escaped
-                payload = json.dumps(raw, separators=(",", ":"))
-            await store_inbound(self.ctx, "telegram", str(update_id), payload)
+            await store_inbound(self.ctx, "telegram", str(update_id), door.dumps(raw))
         except Exception as exc:
             if is_outage(exc):
                 log.warning(

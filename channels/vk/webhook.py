@@ -56,11 +56,7 @@ class VkCallback:
         try:
             event = parse_event(door.loads(body))
         except (ValueError, UnicodeDecodeError) as problem:
-            reason = (
-                str(problem)
-                if isinstance(problem, BadEvent | door.BodyRefused)
-                else "body is not JSON"
-            )
+            reason = door.refusal(problem, BadEvent)
             log.info("vk: event refused: %s", reason)
             return json_error(400, reason)
         if self.group_id is not None and event.group_id != self.group_id:

@@ -70,11 +70,7 @@ class WhatsAppWebhook:
         try:
             hook = parse_webhook(door.loads(body), region=self.ctx.config.company.default_region)
         except (ValueError, UnicodeDecodeError) as problem:
-            reason = (
-                str(problem)
-                if isinstance(problem, BadEvent | door.BodyRefused)
-                else "body is not JSON"
-            )
+            reason = door.refusal(problem, BadEvent)
             log.info("whatsapp: webhook refused: %s", reason)
             return json_error(400, reason)
         for reason in hook.skipped:
