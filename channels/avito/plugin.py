@@ -34,6 +34,7 @@ from channels.avito.normalise import (
 )
 from channels.avito.sender import AvitoSender
 from channels.plugin import ChannelPlugin, FileSource
+from channels.polling import sleep_unless_stopping
 from config.business import ConfigError
 from config.settings import Settings, avito_webhook_secret
 from usecases.capture import capture
@@ -92,13 +93,6 @@ class AvitoInbox:
         return info
 
 
-async def _sleep(stopping: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stopping.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
-
-
 async def _retrying(
     stopping: asyncio.Event, what: str, call: Callable[[], Awaitable[object]]
 ) -> bool:
@@ -117,7 +111,7 @@ async def _retrying(
             log.warning(
                 "avito: %s failed (%s: %s); retry in %.1fs", what, type(exc).__name__, exc, backoff
             )
-        await _sleep(stopping, backoff)
+        await sleep_unless_stopping(stopping, backoff)
         backoff = min(backoff * 2, RETRY_MAX)
     return False
 

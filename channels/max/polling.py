@@ -7,7 +7,6 @@ restart no marker is sent, and MAX gives what was not committed yet.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -16,14 +15,17 @@ import aiohttp
 from channels import door
 from channels.max.normalise import CHANNEL, BadUpdate, check_update, update_key
 from channels.max.sender import MaxApi, MaxApiError
+from channels.polling import (
+    MAX_BACKOFF,
+    sleep_unless_stopping,
+    store_until_durable,
+    unless_stopping,
+)
 from usecases.channel_health import note_poll
 from usecases.context import AppContext
-from usecases.inbox import store_inbound_batch
-from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 25
-MAX_BACKOFF = 30.0
 
 
 class MaxPolling:
@@ -55,36 +57,30 @@ class MaxPolling:
                 log.log(level, "max: GET /updates failed (%s); retry in %.1fs", exc, wait)
                 if exc.status != 429:
                     await note_poll(self._ctx, CHANNEL, f"GET /updates: {exc}")
-                await _sleep(stopping, wait)
+                await sleep_unless_stopping(stopping, wait)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             except (aiohttp.ClientError, TimeoutError, ValueError, OSError) as exc:
                 log.warning("max: GET /updates: %s; retry in %.1fs", type(exc).__name__, backoff)
                 await note_poll(self._ctx, CHANNEL, f"GET /updates: {type(exc).__name__}")
-                await _sleep(stopping, backoff)
+                await sleep_unless_stopping(stopping, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
             except Exception:
                 log.exception("max: polling round failed; retry in %.1fs", backoff)
-                await _sleep(stopping, backoff)
+                await sleep_unless_stopping(stopping, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
 
     async def _fetch(self, stopping: asyncio.Event) -> dict[str, Any] | None:
         params = {"timeout": self._poll_timeout, "limit": 100, "types": self._types}
         if self.marker is not None:
             params["marker"] = self.marker
-        request = asyncio.ensure_future(
+        answer = await unless_stopping(
             self._api.call(
                 "GET", "/updates", params=params, timeout=self._poll_timeout + 15, paced=False
-            )
+            ),
+            stopping,
         )
-        stop = asyncio.ensure_future(stopping.wait())
-        await asyncio.wait({request, stop}, return_when=asyncio.FIRST_COMPLETED)
-        stop.cancel()
-        if not request.done():
-            request.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await request
+        if answer is None:
             return None
-        answer = request.result()
         if not isinstance(answer, dict) or not isinstance(answer.get("updates"), list):
             raise ValueError("GET /updates answered without an updates list")
         return answer
@@ -98,27 +94,10 @@ class MaxPolling:
                 log.warning("max: an update refused (%s), skipped", reason)
                 continue
             items.append((update_key(update), door.dumps(update)))
-        delay = 0.5
-        while items:
-            try:
-                await store_inbound_batch(self._ctx, CHANNEL, items)
-                break
-            except Exception as exc:
-                if not is_outage(exc):
-                    raise
-                log.warning("max: updates batch: database unavailable; waiting %.1fs", delay)
-                if await _sleep(stopping, delay):
-                    return  # not confirmed: MAX gives the batch again after a restart
-                delay = min(delay * 2, MAX_BACKOFF)
+        if not await store_until_durable(self._ctx, CHANNEL, items, stopping):
+            return  # not confirmed: MAX gives the batch again after a restart
         marker = answer.get("marker")
         if isinstance(marker, int) and not isinstance(marker, bool):
             self.marker = marker
         if items:
             self.batches += 1
-
-
-async def _sleep(stopping: asyncio.Event, seconds: float) -> bool:
-    """Sleep unless stopping; True when the service is stopping."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopping.wait(), timeout=seconds)
-    return stopping.is_set()

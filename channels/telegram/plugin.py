@@ -21,6 +21,7 @@ from aiogram.utils.token import TokenValidationError
 from aiohttp import web
 
 from channels.plugin import ChannelPlugin, FileSource
+from channels.polling import sleep_unless_stopping
 
 # Imported for its effect: the Response[T] models aiogram reads answers with, built once
 # per process instead of after every garbage collection (the module says why).
@@ -43,13 +44,6 @@ BAD_TOKEN = (
     "Telegram refused TELEGRAM_BOT_TOKEN (401 Unauthorized): the token is wrong or was "
     "revoked. Copy the current one from @BotFather (/mybots → API Token) into .env"
 )
-
-
-async def _sleep(stopping: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stopping.wait(), timeout=seconds)
-    except TimeoutError:
-        pass
 
 
 async def _ready(connected: asyncio.Event, stopping: asyncio.Event) -> bool:
@@ -81,7 +75,7 @@ async def _retrying(stopping: asyncio.Event, what: str, call: Callable[[], Any])
                 exc,
                 backoff,
             )
-            await _sleep(stopping, backoff)
+            await sleep_unless_stopping(stopping, backoff)
             backoff = min(backoff * 2, CONNECT_BACKOFF_MAX)
     return False
 

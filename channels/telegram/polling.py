@@ -8,7 +8,6 @@ kept with its error, in the inbox worker, the one place that feeds the dispatche
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from typing import Any
@@ -16,15 +15,18 @@ from typing import Any
 import aiohttp
 
 from channels import door
+from channels.polling import (
+    MAX_BACKOFF,
+    sleep_unless_stopping,
+    store_until_durable,
+    unless_stopping,
+)
 from usecases.channel_health import note_poll
 from usecases.context import AppContext
-from usecases.inbox import store_inbound_batch
-from usecases.outage import is_outage
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 POLL_TIMEOUT = 25
-MAX_BACKOFF = 30.0
 
 
 class PollingError(Exception):
@@ -68,18 +70,18 @@ class TelegramPolling:
                     # process polls. Neither ends the service: it says so and waits.
                     log.error("getUpdates failed (%s); retry in %.0fs", exc, backoff)
                     await note_poll(self._ctx, CHANNEL, f"getUpdates {exc}")
-                    await _sleep(stopping, backoff)
+                    await sleep_unless_stopping(stopping, backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF)
                 except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
                     log.warning(
                         "getUpdates: %s (%s); retry in %.1fs", type(exc).__name__, exc, backoff
                     )
                     await note_poll(self._ctx, CHANNEL, f"getUpdates: {type(exc).__name__}")
-                    await _sleep(stopping, backoff)
+                    await sleep_unless_stopping(stopping, backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF)
                 except Exception:
                     log.exception("polling round failed; retry in %.1fs", backoff)
-                    await _sleep(stopping, backoff)
+                    await sleep_unless_stopping(stopping, backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF)
 
     async def _fetch(
@@ -88,16 +90,7 @@ class TelegramPolling:
         body: dict[str, Any] = {"timeout": POLL_TIMEOUT, "allowed_updates": self._allowed}
         if self._offset is not None:
             body["offset"] = self._offset
-        request = asyncio.ensure_future(self._post(session, body))
-        stop = asyncio.ensure_future(stopping.wait())
-        await asyncio.wait({request, stop}, return_when=asyncio.FIRST_COMPLETED)
-        stop.cancel()
-        if not request.done():
-            request.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await request
-            return None
-        return request.result()
+        return await unless_stopping(self._post(session, body), stopping)
 
     async def _post(
         self, session: aiohttp.ClientSession, body: dict[str, Any]
@@ -127,29 +120,8 @@ class TelegramPolling:
                 continue
             last = update_id if last is None else max(last, update_id)
             items.append((str(update_id), door.dumps(update)))
-        delay = 0.5
-        while items:
-            try:
-                await store_inbound_batch(self._ctx, CHANNEL, items)
-                break
-            except Exception as exc:
-                if not is_outage(exc):
-                    raise
-                log.warning(
-                    "getUpdates batch: database unavailable (%s); waiting %.1fs",
-                    type(exc).__name__,
-                    delay,
-                )
-                if await _sleep(stopping, delay):
-                    return  # not confirmed: Telegram gives the batch again after a restart
-                delay = min(delay * 2, MAX_BACKOFF)
+        if not await store_until_durable(self._ctx, CHANNEL, items, stopping):
+            return  # not confirmed: Telegram gives the batch again after a restart
         if last is not None:
             self._offset = last + 1
             self.batches += 1
-
-
-async def _sleep(stopping: asyncio.Event, seconds: float) -> bool:
-    """Sleep unless stopping; True when the service is stopping."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopping.wait(), timeout=seconds)
-    return stopping.is_set()
