@@ -7,7 +7,12 @@ lease runs out; like Sidekiq's reliable fetch, a process that starts looks for t
 claims of its dead predecessors on the same host (its pid is gone) and takes them back
 at once; and a clean stop hands its unfinished claims back before exiting.
 
-Heartbeats run on the real wall clock, never the business clock that tests move.
+Heartbeats run on the real wall clock, never the business clock that tests move. Each
+process judges another's heartbeat by its own clock only: a beat is stale when its value
+has not changed for `dead_after` since this process first saw it, so two hosts whose
+clocks differ by minutes never take each other for dead (comparing a beat written by
+one clock with the time of another would); the price is up to one beat interval more
+before a silent holder on another host is found out.
 """
 
 from __future__ import annotations
@@ -64,6 +69,8 @@ class ClaimKeeper:
         self._wall = wall
         self._last_beat: datetime | None = None
         self._steady_since: datetime | None = None
+        # holder id -> (its beat as last read, when this process first read that value)
+        self._seen_beats: dict[str, tuple[datetime, datetime]] = {}
 
     async def register(self) -> int:
         """Join the holders and take back at once what dead predecessors held."""
@@ -116,16 +123,35 @@ class ClaimKeeper:
             self._times.dead_after
         )
 
+    def _silent_for(self, holder_id: str, beat_at: datetime, wall: datetime) -> timedelta:
+        """How long, by this process's clock, the holder's beat has stood still; zero
+        until this process has beaten steadily itself (after an outage every beat
+        looks old at once)."""
+        seen = self._seen_beats.get(holder_id)
+        if seen is None or seen[0] != beat_at:
+            self._seen_beats[holder_id] = (beat_at, wall)
+            return timedelta(0)
+        if not self._steady(wall):
+            return timedelta(0)
+        return wall - seen[1]
+
+    def _forget_seen(self, present: set[str]) -> None:
+        for holder_id in list(self._seen_beats):
+            if holder_id not in present:
+                del self._seen_beats[holder_id]
+
     async def rescue(self) -> int:
         """Give back the claims of holders that are gone; how many rows returned."""
         wall = self._wall()
         async with self._ctx.db.uow() as uow:
             gone = []
-            for other in await uow.workers.others(self.holder.id):
+            others = await uow.workers.others(self.holder.id)
+            for other in others:
                 if other.host == self.holder.host and not self._alive(other.pid, other.pid_started):
                     gone.append(other)
-                elif self._steady(wall) and wall - other.beat_at > self._times.dead_after:
+                elif self._silent_for(other.id, other.beat_at, wall) > self._times.dead_after:
                     gone.append(other)
+            self._forget_seen({other.id for other in others} - {w.id for w in gone})
             if not gone:
                 return 0
             ids = [worker.id for worker in gone]
