@@ -5,9 +5,11 @@
 The service itself knows nothing of this: the listeners are attached here, on SQLAlchemy's
 `Engine` class, so they reach every engine the process makes, the sync engine inside each
 AsyncEngine included. `before_cursor_execute` counts statements (an executemany counts
-once: it is one round trip), `commit` counts commits. SIGUSR1 writes the counts so far to
-the file (atomically), so a benchmark can read them before and after the stretch it
-measures and leave start-up, migrations and warm-up out.
+once: it is one round trip), `commit` counts commits. The door's own stdlib `sqlite3`
+connection (storage/door.py, SQLite only) is outside SQLAlchemy: its statements are
+counted through the connection's trace callback, from the door's writer thread.
+SIGUSR1 writes the counts so far to the file (atomically), so a benchmark can read them
+before and after the stretch it measures and leave start-up, migrations and warm-up out.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -37,6 +40,8 @@ class SqlCounter:
         self.statements: Counter[str] = Counter()
         self.commits = 0
         self._kinds: dict[str, str] = {}
+        # The door's writer thread counts too.
+        self._lock = threading.Lock()
 
     def kind(self, statement: str) -> str:
         # The same few dozen statement strings repeat: classify each once.
@@ -48,23 +53,50 @@ class SqlCounter:
     def attach(self) -> None:
         event.listen(Engine, "before_cursor_execute", self._on_execute)
         event.listen(Engine, "commit", self._on_commit)
+        self._attach_door()
+
+    def _attach_door(self) -> None:
+        from storage import door
+
+        connect = door._SqliteWriter._connect
+
+        def traced(writer: Any) -> Any:
+            connection = connect(writer)
+            connection.set_trace_callback(self._on_raw)
+            return connection
+
+        self._door_connect = connect
+        door._SqliteWriter._connect = traced  # type: ignore[method-assign]
 
     def detach(self) -> None:
         event.remove(Engine, "before_cursor_execute", self._on_execute)
         event.remove(Engine, "commit", self._on_commit)
+        from storage import door
+
+        door._SqliteWriter._connect = self._door_connect  # type: ignore[method-assign]
 
     def _on_execute(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self.statements[self.kind(statement)] += 1
+        with self._lock:
+            self.statements[self.kind(statement)] += 1
 
     def _on_commit(self, _conn: Any) -> None:
-        self.commits += 1
+        with self._lock:
+            self.commits += 1
+
+    def _on_raw(self, statement: str) -> None:
+        kind = self.kind(statement)
+        with self._lock:
+            self.statements[kind] += 1
+            if kind == "COMMIT":
+                self.commits += 1
 
     def snapshot(self) -> dict[str, Any]:
-        return {
-            "statements": sum(self.statements.values()),
-            "commits": self.commits,
-            "by_kind": dict(self.statements),
-        }
+        with self._lock:
+            return {
+                "statements": sum(self.statements.values()),
+                "commits": self.commits,
+                "by_kind": dict(self.statements),
+            }
 
     def dump(self, path: Path) -> None:
         part = path.with_name(path.name + ".part")

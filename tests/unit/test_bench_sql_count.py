@@ -60,3 +60,32 @@ async def test_dump_is_read_back(tmp_path: Path) -> None:
     assert (tmp_path / "counts.json").read_text() == (
         '{"statements": 2, "commits": 1, "by_kind": {"INSERT leads": 2}}'
     )
+
+
+async def test_counts_the_doors_own_sqlite_connection(tmp_path: Path) -> None:
+    """The door writes webhook payloads through the stdlib driver, outside SQLAlchemy:
+    its one INSERT and one COMMIT a batch are counted all the same."""
+    from datetime import UTC, datetime
+
+    from storage.door import DoorRow, DoorWriter
+    from tests.support.templates import migrated_sqlite
+
+    url = await migrated_sqlite(tmp_path / "door.db")
+    counter = SqlCounter()
+    counter.attach()
+    engine = create_async_engine(url)
+    door = DoorWriter(engine, window=0.05)
+    try:
+        door.start()
+        before = counter.snapshot()
+        now = datetime(2026, 12, 3, tzinfo=UTC)
+        stored = [await door.store(DoorRow("telegram", str(key), "{}", now)) for key in (1, 2)]
+        await door.stop()
+        change = delta(before, counter.snapshot())
+    finally:
+        await engine.dispose()
+        counter.detach()
+    assert stored == [True, True]
+    assert change["by_kind"].get("INSERT inbound_updates") == 2
+    assert change["by_kind"].get("COMMIT") == 2
+    assert change["commits"] == 2
