@@ -74,3 +74,29 @@ async def test_hosts_with_skewed_clocks_keep_each_others_claims_until_one_falls_
             break
     assert rescued_at is not None, "the silent holder's claim was never taken back"
     assert TIMES.dead_after < rescued_at <= TIMES.dead_after + 2 * TIMES.beat_every
+
+
+async def test_a_lease_judged_by_a_clock_ahead_leaves_a_live_holders_claim_alone(
+    ctx: AppContext,
+) -> None:
+    """The inbox worker gives back expired leases by its own clock before it claims; a
+    host seven minutes ahead sees every lease of the others run out."""
+    slow = _keeper(ctx, "slow", Wall(START))
+    await slow.register()
+    assert await store_inbound(ctx, "telegram", "1", '{"update_id": 1}')
+    async with ctx.db.uow() as uow:
+        await uow.inbox.claim(["telegram"], ctx.clock.now(), 1, TIMES.inbox_lease, "slow")
+        await uow.commit()
+    ahead = ctx.clock.now() + timedelta(minutes=7)
+    async with ctx.db.uow() as uow:
+        assert await uow.inbox.release_expired(ahead) == 0
+        await uow.commit()
+    assert await _claimed_by(ctx) == ["slow"]
+
+    # A holder nobody knows any more (taken for dead, its row forgotten): the lease is
+    # the backstop.
+    async with ctx.db.uow() as uow:
+        await uow.workers.forget(["slow"])
+        assert await uow.inbox.release_expired(ahead) == 1
+        await uow.commit()
+    assert await _claimed_by(ctx) == [None]

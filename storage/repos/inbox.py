@@ -8,7 +8,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import InboundUpdate
+from storage.models import InboundUpdate, Worker
 from storage.sql import insert_ignoring_conflicts
 
 
@@ -59,9 +59,19 @@ class InboxRepo:
         return sorted((row[0], row[1], row[2], row[3]) for row in rows)
 
     async def release_expired(self, now: datetime) -> int:
-        """Payloads whose lease ran out go back to the queue. The holder's heartbeat
-        renews the lease, so this catches only a holder that is alive but stuck."""
-        condition = (InboundUpdate.status == "processing") & (InboundUpdate.lease_until < now)
+        """Payloads whose lease ran out go back to the queue, unless their holder is
+        still registered: a live holder's heartbeat renews its leases and a silent one's
+        claims are taken back through the heartbeats (usecases/claims.py), which no clock
+        skew between hosts can fool; a lease judged by this process's clock could be. So
+        this is the backstop for claims whose holder is unknown."""
+        condition = (
+            (InboundUpdate.status == "processing")
+            & (InboundUpdate.lease_until < now)
+            & or_(
+                InboundUpdate.claimed_by.is_(None),
+                InboundUpdate.claimed_by.not_in(select(Worker.id)),
+            )
+        )
         statement = update(InboundUpdate).where(condition).values(status="pending")
         return (await self._session.execute(statement)).rowcount
 
