@@ -15,7 +15,7 @@ from bot.filters import StaffFilter
 from domain.buttons import ComplaintButton, LeadButton
 from domain.language import language_of
 from handlers.telegram.staff_money import won_pressed
-from usecases import assignment, reassign, work
+from usecases import assignment, card_edits, reassign, work
 from usecases.assignment import Verdict
 from usecases.cards import reason_buttons
 from usecases.complaints import (
@@ -139,6 +139,8 @@ async def on_lead_button(
         verdict = await reassign.head_assign(ctx, lead_id, user_id, int(argument))
     else:
         verdict = Verdict.STALE
+    if verdict in (Verdict.STALE, Verdict.NOT_YOURS) and callback.message is not None:
+        await card_edits.refresh_stale_card(ctx, lead_id, user_id, callback.message.message_id)
     await _answer(callback, ctx, verdict, LEAD_TOAST.get(action, "toast_done"), lead_id=lead_id)
 
 
