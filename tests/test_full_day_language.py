@@ -102,7 +102,8 @@ class Day:
 
     async def ask(self, chat: int, command: str, reply: str) -> str:
         mark = await self.write(chat, command)
-        return str((await self.shown(mark, chat, reply)).params["text"])
+        call = await self.shown(mark, chat, reply)
+        return str(call.params.get("text") or call.params.get("caption") or "")
 
     async def press(self, chat: int, data: str, card: Call | None = None) -> str:
         """Press a button (on `card`, else on his latest message); the toast it got."""
@@ -154,9 +155,7 @@ def lead_of(call: Call, action: str) -> int:
     return int(next(d for d in data_of(call) if d.startswith(f"lead:{action}:")).split(":")[2])
 
 
-async def offered(
-    day: Day, mark: int, among: tuple[int, ...] = (IVAN, MARIA)
-) -> tuple[int, Call]:
+async def offered(day: Day, mark: int, among: tuple[int, ...] = (IVAN, MARIA)) -> tuple[int, Call]:
     """Whom the lead went to since `mark`, and his offer card."""
 
     def offer() -> tuple[int, Call] | None:
@@ -201,8 +200,6 @@ async def test_a_full_day_speaks_one_language(
         day = Day(emulator, service, language)
         async with service.ctx.db.session_factory() as session:
             ids = {m.telegram_id: m.id for m in await session.scalars(select(Manager))}
-        names = day.names
-
         # Anna writes: offered to one manager, who declines and gives his reason.
         mark = await day.write(ANNA, words[ANNA])
         first, card = await offered(day, mark)
@@ -306,7 +303,8 @@ async def test_a_full_day_speaks_one_language(
         await offered(day, mark)
         mark = await day.write(VERA, "/complaint")
         await day.shown(mark, VERA, day.t("ask_complaint"))
-        mark = await day.write(VERA, {"ru": "Мне никто не ответил", "en": "Nobody answered"}[language])
+        grievance = {"ru": "Мне никто не ответил", "en": "Nobody answered"}[language]
+        mark = await day.write(VERA, grievance)
         await day.shown(mark, HEAD, button="cmp:")
 
         # The evening: the head's and the managers' views, the report.
@@ -327,7 +325,7 @@ async def test_a_full_day_speaks_one_language(
     # Every text anyone was shown, in the day's language.
     allowed = [*NAMES["ru"].values(), *NAMES["en"].values(), config.company.name]
     wrong = {}
-    for call, text in everything_sent(emulator):
+    for call, text in everything_sent(emulator, language):
         problems = language_problems(language, text, names=allowed)
         if problems:
             wrong.setdefault(f"{call.method}→{call.chat_id}: {text[:300]}", problems)

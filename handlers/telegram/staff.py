@@ -26,6 +26,7 @@ from usecases.complaints import (
     resolve_complaint,
 )
 from usecases.context import AppContext
+from usecases.labels import complaint_status_label
 from usecases.staff_views import (
     lead_full_text,
     lead_view,
@@ -332,7 +333,7 @@ async def complaints_command(message: Message, ctx: AppContext, role: str) -> No
             "complaints_line",
             language,
             complaint_id=item["id"],
-            status=item["status"],
+            status=complaint_status_label(ctx.texts, language, item["status"]),
             text=item["text"][:80],
             overdue=ctx.texts.get("overdue_mark", language) if item["overdue"] else "",
         )

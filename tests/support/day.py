@@ -5,6 +5,7 @@ to the service through the Telegram emulator and reads back every text the bot s
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +92,6 @@ def day_config(language: str) -> dict[str, Any]:
 def buttons(call: Call) -> list[dict[str, Any]]:
     markup = call.params.get("reply_markup") or {}
     if isinstance(markup, str):
-        import json
-
         markup = json.loads(markup)
     rows = markup.get("inline_keyboard", []) + markup.get("keyboard", [])
     return [button for row in rows for button in row]
@@ -126,11 +125,19 @@ SHOWN_METHODS = {
 }
 
 
-def everything_sent(emulator: TelegramEmulator) -> list[tuple[Call, str]]:
-    """Every text the bot showed anyone, with the call that carried it."""
+def _for_readers_of(call: Call, language: str) -> bool:
+    """A command menu set for all chats is read in its language_code (none: Russian, the
+    default); every other call is read by someone of the day's language."""
+    if call.method.lower() != "setmycommands" or call.params.get("scope"):
+        return True
+    return (call.params.get("language_code") or "ru") == language
+
+
+def everything_sent(emulator: TelegramEmulator, language: str) -> list[tuple[Call, str]]:
+    """Every text the bot showed anyone of `language`, with the call that carried it."""
     return [
         (call, text)
         for call in emulator.calls
-        if call.method.lower() in SHOWN_METHODS and call.ok
+        if call.method.lower() in SHOWN_METHODS and call.ok and _for_readers_of(call, language)
         for text in texts_of(call)
     ]

@@ -13,6 +13,7 @@ from tests.support.language import has_russian, stray_latin
 from texts.catalogue import DEFAULTS
 from texts.dashboard import DASHBOARD_TEXTS
 
+
 def _russian() -> list[tuple[str, str]]:
     return sorted(
         {
