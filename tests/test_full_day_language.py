@@ -35,7 +35,7 @@ from tests.support.day import (
     day_config,
     everything_sent,
 )
-from tests.support.language import language_problems
+from tests.support.language import language_problems, plural_mistakes
 from tests.support.service import TOKEN, make_settings, running_service
 from texts import Texts
 
@@ -327,6 +327,7 @@ async def test_a_full_day_speaks_one_language(
     wrong = {}
     for call, text in everything_sent(emulator, language):
         problems = language_problems(language, text, names=allowed)
+        problems += plural_mistakes(language, text)
         if problems:
             wrong.setdefault(f"{call.method}→{call.chat_id}: {text[:300]}", problems)
     assert not wrong, "\n".join(f"{k}\n    {v}" for k, v in wrong.items())

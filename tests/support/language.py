@@ -56,3 +56,33 @@ def has_russian(text: str) -> bool:
 def language_problems(language: str, text: str, names: Iterable[str] = ()) -> list[str]:
     """What is wrong with `text` for a reader of `language`: stray words or codes."""
     return stray_latin(text, names) if language == "ru" else russian_in(text, names)
+
+
+def _counted_words(language: str) -> dict[str, set[str]]:
+    """For each word a plural entry puts right after its count («сделка», «сделки»), the
+    forms (one, few, many) it is right for."""
+    from texts.loader import FORMS, load  # the catalogue only where counts are checked
+
+    catalogue = load(language)
+    words: dict[str, set[str]] = {}
+    for key in catalogue.plurals:
+        for form in FORMS:
+            text = catalogue.bot.get(f"{key}_{form}", "")
+            found = re.search(r"\{count\}\s+([^\s{},.:;()]+)", text)
+            if found:
+                words.setdefault(found.group(1), set()).add(form)
+    return words
+
+
+def plural_mistakes(language: str, text: str) -> list[str]:
+    """Counts in `text` followed by a counted word of the catalogue in the wrong form for
+    that number («21 сделок», «2 deal»)."""
+    from texts.catalogue import plural_form
+
+    words = _counted_words(language)
+    mistakes = []
+    for number, word in re.findall(r"(?<![\d,.])(\d+)\s+([^\s{},.:;()<]+)", text):
+        forms = words.get(word)
+        if forms and plural_form(language, int(number)) not in forms:
+            mistakes.append(f"{number} {word}")
+    return mistakes
