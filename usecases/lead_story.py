@@ -204,6 +204,15 @@ _TELL: dict[str, Callable[[_Teller, dict[str, Any]], str]] = {
     ),
     "merged": lambda t, d: t.say("story_merged", lead=d.get("into_lead", "—")),
     "second_try": lambda t, d: t.say("story_second_try", lead=d.get("new_lead", "—")),
+    "gate_overridden": lambda t, d: t.say(
+        "story_gate_overridden",
+        stage=t.stage(d.get("to")),
+        skipped="; ".join(str(item) for item in d.get("skipped") or ()) or "—",
+    ),
+    "gate_refused": lambda t, d: t.say("story_gate_refused", stage=t.stage(d.get("to"))),
+    "checklist_answered": lambda t, d: t.say(
+        "story_checklist_answered", answer=d.get("answer") or "—"
+    ),
 }
 # What the page can tell: every event the use cases record ("<work>_failed" too).
 TOLD = frozenset(_TELL) | frozenset(_PLAIN)
