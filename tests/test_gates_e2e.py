@@ -244,7 +244,7 @@ async def test_head_override_is_recorded_and_skips_are_counted_in_reports(
             "телефон клиента",
         ]
         # The lead's history shows the override.
-        await write(emulator, HEAD, f"/lead {lead}", "gate_overridden")
+        await write(emulator, HEAD, f"/lead {lead}", "без пунктов: Какой объём груза?")
 
         # Three refused attempts by Sergey; none by the head.
         report = await write(emulator, HEAD, "/report today", "Отчёт команды")

@@ -164,7 +164,7 @@ async def test_won_asks_the_amount_and_revenue_agrees_in_report_dashboard_and_di
     average = f"825{NBSP}000,25{NBSP}₽"
     line = f"💰 Выручка: {revenue} (2 сделки, ещё 1 без суммы), средний чек {average}"
     million, balcony = f"1{NBSP}500{NBSP}000{NBSP}₽", f"150{NBSP}000,50{NBSP}₽"
-    sources = f"Выручка по источникам: ad_autumn {million}, telegram {balcony}"
+    sources = f"Выручка по источникам: ad_autumn {million}, Telegram-бот {balcony}"
     managers = f"Выручка по менеджерам: Ivan {revenue}"
     for text in (report, digest):
         assert line in text.splitlines()

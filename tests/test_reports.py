@@ -131,7 +131,7 @@ async def test_report_command_queues_a_text_and_a_chart(
     assert await send_report(ctx, HEAD, "today") is True
     text, photo = [row for row in await outbox_to(ctx, HEAD) if row.purpose == "report"]
     assert "Отчёт команды" in text.payload["text"] and "Sergey" in text.payload["text"]
-    assert "Julia" in text.payload["text"] and "price 1" in text.payload["text"]
+    assert "Julia" in text.payload["text"] and "Дорого 1" in text.payload["text"]
     assert base64.b64decode(photo.payload["photo_png_b64"]).startswith(PNG_MAGIC)
     assert "Воронка" in photo.payload["text"]
 

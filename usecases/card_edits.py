@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.lead_access import ROLE_HEAD
 from storage.models import Manager
 from storage.uow import UnitOfWork
 from usecases import cards
@@ -57,3 +58,36 @@ async def close_card(
         purpose="notice",
         lead_id=lead_id,
     )
+
+
+async def refresh_stale_card(
+    ctx: AppContext, lead_id: int, telegram_id: int, message_id: int | None
+) -> None:
+    """A press refused as stale or not his: the card pressed says where the lead stands
+    now and loses its buttons, so he is not left pressing them again. A card of a lead
+    he still holds, or any open lead's card for a head, stays as it is."""
+    if message_id is None:
+        return
+    async with ctx.db.uow() as uow:
+        manager = await uow.managers.by_telegram_id(telegram_id)
+        lead = await uow.leads.get(lead_id)
+        if manager is None or lead is None:
+            return
+        language = manager.language
+        if not lead.is_open:
+            stage = cards.stage_name(ctx.texts, language, lead.status)
+            text = ctx.texts.get("stale_card_closed", language, lead_id=lead.id, stage=stage)
+        elif manager.role == ROLE_HEAD or manager.id in (lead.manager_id, lead.offered_manager_id):
+            return
+        else:
+            text = ctx.texts.get("offer_card_gone", language, lead_id=lead.id)
+        await tell_staff(
+            ctx,
+            uow,
+            manager,
+            replacing(cards.payload(text), message_id),
+            purpose="notice",
+            lead_id=lead.id,
+        )
+        await uow.commit()
+    ctx.wake("outbox")

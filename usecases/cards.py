@@ -19,6 +19,7 @@ from domain.buttons import (
 from domain.next_steps import Preset
 from domain.pipeline import LeadStatus
 from texts import Safe, Texts
+from usecases.labels import channel_label, class_label, reason_label, source_label
 from usecases.spans import format_age
 
 FORWARD = {
@@ -67,10 +68,10 @@ def card_text(
         "card",
         language,
         lead_id=lead.id,
-        lead_class=lead.lead_class or "—",
-        channel=lead.channel,
+        lead_class=class_label(texts, language, lead.lead_class) if lead.lead_class else "—",
+        channel=channel_label(texts, language, lead.channel),
         customer=contact.display_name or contact.username or f"#{contact.id}",
-        source=lead.source or "—",
+        source=source_label(texts, language, lead.source),
         contacts=Safe(contacts),
         age=format_age(texts, now - lead.created_at, language),
         conversation=conversation,
@@ -184,7 +185,7 @@ def reason_buttons(
     rows = [
         [
             {
-                "text": reason,
+                "text": reason_label(texts, language, reason),
                 "callback_data": lead_button(
                     LeadButton.CHOOSE_REASON, lead_id, f"{outcome}.{index}"
                 ),

@@ -14,6 +14,7 @@ from usecases import cards
 from usecases.assignment import Verdict
 from usecases.complaint_escalation import escalate_overdue as escalate_overdue  # here too
 from usecases.context import AppContext
+from usecases.labels import complaint_source_label
 from usecases.queries import COMPLAINT_OPEN as OPEN
 from usecases.queries import complaint_dict as complaint_dict  # read from here too
 from usecases.queries import list_complaints as list_complaints  # read from here too
@@ -102,7 +103,12 @@ async def open_complaint(
     def build(language: str) -> dict[str, Any]:
         key = "complaint_suspected" if suspected else "complaint_new"
         body = ctx.texts.get(
-            key, language, complaint_id=complaint.id, customer=who, source=source, text=text[:800]
+            key,
+            language,
+            complaint_id=complaint.id,
+            customer=who,
+            source=complaint_source_label(ctx.texts, language, source),
+            text=text[:800],
         )
         return cards.payload(body, complaint_buttons(ctx, language, complaint, managers))
 

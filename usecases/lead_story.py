@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from texts import DASHBOARD_TEXTS, dashboard_text, delivery_state
 from usecases.context import AppContext
+from usecases.labels import reason_label
 from usecases.money_text import format_major
 from usecases.step_views import kind_choices
 
@@ -129,7 +130,12 @@ def _reply_failed(t: _Teller, d: dict[str, Any]) -> str:
 
 def _closed(t: _Teller, d: dict[str, Any]) -> str:
     outcome = d.get("outcome")
-    reason = ", ".join(str(part) for part in (d.get("reason"), d.get("comment")) if part) or "—"
+    said, comment = d.get("reason"), d.get("comment")
+    if said == "other" and comment:  # "other": the words typed say it
+        reason = str(comment)
+    else:
+        label = reason_label(t.ctx.texts, t.language, str(said)) if said else None
+        reason = ", ".join(str(part) for part in (label, comment) if part) or "—"
     if outcome == "won":
         if d.get("amount") is not None:
             return t.say("story_won_amount", amount=t.money(d["amount"], d.get("currency")))
@@ -198,6 +204,15 @@ _TELL: dict[str, Callable[[_Teller, dict[str, Any]], str]] = {
     ),
     "merged": lambda t, d: t.say("story_merged", lead=d.get("into_lead", "—")),
     "second_try": lambda t, d: t.say("story_second_try", lead=d.get("new_lead", "—")),
+    "gate_overridden": lambda t, d: t.say(
+        "story_gate_overridden",
+        stage=t.stage(d.get("to")),
+        skipped="; ".join(str(item) for item in d.get("skipped") or ()) or "—",
+    ),
+    "gate_refused": lambda t, d: t.say("story_gate_refused", stage=t.stage(d.get("to"))),
+    "checklist_answered": lambda t, d: t.say(
+        "story_checklist_answered", answer=d.get("answer") or "—"
+    ),
 }
 # What the page can tell: every event the use cases record ("<work>_failed" too).
 TOLD = frozenset(_TELL) | frozenset(_PLAIN)

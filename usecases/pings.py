@@ -16,6 +16,7 @@ from storage.uow import UnitOfWork
 from texts import Safe, Texts
 from usecases import cards
 from usecases.context import AppContext
+from usecases.labels import class_label
 from usecases.staffing import candidates, class_of, tell_staff
 
 QUESTION_WORDS = 8
@@ -81,15 +82,6 @@ async def lead_facts(uow: UnitOfWork, lead: Lead) -> LeadFacts:
         lead.lead_class or "",
         tuple(offers),
     )
-
-
-def class_label(texts: Texts, language: str, name: str) -> str:
-    """The class as the team calls it: a catalogue label when there is one, else its
-    configured name (the team's own word)."""
-    try:
-        return str(texts.get(f"class_{name}", language))
-    except KeyError:
-        return name
 
 
 def reason_text(texts: Texts, language: str, facts: LeadFacts) -> Safe:

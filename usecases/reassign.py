@@ -170,6 +170,7 @@ async def handover(ctx: AppContext, head_telegram_id: int, member_telegram_id: i
                     data={"from": member.id, "by": "handover"},
                 )
                 waiting.append(lead.id)
+                await _close_member_card(ctx, uow, lead.id, member, "handover_card_waiting", head)
                 continue
             target = managers[chosen.id]
             await _reassign(ctx, uow, lead, target, head, now, why="handover", tell_previous=False)
@@ -178,6 +179,9 @@ async def handover(ctx: AppContext, head_telegram_id: int, member_telegram_id: i
                 **{**chosen.__dict__, "last_offered_at": now, "open_leads": chosen.open_leads + 1}
             )
             moved.append((lead.id, target.name))
+            await _close_member_card(
+                ctx, uow, lead.id, member, "handover_card_moved", head, name=target.name
+            )
         if leads and member.id != head.id:
             text = ctx.texts.get("handover_told_member", member.language, count=len(leads))
             await tell_staff(ctx, uow, member, cards.payload(text), purpose="notice")
@@ -187,6 +191,21 @@ async def handover(ctx: AppContext, head_telegram_id: int, member_telegram_id: i
     if waiting:
         await distribute_waiting(ctx)
     return Handover(HandoverOutcome.DONE, name, moved, waiting)
+
+
+async def _close_member_card(
+    ctx: AppContext,
+    uow: UnitOfWork,
+    lead_id: int,
+    member: Manager,
+    key: str,
+    head: Manager,
+    **params: str,
+) -> None:
+    """His card of a lead handed over says where it went and keeps no buttons; the one
+    message after the loop tells him how many went (no message per lead besides)."""
+    text = ctx.texts.get(key, member.language, lead_id=lead_id, head=head.name, **params)
+    await card_edits.close_card(ctx, uow, lead_id, member, text, or_tell=False)
 
 
 async def holding_count(ctx: AppContext, member_telegram_id: int) -> int:

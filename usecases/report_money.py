@@ -7,6 +7,7 @@ from __future__ import annotations
 from domain.reporting.report import Report, manager_order
 from domain.reporting.statistics import Revenue
 from texts import Texts
+from usecases.labels import source_label
 from usecases.money_text import format_money
 
 
@@ -36,7 +37,8 @@ def revenue_lines(texts: Texts, language: str, revenue: Revenue, currency: str) 
         return []
     lines = [revenue_line(texts, language, revenue, currency)]
     if revenue.by_source:
-        sources = _amounts(texts, language, list(revenue.by_source[:6]), currency)
+        named = [(source_label(texts, language, name), n) for name, n in revenue.by_source[:6]]
+        sources = _amounts(texts, language, named, currency)
         lines.append(texts.get("report_revenue_sources", language, sources=sources))
     return lines
 

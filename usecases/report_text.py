@@ -4,10 +4,14 @@ never word the same number differently."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from domain.reporting.periods import Period
 from domain.reporting.report import Report, Section, manager_order
 from domain.reporting.statistics import Stats
 from texts import Safe, Texts
+from usecases.labels import channel_label, reason_label, source_label
 from usecases.report_gates import skip_lines
 from usecases.report_money import revenue_by_manager_lines, revenue_lines
 from usecases.report_terms import terms_lines
@@ -18,8 +22,13 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
-def _pairs(pairs: tuple[tuple[str, int], ...], limit: int = 6) -> str:
-    return ", ".join(f"{name or '—'} {count}" for name, count in pairs[:limit])
+def _pairs(
+    pairs: tuple[tuple[str, int], ...],
+    limit: int = 6,
+    label: Callable[[str], str] = lambda name: name or "—",
+) -> str:
+    """«Telegram 3, ВКонтакте 1»: each code as `label` names it for the reader."""
+    return ", ".join(f"{label(name)} {count}" for name, count in pairs[:limit])
 
 
 def period_words(texts: Texts, language: str, period: Period) -> tuple[Safe, str]:
@@ -43,18 +52,23 @@ def _stats_line(texts: Texts, language: str, stats: Stats) -> Safe:
 def section_lines(texts: Texts, language: str, team: Section, currency: str) -> list[str]:
     """The numbers of one section, a line each, as /report and the digest show them;
     amounts in `currency`."""
-    channels = f" ({_pairs(team.by_channel)})" if team.by_channel else ""
+    channel = functools.partial(channel_label, texts, language)
+    channels = f" ({_pairs(team.by_channel, label=channel)})" if team.by_channel else ""
     steps = " → ".join(
         f"{texts.get(f'stage_{step.stage}', language)} {step.reached}"
         + (f" ({step.conversion:.0%})" if step.conversion is not None else "")
         for step in team.funnel.steps
     )
     sla = team.sla.overall
+    source = functools.partial(source_label, texts, language)
     lines: list[str] = [texts.get("report_leads", language, total=team.leads, channels=channels)]
     if team.by_source:
-        lines.append(texts.get("report_sources", language, sources=_pairs(team.by_source)))
+        lines.append(
+            texts.get("report_sources", language, sources=_pairs(team.by_source, label=source))
+        )
     lines.append(texts.get("report_funnel", language, steps=steps))
     outcomes = team.outcomes
+    reason = functools.partial(reason_label, texts, language)
     lines.append(
         texts.get(
             "report_outcomes",
@@ -65,7 +79,9 @@ def section_lines(texts: Texts, language: str, team: Section, currency: str) -> 
         )
     )
     if outcomes.reasons:
-        lines.append(texts.get("report_reasons", language, reasons=_pairs(outcomes.reasons)))
+        lines.append(
+            texts.get("report_reasons", language, reasons=_pairs(outcomes.reasons, label=reason))
+        )
     lines += revenue_lines(texts, language, team.revenue, currency)
     lines.append(_stats_line(texts, language, team.first_response))
     if team.offers.offered or team.offers.accepted:

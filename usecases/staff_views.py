@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from texts import Safe
-from usecases import cards, conversation, gate_views, special_terms, step_views
+from usecases import cards, conversation, gate_views, lead_story, special_terms, step_views
 from usecases.context import AppContext
 from usecases.replies import format_span
 from usecases.staffing import ROLE_HEAD
@@ -58,6 +58,7 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
         contact = await uow.contacts.get(lead.contact_id)
         recent, total = await uow.messages.recent(lead.id, conversation.CARD_MESSAGES)
         events = await uow.events.for_lead(lead.id)
+        names = {m.id: m.name for m in await uow.managers.all()}
         next_step = await step_views.step_line(ctx, uow, lead, language)
         granted = await special_terms.granted_line(ctx, uow, lead.id, language)
         playbook, gate_rows = await gate_views.card_part(ctx, uow, lead, language)
@@ -72,15 +73,23 @@ async def lead_view(ctx: AppContext, telegram_id: int, lead_id: int) -> tuple[Sa
         now=ctx.clock.now(),
         header=header,
     )
+    # Told as the lead page tells it: who by name and what in words, never an event's code.
+    recent_events = events[-15:]
+    story = lead_story.tell(
+        ctx,
+        [{"type": e.type, "actor": e.actor, "data": e.data or {}} for e in recent_events],
+        names,
+        language,
+    )
     history = [
         ctx.texts.get(
             "history_line",
             language,
             at=f"{event.at.astimezone(zone):%d.%m %H:%M}",
-            event=event.type,
-            actor=event.actor,
+            event=line.text,
+            actor=line.who,
         )
-        for event in events[-15:]
+        for event, line in zip(recent_events, story, strict=True)
     ]
     buttons = (
         cards.work_buttons(

@@ -54,6 +54,10 @@ async def answer_survey(
         )
         complaint_id = None
         if score <= ctx.config.complaints.survey_threshold:
+            # The complaint's words are the heads' to read, in their language, not the
+            # customer's (his own words, if he adds any, are kept as he wrote them).
+            heads = await uow.managers.heads()
+            team_language = heads[0].language if heads else "ru"
             complaint = await open_complaint(
                 ctx,
                 uow,
@@ -61,7 +65,7 @@ async def answer_survey(
                 lead_id=survey.lead_id,
                 manager_id=survey.manager_id,
                 source="survey",
-                text=str(ctx.texts.get("complaint_from_survey", "ru", score=score)),
+                text=str(ctx.texts.get("complaint_from_survey", team_language, score=score)),
             )
             complaint_id = complaint.id
         await uow.commit()

@@ -23,6 +23,7 @@ from usecases.context import AppContext
 from usecases.escalations import escalate
 from usecases.followups import on_lead_event
 from usecases.gates import StageMove
+from usecases.labels import channel_label
 from usecases.webhooks import lead_event
 
 
@@ -36,7 +37,8 @@ async def check_acting(
 ) -> tuple[Verdict, str]:
     """May this person start working on this lead now (a dialog, a reason picker)?
     With `need_offer`: is the lead offered to him? With `for_reply`: may he write to the
-    customer (not where the channel lets him only answer)? Also the lead's channel."""
+    customer (not where the channel lets him only answer)? Also the lead's channel, by
+    its name in his language (the prompts name it to him)."""
     async with ctx.db.uow() as uow:
         acting = await acting_on(uow, lead_id, telegram_id, for_update=False, need_offer=need_offer)
         if isinstance(acting, Verdict):
@@ -46,7 +48,8 @@ async def check_acting(
             identity = await uow.identities.reply_address(lead.contact_id, lead.channel)
             if identity is not None and writes_first(ctx, lead, identity.channel):
                 return Verdict.ANSWER_ONLY, identity.channel
-    return Verdict.DONE, acting.lead.channel
+    language = acting.manager.language if acting.manager else "ru"
+    return Verdict.DONE, channel_label(ctx.texts, language, acting.lead.channel)
 
 
 async def reply(ctx: AppContext, lead_id: int, telegram_id: int, text: str) -> Verdict:

@@ -37,10 +37,10 @@ from usecases import amounts, lead_desk
 from usecases.assignment import Verdict
 from usecases.board import TARGET_STAGES
 from usecases.dashboard import NotYours, lead_for_viewer, lead_page
+from usecases.labels import class_label
 from usecases.lead_desk import MAX_TEXT, WebRefusal
 from usecases.lead_story import channel_name
 from usecases.money_text import amount_problem
-from usecases.pings import class_label
 from usecases.step_views import kind_choices
 
 # What an action's outcome says at the top of the page (?done=…).

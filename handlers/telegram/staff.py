@@ -15,7 +15,7 @@ from bot.filters import StaffFilter
 from domain.buttons import ComplaintButton, LeadButton
 from domain.language import language_of
 from handlers.telegram.staff_money import won_pressed
-from usecases import assignment, reassign, work
+from usecases import assignment, card_edits, reassign, work
 from usecases.assignment import Verdict
 from usecases.cards import reason_buttons
 from usecases.complaints import (
@@ -26,6 +26,7 @@ from usecases.complaints import (
     resolve_complaint,
 )
 from usecases.context import AppContext
+from usecases.labels import complaint_status_label
 from usecases.staff_views import (
     lead_full_text,
     lead_view,
@@ -139,6 +140,8 @@ async def on_lead_button(
         verdict = await reassign.head_assign(ctx, lead_id, user_id, int(argument))
     else:
         verdict = Verdict.STALE
+    if verdict in (Verdict.STALE, Verdict.NOT_YOURS) and callback.message is not None:
+        await card_edits.refresh_stale_card(ctx, lead_id, user_id, callback.message.message_id)
     await _answer(callback, ctx, verdict, LEAD_TOAST.get(action, "toast_done"), lead_id=lead_id)
 
 
@@ -330,7 +333,7 @@ async def complaints_command(message: Message, ctx: AppContext, role: str) -> No
             "complaints_line",
             language,
             complaint_id=item["id"],
-            status=item["status"],
+            status=complaint_status_label(ctx.texts, language, item["status"]),
             text=item["text"][:80],
             overdue=ctx.texts.get("overdue_mark", language) if item["overdue"] else "",
         )

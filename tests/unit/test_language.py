@@ -2,42 +2,16 @@
 user reads has no Russian. Checked over every text of the catalogue (bot, e-mails,
 dashboard): only proper names, the platforms' own words, commands with what is typed
 after them, file names, settings (ENV_NAMES, dotted.config.keys, <code>literal</code>)
-and web addresses may be in Latin letters in Russian."""
+and web addresses may be in Latin letters in Russian. The check itself is
+tests/support/language.py's, which the full day through the bot runs on what it sent."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from tests.support.language import has_russian, stray_latin
 from texts.catalogue import DEFAULTS
 from texts.dashboard import DASHBOARD_TEXTS
-
-# Names Russian writes in Latin letters: products, platforms and their own menu words,
-# abbreviations, keys on the keyboard.
-PROPER = (
-    r"Meta for Developers|Meta Business Suite|Callback API|API Token|@BotFather|"
-    r"Telegram|WhatsApp|MAX|Leadkeeper|SLA|CSV|[Ee]-mail|ID|id|VK|API|URL|IMAP|SMTP|HTML|"
-    r"YAML|UTM|https?|\bTab\b|\bEnter\b"
-)
-LITERAL = [
-    r"\{[\w.]+\}",  # placeholders
-    r"<code>.*?</code>",  # shown as typed: a setting, a value
-    r"</?\w+[^>]*>",  # markup
-    r"https?://\S+|\b[\w-]+(\.[\w-]+)+\b",  # addresses, domains, file names, config.keys
-    # A command and what is typed after it.
-    r"/\w+((\s+|\s*\|\s*)(\[[^\]]*\]|today|week|month|full|\d[\d-]*))*",
-    r"\.env\b",
-    r"\b[A-Z][A-Z0-9]*(_[A-Z0-9]+)+\b",  # ENV_NAMES
-]
-
-
-def stray_latin(russian: str) -> list[str]:
-    text = russian
-    for pattern in LITERAL:
-        text = re.sub(pattern, " ", text)
-    text = re.sub(PROPER, " ", text)
-    return re.findall(r"[A-Za-z]{2,}", text)
 
 
 def _russian() -> list[tuple[str, str]]:
@@ -64,11 +38,7 @@ def test_russian_texts_have_no_english_words_nor_codes(key: str, russian: str) -
 
 
 def test_english_texts_have_no_russian() -> None:
-    russian_in_english = {
-        key: text
-        for key, text in _english()
-        if re.search("[а-яё]", re.sub(r"\{[\w.]+\}", "", text), re.IGNORECASE)
-    }
+    russian_in_english = {key: text for key, text in _english() if has_russian(text)}
     assert not russian_in_english
 
 

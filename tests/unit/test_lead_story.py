@@ -13,7 +13,7 @@ from usecases.lead_story import TOLD, channel_name, tell
 
 ROOT = Path(__file__).resolve().parents[2]
 # Event types passed in a variable rather than written at the call (assignment._pass_on).
-INDIRECT = {"declined", "offer_expired"}
+INDIRECT = {"declined", "offer_expired", "gate_overridden", "gate_refused", "checklist_answered"}
 NAMES = {1: "Сергей", 2: "Юлия", 3: "Ольга"}
 
 

@@ -252,9 +252,10 @@ class UpdatesMixin(EmulatorState):
         first_name: str = "Test",
         *,
         message_text: str = "Choose an option",
+        language_code: str = "ru",
     ) -> dict[str, Any]:
         """A button press on a bot message (the last bot message in the chat by default)."""
-        user = self._user(user_id, first_name, None, None, "ru")
+        user = self._user(user_id, first_name, None, None, language_code)
         chat_key = user_id if chat_id is None else chat_id
         chat = self._chats.get(chat_key) or (
             self._chat_for(user)
