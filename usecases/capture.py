@@ -24,7 +24,7 @@ from usecases import sla_pause
 from usecases.assignment import distribute_waiting, refresh_timer
 from usecases.business import attribute_to_owner
 from usecases.complaints import open_from_message
-from usecases.context import AppContext
+from usecases.context import AppContext, held_effects
 from usecases.followups import on_lead_event
 from usecases.next_step_timers import customer_replied
 from usecases.relay import relay_to_manager
@@ -66,7 +66,7 @@ async def capture(ctx: AppContext, inbound: InboundMessage) -> CaptureResult:
             if result.new_lead:
                 ctx.wake("outbox")
                 if ctx.distribute_after_capture:
-                    await _distribute_quietly(ctx)
+                    await _distribute_after_capture(ctx)
                 else:
                     ctx.wake("distribute")
             elif result.outcome is Outcome.CAPTURED:
@@ -266,7 +266,16 @@ def _detector_for(phrases: tuple[str, ...]) -> ComplaintDetector:
 _DETECTORS: dict[tuple[str, ...], ComplaintDetector] = {}
 
 
-async def _distribute_quietly(ctx: AppContext) -> None:
+async def _distribute_after_capture(ctx: AppContext) -> None:
+    held = held_effects()
+    if held is not None:
+        # Inside a batch the lead is not committed yet: one pass after the batch's commit.
+        held.distribute = True
+        return
+    await distribute_quietly(ctx)
+
+
+async def distribute_quietly(ctx: AppContext) -> None:
     """The lead is stored already; if handing it out fails, the next tick does it."""
     try:
         await distribute_waiting(ctx)
