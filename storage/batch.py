@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
-from storage.uow import AMBIENT_BATCH, UnitOfWork
+from storage.uow import AMBIENT_BATCH, UnitOfWork, WriterLock
 
 
 class _Payload:
@@ -97,6 +97,12 @@ class BatchUnitOfWork(UnitOfWork):
             self._payload = None
             # Today's semantics for the next payload: nothing cached from this one.
             self._session.expunge_all()
+
+    def writer_waited(self) -> float:
+        """How long another writer (SQLite's door, another unit of work) has waited for
+        the writer lock this batch holds; 0 on PostgreSQL, where writers do not queue."""
+        lock = self._writer_lock
+        return lock.longest_wait() if isinstance(lock, WriterLock) else 0.0
 
     def join(self) -> UnitOfWork:
         return _JoinedUnitOfWork(self)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import zlib
 from contextvars import ContextVar
 from datetime import datetime
@@ -43,6 +44,28 @@ ConflictError = IntegrityError
 # The batch whose transaction this task is in (storage/batch.py): while it is set, every
 # unit of work opened here joins it instead of opening a transaction of its own.
 AMBIENT_BATCH: ContextVar[Any] = ContextVar("ambient_batch", default=None)
+
+
+class WriterLock(asyncio.Lock):
+    """SQLite's in-process writer queue, which also tells how long its oldest waiter has
+    waited: a batch holding it (storage/batch.py) commits early for a webhook's write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._waiting_since: list[float] = []
+
+    async def acquire(self) -> bool:
+        if not self.locked():
+            return await super().acquire()
+        since = time.monotonic()
+        self._waiting_since.append(since)
+        try:
+            return await super().acquire()
+        finally:
+            self._waiting_since.remove(since)
+
+    def longest_wait(self) -> float:
+        return time.monotonic() - self._waiting_since[0] if self._waiting_since else 0.0
 
 
 class UnitOfWork:
@@ -185,7 +208,7 @@ class Database:
         # SQLite has one writer; queueing here, in order, beats its busy-wait sleeps.
         # (Units of work therefore never nest; inside a batch they join it.)
         self._writer_lock = (
-            asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
+            WriterLock() if bind is not None and bind.dialect.name == "sqlite" else None
         )
         self.door: DoorWriter | None = None
 

@@ -24,8 +24,11 @@ BATCH = 50
 # One transaction (one commit) holds at most this many payloads, and stops taking more
 # once it has run this long: on SQLite the transaction holds the one writer lock, which
 # the door's webhook writes and every other unit of work wait for.
+# On SQLite a chunk also ends as soon as another writer (above all the door, whose
+# webhook requests wait for their commit) has waited YIELD_AFTER for the lock.
 CHUNK = 50
 CHUNK_SECONDS = 0.25
+YIELD_AFTER = 0.05
 
 Processor = Callable[[str], Awaitable[None]]
 Row = tuple[int, str, str, int]
@@ -94,7 +97,11 @@ class InboxWorker:
             async with self._ctx.db.batch() as batch:
                 while position < len(rows) and not self._stopping.is_set():
                     if len(chunk_done) + len(failures) >= CHUNK or (
-                        chunk_done and time.monotonic() - started > CHUNK_SECONDS
+                        chunk_done
+                        and (
+                            time.monotonic() - started > CHUNK_SECONDS
+                            or batch.writer_waited() > YIELD_AFTER
+                        )
                     ):
                         break
                     row_id, channel, payload, attempts = rows[position]
