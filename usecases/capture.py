@@ -90,8 +90,8 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
         return CaptureResult(Outcome.DUPLICATE, existing.lead_id, existing.contact_id, existing.id)
 
     sender = inbound.sender
-    identity = await uow.identities.get(inbound.channel, sender.external_id)
-    if identity is None:
+    known = await uow.identities.with_contact(inbound.channel, sender.external_id)
+    if known is None:
         contact = await _match_contact(uow, inbound)
         if contact is None:
             contact = await uow.contacts.add(
@@ -113,8 +113,7 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
             language=sender.language,
         )
     else:
-        contact = await uow.contacts.get(identity.contact_id)
-        assert contact is not None
+        identity, contact = known
         identity.display_name = sender.display_name or identity.display_name
         identity.username = sender.username or identity.username
         identity.language = sender.language or identity.language
