@@ -15,6 +15,15 @@ the same payload (staff handlers call several use cases) nests.
 A joined unit of work starts with an empty identity map, as a unit of work of its own
 would: objects loaded by an earlier payload may be stale (another process assigned the
 lead meanwhile) and the ORM would not refresh them from a later SELECT.
+
+What a payload does outside the database is not rolled back with it. Everything a
+capture sends goes through the outbox (rows in this transaction, sent after the commit)
+and the workers are woken after the commit (usecases.context.holding_effects). Staff
+handlers answer button presses and edit their own views directly, and dialogs keep their
+state in aiogram's FSM storage (Redis): a payload that fails is rolled back after such a
+call exactly as its unit of work was before batches; a chunk lost to an outage or a
+crash is processed again, so those calls may repeat (a toast, the same view again) and a
+dialog step already taken is seen as taken.
 """
 
 from __future__ import annotations
