@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import zlib
+from contextvars import ContextVar
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -38,6 +40,32 @@ from storage.repos.workload import WorkloadRepo
 
 # A unique constraint was hit: another transaction got there first.
 ConflictError = IntegrityError
+
+# The batch whose transaction this task is in (storage/batch.py): while it is set, every
+# unit of work opened here joins it instead of opening a transaction of its own.
+AMBIENT_BATCH: ContextVar[Any] = ContextVar("ambient_batch", default=None)
+
+
+class WriterLock(asyncio.Lock):
+    """SQLite's in-process writer queue, which also tells how long its oldest waiter has
+    waited: a batch holding it (storage/batch.py) commits early for a webhook's write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._waiting_since: list[float] = []
+
+    async def acquire(self) -> bool:
+        if not self.locked():
+            return await super().acquire()
+        since = time.monotonic()
+        self._waiting_since.append(since)
+        try:
+            return await super().acquire()
+        finally:
+            self._waiting_since.remove(since)
+
+    def longest_wait(self) -> float:
+        return time.monotonic() - self._waiting_since[0] if self._waiting_since else 0.0
 
 
 class UnitOfWork:
@@ -86,7 +114,11 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         if self._writer_lock is not None:
             await self._writer_lock.acquire()
-        session = self._session = self._factory()
+        self._bind(self._factory())
+        return self
+
+    def _bind(self, session: AsyncSession) -> None:
+        self._session = session
         self.contacts = ContactRepo(session)
         self.identities = IdentityRepo(session)
         self.leads = LeadRepo(session)
@@ -119,7 +151,6 @@ class UnitOfWork:
         self.terms = TermRequestRepo(session)
         self.quality = QualityRepo(session)
         self.channel_health = ChannelHealthRepo(session)
-        return self
 
     async def __aexit__(
         self,
@@ -175,9 +206,9 @@ class Database:
         self.session_factory = session_factory
         bind = session_factory.kw.get("bind")
         # SQLite has one writer; queueing here, in order, beats its busy-wait sleeps.
-        # (Units of work therefore never nest.)
+        # (Units of work therefore never nest; inside a batch they join it.)
         self._writer_lock = (
-            asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
+            WriterLock() if bind is not None and bind.dialect.name == "sqlite" else None
         )
         self.door: DoorWriter | None = None
 
@@ -253,4 +284,13 @@ class Database:
         return bool(result.rowcount)
 
     def uow(self) -> UnitOfWork:
+        batch = AMBIENT_BATCH.get()
+        if batch is not None:
+            return batch.join()  # type: ignore[no-any-return]
         return UnitOfWork(self.session_factory, self._writer_lock)
+
+    def batch(self) -> Any:
+        """One transaction for many payloads (storage/batch.py), each in a savepoint."""
+        from storage.batch import BatchUnitOfWork
+
+        return BatchUnitOfWork(self.session_factory, self._writer_lock)

@@ -24,7 +24,7 @@ from usecases import sla_pause
 from usecases.assignment import distribute_waiting, refresh_timer
 from usecases.business import attribute_to_owner
 from usecases.complaints import open_from_message
-from usecases.context import AppContext
+from usecases.context import AppContext, held_effects
 from usecases.followups import on_lead_event
 from usecases.next_step_timers import customer_replied
 from usecases.relay import relay_to_manager
@@ -66,7 +66,7 @@ async def capture(ctx: AppContext, inbound: InboundMessage) -> CaptureResult:
             if result.new_lead:
                 ctx.wake("outbox")
                 if ctx.distribute_after_capture:
-                    await _distribute_quietly(ctx)
+                    await _distribute_after_capture(ctx)
                 else:
                     ctx.wake("distribute")
             elif result.outcome is Outcome.CAPTURED:
@@ -90,8 +90,8 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
         return CaptureResult(Outcome.DUPLICATE, existing.lead_id, existing.contact_id, existing.id)
 
     sender = inbound.sender
-    identity = await uow.identities.get(inbound.channel, sender.external_id)
-    if identity is None:
+    known = await uow.identities.with_contact(inbound.channel, sender.external_id)
+    if known is None:
         contact = await _match_contact(uow, inbound)
         if contact is None:
             contact = await uow.contacts.add(
@@ -113,8 +113,7 @@ async def _capture(ctx: AppContext, uow: UnitOfWork, inbound: InboundMessage) ->
             language=sender.language,
         )
     else:
-        contact = await uow.contacts.get(identity.contact_id)
-        assert contact is not None
+        identity, contact = known
         identity.display_name = sender.display_name or identity.display_name
         identity.username = sender.username or identity.username
         identity.language = sender.language or identity.language
@@ -266,7 +265,16 @@ def _detector_for(phrases: tuple[str, ...]) -> ComplaintDetector:
 _DETECTORS: dict[tuple[str, ...], ComplaintDetector] = {}
 
 
-async def _distribute_quietly(ctx: AppContext) -> None:
+async def _distribute_after_capture(ctx: AppContext) -> None:
+    held = held_effects()
+    if held is not None:
+        # Inside a batch the lead is not committed yet: one pass after the batch's commit.
+        held.distribute = True
+        return
+    await distribute_quietly(ctx)
+
+
+async def distribute_quietly(ctx: AppContext) -> None:
     """The lead is stored already; if handing it out fails, the next tick does it."""
     try:
         await distribute_waiting(ctx)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +15,49 @@ from domain.web_tokens import WebLogins
 from storage.uow import Database
 from texts import Texts
 from usecases.loop_lag import LoopLag
+
+
+@dataclass
+class HeldEffects:
+    """What a batch's payloads asked for that must wait for the batch's commit: the
+    workers to wake (woken earlier they would look before the commit and find nothing)
+    and whether the new leads are to be handed out."""
+
+    wakes: set[str] = field(default_factory=set)
+    distribute: bool = False
+
+
+_HELD: ContextVar[HeldEffects | None] = ContextVar("held_effects", default=None)
+
+
+@contextlib.contextmanager
+def holding_effects() -> Iterator[HeldEffects]:
+    """While inside, ctx.wake in this task is collected instead of called."""
+    held = HeldEffects()
+    token = _HELD.set(held)
+    try:
+        yield held
+    finally:
+        _HELD.reset(token)
+
+
+def held_effects() -> HeldEffects | None:
+    """The effects being held for a batch's commit, if this task is inside one."""
+    return _HELD.get()
+
+
+class _Waker:
+    """ctx.wake as given, unless this task holds its effects for a commit to come."""
+
+    def __init__(self, target: Callable[[str], None]) -> None:
+        self.target = target
+
+    def __call__(self, topic: str) -> None:
+        held = _HELD.get()
+        if held is not None:
+            held.wakes.add(topic)
+        else:
+            self.target(topic)
 
 
 @dataclass
@@ -42,3 +87,9 @@ class AppContext:
     web: WebLogins = field(default_factory=WebLogins)
     # Where random choices come from (the weekly quality sample); tests give a seeded one.
     rng: random.Random = field(default_factory=random.Random)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Whoever sets the waker (the service, a test), a batch can hold its calls back.
+        if name == "wake" and not isinstance(value, _Waker):
+            value = _Waker(value)
+        super().__setattr__(name, value)

@@ -49,6 +49,18 @@ class IdentityRepo:
         )
         return (await self._session.scalars(statement)).first()
 
+    async def with_contact(
+        self, channel: str, external_id: str
+    ) -> tuple[ChannelIdentity, Contact] | None:
+        """The identity and its contact in one statement (capture's every update)."""
+        statement = (
+            select(ChannelIdentity, Contact)
+            .join(Contact, Contact.id == ChannelIdentity.contact_id)
+            .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
+        )
+        row = (await self._session.execute(statement.limit(1))).first()
+        return (row[0], row[1]) if row is not None else None
+
     async def by_chat(self, channel: str, chat_id: str) -> ChannelIdentity | None:
         statement = select(ChannelIdentity).where(
             ChannelIdentity.channel == channel, ChannelIdentity.chat_id == chat_id
