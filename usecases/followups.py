@@ -2,7 +2,9 @@
 
 Dispatch locks due rows for its own transaction (others skip them), checks the stop
 conditions, quiet hours and the daily cap, and queues the message in the outbox in that
-same transaction: a step is queued exactly once, whatever crashes or runs twice.
+same transaction: a step is queued exactly once, whatever crashes or runs twice. A batch
+is handled as a set (usecases/followup_batch.py: a few reads, multi-row writes, one
+commit), with the same decisions (_handle) as the step-by-step path it falls back on.
 """
 
 from __future__ import annotations

@@ -28,9 +28,8 @@ from storage.models import (
 )
 from storage.repos.outbox import PENDING
 
-# Rows per multi-row INSERT: 13 outbox columns x 1,000 stays far below the bind-parameter
-# limits of asyncpg (32,767) and SQLite (32,766).
-CHUNK = 1_000
+# Ids per IN list: far below the bind-parameter limits of asyncpg and SQLite (32,766).
+CHUNK = 5_000
 _STEP = FollowupStep.__table__
 _CLAIMED = (
     "id",
@@ -133,8 +132,10 @@ class StepBatchRepo:
         return found
 
     async def queue(self, messages: list[dict[str, Any]]) -> None:
-        """Outbox rows as OutboxRepo.add queues them, in multi-row INSERTs; a `dedupe_key`
-        queued before is skipped, as there (ON CONFLICT DO NOTHING)."""
+        """Outbox rows as OutboxRepo.add queues them; a `dedupe_key` queued before is
+        skipped, as there (ON CONFLICT DO NOTHING). With RETURNING, SQLAlchemy sends the
+        rows as multi-row INSERTs of up to 1,000 ("insertmanyvalues") from one statement
+        compiled once; a `.values([...])` list would be compiled anew for every batch."""
         rows = [
             {
                 "channel": m["channel"],
@@ -154,10 +155,9 @@ class StepBatchRepo:
             for m in messages
         ]
         module = postgresql if self._dialect == "postgresql" else sqlite
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            statement = module.insert(OutboxMessage.__table__).values(chunk)
-            await self._session.execute(statement.on_conflict_do_nothing())
+        table = OutboxMessage.__table__
+        statement = module.insert(table).on_conflict_do_nothing().returning(table.c.id)
+        await self._session.execute(statement, rows)
 
     async def add_events(self, events: list[dict[str, Any]]) -> None:
         """Lead events as EventRepo.add makes them, in multi-row INSERTs."""
@@ -172,10 +172,8 @@ class StepBatchRepo:
             }
             for e in events
         ]
-        for start in range(0, len(rows), CHUNK):
-            await self._session.execute(
-                insert(LeadEvent.__table__).values(rows[start : start + CHUNK])
-            )
+        table = LeadEvent.__table__
+        await self._session.execute(insert(table).returning(table.c.id), rows)
 
     async def update_steps(self, changes: list[tuple[dict[str, Any], list[int]]]) -> None:
         """One UPDATE per outcome: the same new values for every step id listed with them."""
