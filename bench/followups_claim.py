@@ -276,7 +276,7 @@ async def run_claims(table: Table, dsn: str, args: argparse.Namespace) -> None:
 
 def dispatch_notes(result: dict[str, Any]) -> str:
     return (
-        f"{result['statements_per_row']:.1f} statements a step; "
+        f"{result['statements_per_row']:.3f} statements a step; "
         f"Python on CPU {result['python_cpu_share']:.0%} of the time"
     )
 

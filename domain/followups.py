@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PLACEHOLDERS = ("customer_name", "manager_name", "company", "lead_id")
@@ -70,7 +71,27 @@ class _Blank(dict[str, str]):
 
 
 def fill(template: str, values: dict[str, str]) -> str:
-    return string.Formatter().vformat(template, (), _Blank(values))
+    parts = _plain_parts(template)
+    if parts is None:
+        return string.Formatter().vformat(template, (), _Blank(values))
+    return "".join(part if is_text else format(values.get(part, ""), "") for is_text, part in parts)
+
+
+@lru_cache(maxsize=256)
+def _plain_parts(template: str) -> tuple[tuple[bool, str], ...] | None:
+    """The template as (is literal text, text or field name), parsed once: a set-based
+    dispatch fills the same few templates thousands of times a second. None when a field
+    has a conversion, a format spec, an index or an attribute: vformat fills those."""
+    parts: list[tuple[bool, str]] = []
+    for text, name, spec, conversion in string.Formatter().parse(template):
+        if text:
+            parts.append((True, text))
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            return None
+        parts.append((False, name))
+    return tuple(parts)
 
 
 def template_fields(template: str) -> set[str]:

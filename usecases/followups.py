@@ -2,7 +2,9 @@
 
 Dispatch locks due rows for its own transaction (others skip them), checks the stop
 conditions, quiet hours and the daily cap, and queues the message in the outbox in that
-same transaction: a step is queued exactly once, whatever crashes or runs twice.
+same transaction: a step is queued exactly once, whatever crashes or runs twice. A batch
+is handled as a set (usecases/followup_batch.py: a few reads, multi-row writes, one
+commit), with the same decisions (_handle) as the step-by-step path it falls back on.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from typing import Any
 from config.followups import FollowupSequence, SequenceStep
 from domain.followups import day_start, fill, next_day_start
 from storage.models import FollowupStep, Lead
+from storage.repos.step_batch import DueStep
 from storage.uow import UnitOfWork
 from texts import language_of
 from usecases.answer_only import writes_first
 from usecases.context import AppContext
+from usecases.followup_batch import OwnStepNeeded, load_view, split
 from usecases.outage import is_outage
 from usecases.retry_policy import TIMED_WORK, error_text
 
@@ -77,26 +81,84 @@ async def on_lead_event(
             )
 
 
-async def dispatch_due(ctx: AppContext, limit: int = BATCH) -> int:
-    """Handle one batch of due steps; returns how many rows were handled."""
+async def dispatch_due(ctx: AppContext, limit: int = BATCH, *, as_set: bool = True) -> int:
+    """Handle one batch of due steps; returns how many rows were handled. `as_set=False`
+    takes the step-by-step path for the whole batch (what the set falls back on)."""
     async with ctx.db.uow() as uow:
         now = ctx.clock.now()
-        rows = await uow.steps.lock_due(now, limit)
-        for row in rows:
-            step_id, attempts = row.id, row.attempts or 0
-            try:
-                async with uow.savepoint():
-                    await _handle(ctx, uow, row, now)
-            except Exception as exc:
-                if is_outage(exc):
-                    raise
-                # One broken step must not hold back the others: it backs off, and after
-                # the last attempt it is kept failed with its error.
-                await _step_failed(uow, step_id, attempts + 1, exc, now)
+        if as_set:
+            rows: list[Any] = await uow.steps.batch.claim_due(now, limit)
+            await _dispatch_set(ctx, uow, rows, now)
+        else:
+            rows = await uow.steps.lock_due(now, limit)
+            await _dispatch_each(ctx, uow, rows, now)
         await uow.commit()
     if rows:
         ctx.wake("outbox")
     return len(rows)
+
+
+async def _dispatch_each(
+    ctx: AppContext, uow: UnitOfWork, rows: list[FollowupStep], now: datetime
+) -> None:
+    for row in rows:
+        step_id, attempts = row.id, row.attempts or 0
+        try:
+            async with uow.savepoint():
+                await _handle(ctx, uow, row, now)
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            # One broken step must not hold back the others: it backs off, and after
+            # the last attempt it is kept failed with its error.
+            await _step_failed(uow, step_id, attempts + 1, exc, now)
+
+
+async def _dispatch_set(
+    ctx: AppContext, uow: UnitOfWork, rows: list[DueStep], now: datetime
+) -> None:
+    """The batch's reads in a few queries, _handle's decisions step by step in Python, its
+    writes in multi-row statements; a batch whose writes fail goes step by step instead."""
+    sequences = _sequences(ctx)
+    together, alone = split(sequences, rows)
+    view = await load_view(uow, sequences, together, now)
+    handled: list[tuple[DueStep, dict[str, Any]]] = []
+    failures: list[tuple[DueStep, Exception]] = []
+    for row in together:
+        before = row.outcome()
+        view.writes.begin()
+        try:
+            await _handle(ctx, view, row, now)  # type: ignore[arg-type]
+        except Exception as exc:
+            if is_outage(exc):
+                raise
+            for field, value in before.items():
+                setattr(row, field, value)
+            if isinstance(exc, OwnStepNeeded):
+                alone.append(row)
+            else:
+                failures.append((row, exc))
+            continue
+        view.writes.keep()
+        handled.append((row, before))
+    try:
+        async with uow.savepoint():
+            await view.write(uow, handled)
+            for row, exc in failures:
+                await _step_failed(uow, row.id, (row.attempts or 0) + 1, exc, now)
+    except Exception as exc:
+        if is_outage(exc):
+            raise
+        log.warning(
+            "follow-up batch of %s steps not written (%s); step by step instead",
+            len(together),
+            error_text(exc),
+        )
+        alone = list(rows)
+    if alone:
+        order = {row.id: index for index, row in enumerate(rows)}
+        ids = sorted((row.id for row in alone), key=order.__getitem__)
+        await _dispatch_each(ctx, uow, await uow.steps.batch.locked(ids), now)
 
 
 async def _step_failed(
@@ -114,13 +176,17 @@ async def _step_failed(
         )
 
 
-def _finish(row: FollowupStep, status: str, now: datetime, note: str | None = None) -> None:
+def _finish(
+    row: FollowupStep | DueStep, status: str, now: datetime, note: str | None = None
+) -> None:
     row.status = status
     row.done_at = now
     row.note = note
 
 
-async def _handle(ctx: AppContext, uow: UnitOfWork, row: FollowupStep, now: datetime) -> None:
+async def _handle(
+    ctx: AppContext, uow: UnitOfWork, row: FollowupStep | DueStep, now: datetime
+) -> None:
     sequence = _sequences(ctx).get(row.sequence)
     if sequence is None or row.step >= len(sequence.steps):
         _finish(row, "cancelled", now, "sequence removed from the config")
@@ -195,7 +261,11 @@ async def _handle(ctx: AppContext, uow: UnitOfWork, row: FollowupStep, now: date
 
 
 async def _stopped(
-    uow: UnitOfWork, sequence: FollowupSequence, lead: Lead, row: FollowupStep, contact: Any
+    uow: UnitOfWork,
+    sequence: FollowupSequence,
+    lead: Lead,
+    row: FollowupStep | DueStep,
+    contact: Any,
 ) -> str | None:
     stops = set(sequence.stop_when)
     trigger = sequence.trigger

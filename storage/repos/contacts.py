@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -7,6 +8,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentity, Contact
+
+
+def reply_address_among(identities: Sequence[Any], channel: str | None) -> Any:
+    """Of one contact's identities in id order: the first on `channel`, else the first."""
+    preferred = [i for i in identities if i.channel == channel]
+    return (preferred or identities or [None])[0]
 
 
 class ContactRepo:
@@ -69,9 +76,7 @@ class IdentityRepo:
 
     async def reply_address(self, contact_id: int, channel: str | None) -> ChannelIdentity | None:
         """Where to answer a customer: the channel his lead came from, else any he has."""
-        identities = await self.for_contact(contact_id)
-        preferred = [i for i in identities if i.channel == channel]
-        return (preferred or identities or [None])[0]
+        return reply_address_among(await self.for_contact(contact_id), channel)
 
     async def for_contact(self, contact_id: int) -> list[ChannelIdentity]:
         statement = select(ChannelIdentity).where(ChannelIdentity.contact_id == contact_id)

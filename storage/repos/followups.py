@@ -7,12 +7,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import FollowupStep, OutboxMessage, Survey
+from storage.repos.step_batch import StepBatchRepo
 from storage.sql import insert_ignoring_conflicts
 
 
 class StepRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # The set-based dispatch's reads and writes (storage/repos/step_batch.py).
+        self.batch = StepBatchRepo(session)
 
     async def schedule(self, **values: Any) -> bool:
         """Add a step; False if this trigger already scheduled it (a repeated event)."""
