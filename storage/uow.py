@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
+from collections.abc import Callable
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -78,10 +79,12 @@ class UnitOfWork:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         writer_lock: asyncio.Lock | None = None,
+        queued: Callable[[], None] | None = None,
     ) -> None:
         self._factory = session_factory
         self._session: AsyncSession | None = None
         self._writer_lock = writer_lock
+        self._queued = queued
 
     async def __aenter__(self) -> UnitOfWork:
         if self._writer_lock is not None:
@@ -140,6 +143,9 @@ class UnitOfWork:
     async def commit(self) -> None:
         assert self._session is not None
         await self._session.commit()
+        if self.outbox.queued and self._queued is not None:
+            self.outbox.queued = False
+            self._queued()
 
     async def ping(self) -> bool:
         assert self._session is not None
@@ -180,6 +186,9 @@ class Database:
             asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
         )
         self.door: DoorWriter | None = None
+        # Called after a commit that queued outbox rows: the process wakes its sender, so
+        # an idle sender need not poll for rows queued in its own process.
+        self.outbox_queued: Callable[[], None] | None = None
 
     def open_door(self, *, window: float, max_rows: int) -> DoorWriter | None:
         """Start the process's group-commit writer; store_inbound goes through it from now.
@@ -253,4 +262,8 @@ class Database:
         return bool(result.rowcount)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, self._writer_lock)
+        return UnitOfWork(self.session_factory, self._writer_lock, self._outbox_queued)
+
+    def _outbox_queued(self) -> None:
+        if self.outbox_queued is not None:
+            self.outbox_queued()
