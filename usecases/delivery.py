@@ -105,9 +105,10 @@ class _AttemptMarks:
                     ids.update(self._plan.get(row, ()))
                 ids -= self._marked
                 try:
-                    async with self._ctx.db.uow() as uow:
-                        await uow.outbox.mark_attempted(sorted(ids), self._ctx.clock.now())
-                        await uow.commit()
+                    if ids:  # else an earlier mark of this window took them all
+                        async with self._ctx.db.uow() as uow:
+                            await uow.outbox.mark_attempted(sorted(ids), self._ctx.clock.now())
+                            await uow.commit()
                 except Exception as exc:
                     for _, waiting in batch:
                         if not waiting.done():
