@@ -185,8 +185,13 @@ class OutboxDelivery:
                 now, self._batch_size, self._lease, self._holder, channels=channels
             )
             self._looked_at = time.monotonic()
-            self._idle = not claimed
-            self._next_due = await uow.outbox.next_due(channels) if not claimed else None
+            self._idle = False
+            if not claimed:
+                # A poll at most a second apart finds a row falling due as soon as the
+                # scheduler's tick would: reading the time would cost more than it saves.
+                self._next_due = (
+                    await uow.outbox.next_due(channels) if self._idle_poll > 1.0 else None
+                )
             blocked = await uow.identities.blocked_chats(
                 {(row.channel, row.chat_id) for row in claimed if row.contact_id is not None}
             )
@@ -212,11 +217,16 @@ class OutboxDelivery:
             await uow.outbox.mark_retry({row.id: (now, "paced") for row in later}, count=False)
             await uow.commit()
         if not rows:
+            self._idle = True
             return 0
         self._plan(first_rows)
         results = await asyncio.gather(*(self._deliver(row) for row in first_rows))
         # One transaction records the whole batch, one statement per kind of outcome.
         await self._record([*refused, *zip(first_rows, results, strict=True)])
+        # A short batch took every row then due: the next round waits for a wake, the
+        # earliest known due time (retries set just now among them) or the idle poll,
+        # rather than claim nothing at once. Rows put back paced are due now.
+        self._idle = len(rows) < self._batch_size and not later and _HANDED_BACK not in results
         return len(rows)
 
     def _split(
@@ -338,6 +348,9 @@ class OutboxDelivery:
             else:
                 failures[row.id] = result.error or result.status.value
                 log.warning("outbox row %s to %s failed: %s", row.id, row.channel, result.error)
+        if retries:
+            due = min(at for at, _ in retries.values())
+            self._next_due = due if self._next_due is None else min(self._next_due, due)
         async with self._ctx.db.uow() as uow:
             await uow.outbox.mark_sent(sent, now)
             await uow.outbox.mark_retry(handed_back, count=False)
