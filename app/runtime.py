@@ -258,10 +258,12 @@ class Service:
     def _outbox_idle_poll(self) -> float:
         """How long an idle sender goes without looking at the outbox. On PostgreSQL
         other processes (web processes, other workers) queue rows this one is not woken
-        for: a second. SQLite serves one process, whose every commit that queues a row
-        wakes the sender: the poll only catches writers outside the service (CLI)."""
+        for: it looks at every tick of the loop (each second), one statement. SQLite
+        serves one process, whose every commit that queues a row wakes the sender, and
+        whose sender knows when the next queued row falls due: the poll only catches
+        writers outside the service (a command run beside it)."""
         bind = self.ctx.db.session_factory.kw.get("bind")
-        return 5.0 if bind is not None and bind.dialect.name == "sqlite" else 1.0
+        return 5.0 if bind is not None and bind.dialect.name == "sqlite" else 0.0
 
     def _loop(self, loop: WokenLoop, wakers: dict[str, Callable[[], None]]) -> None:
         assert self._scheduler is not None

@@ -134,11 +134,12 @@ class OutboxDelivery:
         lease: timedelta = LEASE,
         holder: str = "",
         stopping: asyncio.Event | None = None,
-        idle_poll: float = 1.0,
+        idle_poll: float = 0.0,
     ) -> None:
         self._ctx = ctx
         # With nothing due, `round` looks again only when woken, when the earliest row
-        # falls due, or after `idle_poll` seconds (rows queued by other processes).
+        # falls due, or after `idle_poll` seconds (rows queued by other processes); 0:
+        # at every round the loop runs (its tick, each second).
         self._idle_poll = idle_poll
         self._woken = True
         self._idle = False
@@ -187,8 +188,8 @@ class OutboxDelivery:
             self._looked_at = time.monotonic()
             self._idle = False
             if not claimed:
-                # A poll at most a second apart finds a row falling due as soon as the
-                # scheduler's tick would: reading the time would cost more than it saves.
+                # A poll at every tick finds a row falling due as soon as the time would
+                # tell: reading it is worth a statement only where the poll is longer.
                 self._next_due = (
                     await uow.outbox.next_due(channels) if self._idle_poll > 1.0 else None
                 )
