@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from aiogram.fsm.storage.base import BaseStorage
 from aiohttp import web
@@ -208,7 +209,7 @@ class Service:
                 # A wake says something changed; the loop's own tick only lets it look
                 # when a row falls due or the idle poll is up (OutboxDelivery.round).
                 wakers["outbox"] = _both(delivery.wake, outbox.wake)
-                self.ctx.db.outbox_queued = lambda: self.ctx.wake("outbox")
+                self.ctx.db.outbox_queued = _both(delivery.expect, lambda _due: outbox.wake())
             for plugin in self._plugins:
                 wakers.update(plugin.wakers)
             self.ctx.wake = lambda topic: wakers[topic]() if topic in wakers else None
@@ -362,9 +363,9 @@ class Service:
         await self.stop()
 
 
-def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
-    def call() -> None:
-        first()
-        second()
+def _both(first: Callable[..., None], second: Callable[..., None]) -> Callable[..., None]:
+    def call(*args: Any) -> None:
+        first(*args)
+        second(*args)
 
     return call

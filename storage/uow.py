@@ -79,7 +79,7 @@ class UnitOfWork:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         writer_lock: asyncio.Lock | None = None,
-        queued: Callable[[], None] | None = None,
+        queued: Callable[[datetime], None] | None = None,
     ) -> None:
         self._factory = session_factory
         self._session: AsyncSession | None = None
@@ -143,9 +143,9 @@ class UnitOfWork:
     async def commit(self) -> None:
         assert self._session is not None
         await self._session.commit()
-        if self.outbox.queued and self._queued is not None:
-            self.outbox.queued = False
-            self._queued()
+        due, self.outbox.queued = self.outbox.queued, None
+        if due is not None and self._queued is not None:
+            self._queued(due)
 
     async def ping(self) -> bool:
         assert self._session is not None
@@ -186,9 +186,9 @@ class Database:
             asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
         )
         self.door: DoorWriter | None = None
-        # Called after a commit that queued outbox rows: the process wakes its sender, so
-        # an idle sender need not poll for rows queued in its own process.
-        self.outbox_queued: Callable[[], None] | None = None
+        # Called after a commit that queued outbox rows, with the earliest one's due time:
+        # the process wakes its sender, which need not poll for its own process's rows.
+        self.outbox_queued: Callable[[datetime], None] | None = None
 
     def open_door(self, *, window: float, max_rows: int) -> DoorWriter | None:
         """Start the process's group-commit writer; store_inbound goes through it from now.
@@ -264,6 +264,6 @@ class Database:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self._writer_lock, self._outbox_queued)
 
-    def _outbox_queued(self) -> None:
+    def _outbox_queued(self, due: datetime) -> None:
         if self.outbox_queued is not None:
-            self.outbox_queued()
+            self.outbox_queued(due)

@@ -126,7 +126,7 @@ async def test_an_idle_sender_issues_no_statement_until_woken_or_a_row_falls_due
         return await delivery.round()
 
     loop = WokenLoop("outbox", counted_round, idle_wait=3600)
-    ctx.db.outbox_queued = lambda: (delivery.wake(), loop.wake())
+    ctx.db.outbox_queued = lambda due: (delivery.expect(due), loop.wake())
     stopping = asyncio.Event()
 
     async def tick() -> None:  # the scheduler's tick, every second in the service
@@ -150,13 +150,25 @@ async def test_an_idle_sender_issues_no_statement_until_woken_or_a_row_falls_due
             await until(lambda: rounds >= seen + 50)
             assert sum(statements.values()) == looked, statements
 
-            clock.advance(timedelta(minutes=10))  # the row falls due: the next tick looks
+            # A row queued for later in this process: its commit tells the sender when it
+            # falls due, so the sender claims once and reads no due time.
+            reads = statements["SELECT outbox"]
+            sooner = await queue(ctx, 1502, due_in=timedelta(minutes=5))
+            seen = rounds
+            await until(lambda: rounds >= seen + 50)
+            assert statements["SELECT outbox"] == reads, statements
+
+            clock.advance(timedelta(minutes=5))  # the sooner row falls due: a tick looks
+            await emulator.wait_for_sent(1, chat_id=1502)
+            assert not emulator.sent_messages(1500)
+            clock.advance(timedelta(minutes=5))
             await emulator.wait_for_sent(1, chat_id=1500)
 
             now = await queue(ctx, 1501)  # its commit wakes the sender
             await emulator.wait_for_sent(1, chat_id=1501)
             deadline = time.monotonic() + 10
-            while {row.status for row in (await rows(ctx, [later, now])).values()} != {"sent"}:
+            ids = [later, sooner, now]
+            while {row.status for row in (await rows(ctx, ids)).values()} != {"sent"}:
                 assert time.monotonic() < deadline, "the sends were not recorded"
                 await asyncio.sleep(0.02)
         finally:

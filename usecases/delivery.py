@@ -144,6 +144,9 @@ class OutboxDelivery:
         self._woken = True
         self._idle = False
         self._next_due: datetime | None = None
+        # Whether the next short round reads when the next row falls due: not after a
+        # wake, whose rows' due times came with it (`expect`).
+        self._refresh_due = True
         self._looked_at = 0.0
         # The heartbeat renews it; it runs out only for a holder alive but stuck.
         self._lease = lease
@@ -164,12 +167,19 @@ class OutboxDelivery:
         """Something was queued or handed back: the next round looks at the database."""
         self._woken = True
 
+    def expect(self, due: datetime) -> None:
+        """Rows were queued in this process, the earliest due at `due`."""
+        self._woken = True
+        self._next_due = due if self._next_due is None else min(self._next_due, due)
+
     async def round(self) -> int:
         """The loop's round: `run_once`, unless the last one found nothing due and
         nothing has changed since that this process could know of."""
-        if not self._woken and self._idle and not self._looked_enough():
+        woken = self._woken
+        if not woken and self._idle and not self._looked_enough():
             return 0
         self._woken = False
+        self._refresh_due = self._refresh_due or not woken
         return await self.run_once()
 
     def _looked_enough(self) -> bool:
@@ -187,12 +197,11 @@ class OutboxDelivery:
             )
             self._looked_at = time.monotonic()
             self._idle = False
-            if not claimed:
-                # A poll at every tick finds a row falling due as soon as the time would
-                # tell: reading it is worth a statement only where the poll is longer.
-                self._next_due = (
-                    await uow.outbox.next_due(channels) if self._idle_poll > 1.0 else None
-                )
+            # A poll at every tick finds a row falling due as soon as the time would tell:
+            # reading it is worth a statement only where the poll is longer.
+            if self._refresh_due and len(claimed) < self._batch_size and self._idle_poll > 1:
+                self._next_due = await uow.outbox.next_due(channels)
+                self._refresh_due = False
             blocked = await uow.identities.blocked_chats(
                 {(row.channel, row.chat_id) for row in claimed if row.contact_id is not None}
             )

@@ -15,8 +15,9 @@ PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        # Set once a row is queued: its commit wakes this process's sender (storage/uow.py).
-        self.queued = False
+        # The earliest due time of the rows queued here: their commit tells this
+        # process's sender (storage/uow.py), which then need not read it.
+        self.queued: datetime | None = None
 
     async def add(
         self,
@@ -53,7 +54,8 @@ class OutboxRepo:
         row_id = await insert_ignoring_conflicts(
             self._session, OutboxMessage.__table__, values, returning=OutboxMessage.id
         )
-        self.queued = self.queued or row_id is not None
+        if row_id is not None:
+            self.queued = min(self.queued or values["next_attempt_at"], values["next_attempt_at"])
         return row_id
 
     async def count_since(self, chat_id: str, purposes: tuple[str, ...], since: datetime) -> int:
@@ -144,16 +146,11 @@ class OutboxRepo:
         return sorted(rows, key=lambda row: row.id)
 
     async def next_due(self, channels: list[str]) -> datetime | None:
-        """When the earliest queued row of these channels falls due (None: none queued),
-        or the earliest lease held runs out, whichever is first."""
-        pending = (OutboxMessage.status == PENDING) & OutboxMessage.channel.in_(channels)
-        leased = (OutboxMessage.status == SENDING) & OutboxMessage.channel.in_(channels)
-        statement = select(
-            select(func.min(OutboxMessage.next_attempt_at)).where(pending).scalar_subquery(),
-            select(func.min(OutboxMessage.lease_until)).where(leased).scalar_subquery(),
+        """When the earliest queued row of these channels falls due; None: none queued."""
+        statement = select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == PENDING, OutboxMessage.channel.in_(channels)
         )
-        times = [at for at in (await self._session.execute(statement)).one() if at is not None]
-        return min(times, default=None)
+        return await self._session.scalar(statement)
 
     async def mark_attempted(self, row_ids: list[int], now: datetime) -> None:
         """The platform is about to be called for these rows: from here on a crash
