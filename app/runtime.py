@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from aiogram.fsm.storage.base import BaseStorage
 from aiohttp import web
@@ -201,8 +202,14 @@ class Service:
                     lease=timedelta(seconds=settings.outbox_lease),
                     holder=holder,
                     stopping=self.stopping,
+                    idle_poll=self._outbox_idle_poll(),
                 )
-                self._loop(WokenLoop("outbox", delivery.run_once), wakers)
+                outbox = WokenLoop("outbox", delivery.round)
+                self._loop(outbox, wakers)
+                # A wake says something changed; the loop's own tick only lets it look
+                # when a row falls due or the idle poll is up (OutboxDelivery.round).
+                wakers["outbox"] = _both(delivery.wake, outbox.wake)
+                self.ctx.db.outbox_queued = _both(delivery.expect, lambda _due: outbox.wake())
             for plugin in self._plugins:
                 wakers.update(plugin.wakers)
             self.ctx.wake = lambda topic: wakers[topic]() if topic in wakers else None
@@ -248,6 +255,16 @@ class Service:
     def _watched(self) -> list[ChannelPlugin]:
         """The customer channels the watchdog looks at (not the outgoing webhooks)."""
         return [plugin for plugin in self._plugins if plugin.name != "webhook"]
+
+    def _outbox_idle_poll(self) -> float:
+        """How long an idle sender goes without looking at the outbox. On PostgreSQL
+        other processes (web processes, other workers) queue rows this one is not woken
+        for: it looks at every tick of the loop (each second), one statement. SQLite
+        serves one process, whose every commit that queues a row wakes the sender, and
+        whose sender knows when the next queued row falls due: the poll only catches
+        writers outside the service (a command run beside it)."""
+        bind = self.ctx.db.session_factory.kw.get("bind")
+        return 5.0 if bind is not None and bind.dialect.name == "sqlite" else 0.0
 
     def _loop(self, loop: WokenLoop, wakers: dict[str, Callable[[], None]]) -> None:
         assert self._scheduler is not None
@@ -344,3 +361,11 @@ class Service:
         await self.stopping.wait()
         log.info("stopping: finishing the work in hand")
         await self.stop()
+
+
+def _both(first: Callable[..., None], second: Callable[..., None]) -> Callable[..., None]:
+    def call(*args: Any) -> None:
+        first(*args)
+        second(*args)
+
+    return call

@@ -1,5 +1,6 @@
 """Outbound: 2,000 acknowledgements to 2,000 chats through the Bot API emulator with
-Telegram's limits on; sustained messages a second and the number of 429 answers.
+Telegram's limits on; sustained messages a second, the number of 429 answers, and the
+SQL the sender spent per message (counted as in `bench/sql_count.py`).
 
     python -m bench.outbound [--messages 2000] [--store sqlite|postgresql]
 """
@@ -12,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import sql_count
 from bench.capture import reset_postgres
 from bench.common import PG_URL
 from channels.telegram.plugin import create_bot
@@ -58,13 +60,19 @@ async def run(messages: int, store: str, workdir: Path) -> None:
             {"telegram": TelegramSender(bot)},
             rates={"telegram": Settings(_env_file=None).telegram_send_rate},
         )
+        counter = sql_count.SqlCounter()
+        counter.attach()
         started = time.perf_counter()
         while True:
             counts = None
             await delivery.run_once()
+            # The bench's own look at the counts is not the sender's SQL.
+            counter.detach()
             async with ctx.db.uow() as uow:
                 counts = await uow.outbox.counts()
+            counter.attach()
             if counts.get("sent", 0) + counts.get("failed", 0) >= messages:
+                counter.detach()
                 break
             await asyncio.sleep(0.05)
         seconds = time.perf_counter() - started
@@ -73,6 +81,12 @@ async def run(messages: int, store: str, workdir: Path) -> None:
         print(
             f"{store}: {sent} sent in {seconds:.1f}s = {sent / seconds:.1f} msg/s; "
             f"429 answers: {emulator.rate_limited}; outbox: {counts}"
+        )
+        statements = sum(counter.statements.values())
+        print(
+            f"SQL: {statements / max(sent, 1):.2f} statements, "
+            f"{counter.commits / max(sent, 1):.2f} commits per message; "
+            f"{dict(counter.statements.most_common())}"
         )
     await engine.dispose()
 

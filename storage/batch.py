@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from contextvars import Token
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -69,6 +70,22 @@ class BatchUnitOfWork(UnitOfWork):
 
     _token: Token[Any] | None = None
     _payload: _Payload | None = None
+    # The earliest due time of outbox rows the joined units queued: told to the sender
+    # after the batch's commit, as a unit of work of its own tells it after its commit.
+    _queued_due: datetime | None = None
+
+    def note_queued(self, due: datetime | None) -> None:
+        if due is not None and (self._queued_due is None or due < self._queued_due):
+            self._queued_due = due
+
+    async def commit(self) -> None:
+        self.note_queued(self.outbox.queued)
+        self.outbox.queued = None
+        due, self._queued_due = self._queued_due, None
+        assert self._session is not None
+        await self._session.commit()
+        if due is not None and self._queued is not None:
+            self._queued(due)
 
     async def __aenter__(self) -> BatchUnitOfWork:
         await super().__aenter__()
@@ -168,3 +185,5 @@ class _JoinedUnitOfWork(UnitOfWork):
         if own is not None and own.is_active:
             await own.commit()
         self._committed = True
+        self._batch.note_queued(self.outbox.queued)
+        self.outbox.queued = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import zlib
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime
 from types import TracebackType
@@ -106,10 +107,12 @@ class UnitOfWork:
         self,
         session_factory: async_sessionmaker[AsyncSession],
         writer_lock: asyncio.Lock | None = None,
+        queued: Callable[[datetime], None] | None = None,
     ) -> None:
         self._factory = session_factory
         self._session: AsyncSession | None = None
         self._writer_lock = writer_lock
+        self._queued = queued
 
     async def __aenter__(self) -> UnitOfWork:
         if self._writer_lock is not None:
@@ -171,6 +174,9 @@ class UnitOfWork:
     async def commit(self) -> None:
         assert self._session is not None
         await self._session.commit()
+        due, self.outbox.queued = self.outbox.queued, None
+        if due is not None and self._queued is not None:
+            self._queued(due)
 
     async def ping(self) -> bool:
         assert self._session is not None
@@ -211,6 +217,9 @@ class Database:
             WriterLock() if bind is not None and bind.dialect.name == "sqlite" else None
         )
         self.door: DoorWriter | None = None
+        # Called after a commit that queued outbox rows, with the earliest one's due time:
+        # the process wakes its sender, which need not poll for its own process's rows.
+        self.outbox_queued: Callable[[datetime], None] | None = None
 
     def open_door(self, *, window: float, max_rows: int) -> DoorWriter | None:
         """Start the process's group-commit writer; store_inbound goes through it from now.
@@ -287,10 +296,14 @@ class Database:
         batch = AMBIENT_BATCH.get()
         if batch is not None:
             return batch.join()  # type: ignore[no-any-return]
-        return UnitOfWork(self.session_factory, self._writer_lock)
+        return UnitOfWork(self.session_factory, self._writer_lock, self._outbox_queued)
 
     def batch(self) -> Any:
         """One transaction for many payloads (storage/batch.py), each in a savepoint."""
         from storage.batch import BatchUnitOfWork
 
-        return BatchUnitOfWork(self.session_factory, self._writer_lock)
+        return BatchUnitOfWork(self.session_factory, self._writer_lock, self._outbox_queued)
+
+    def _outbox_queued(self, due: datetime) -> None:
+        if self.outbox_queued is not None:
+            self.outbox_queued(due)

@@ -100,3 +100,30 @@ async def test_a_lease_judged_by_a_clock_ahead_leaves_a_live_holders_claim_alone
         assert await uow.inbox.release_expired(ahead) == 1
         await uow.commit()
     assert await _claimed_by(ctx) == [None]
+
+
+async def test_an_outbox_lease_judged_by_a_clock_ahead_leaves_a_live_holders_claim_alone(
+    ctx: AppContext,
+) -> None:
+    slow = _keeper(ctx, "slow", Wall(START))
+    await slow.register()
+    async with ctx.db.uow() as uow:
+        await uow.outbox.add(
+            channel="telegram",
+            chat_id="5",
+            purpose="ack",
+            payload={"text": "Здравствуйте"},
+            now=ctx.clock.now(),
+        )
+        await uow.commit()
+    async with ctx.db.uow() as uow:
+        held = await uow.outbox.claim_due(ctx.clock.now(), 10, TIMES.outbox_lease, "slow")
+        await uow.commit()
+    assert len(held) == 1
+    ahead = ctx.clock.now() + timedelta(minutes=7)
+    async with ctx.db.uow() as uow:
+        assert await uow.outbox.claim_due(ahead, 10, TIMES.outbox_lease, "fast") == []
+        await uow.workers.forget(["slow"])
+        taken = await uow.outbox.claim_due(ahead, 10, TIMES.outbox_lease, "fast")
+        await uow.commit()
+    assert [row.claimed_by for row in taken] == ["fast"]

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, literal, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Worker
 from storage.sql import insert_ignoring_conflicts
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
@@ -15,6 +15,9 @@ PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # The earliest due time of the rows queued here: their commit tells this
+        # process's sender (storage/uow.py), which then need not read it.
+        self.queued: datetime | None = None
 
     async def add(
         self,
@@ -48,9 +51,12 @@ class OutboxRepo:
             "next_attempt_at": due or now,
             "created_at": now,
         }
-        return await insert_ignoring_conflicts(
+        row_id = await insert_ignoring_conflicts(
             self._session, OutboxMessage.__table__, values, returning=OutboxMessage.id
         )
+        if row_id is not None:
+            self.queued = min(self.queued or values["next_attempt_at"], values["next_attempt_at"])
+        return row_id
 
     async def count_since(self, chat_id: str, purposes: tuple[str, ...], since: datetime) -> int:
         """Messages of these purposes queued to one chat since `since` (a burst check)."""
@@ -102,16 +108,35 @@ class OutboxRepo:
         holder: str,
         channels: list[str] | None = None,
     ) -> list[OutboxMessage]:
-        """Take due rows for sending; rows locked by another worker are skipped, not waited on."""
+        """Take due rows for sending in one statement; rows locked by another worker are
+        skipped, not waited on. Rows whose lease ran out are taken again in the same
+        statement when their holder is no longer registered (a live holder's heartbeat
+        renews its leases, a silent one's claims come back through the heartbeats, and a
+        lease judged by this host's clock could be fooled by another host's); one that
+        was attempted under that lease becomes "maybe delivered"."""
+        expired = (
+            (OutboxMessage.status == SENDING)
+            & (OutboxMessage.lease_until < now)
+            & or_(
+                OutboxMessage.claimed_by.is_(None),
+                OutboxMessage.claimed_by.not_in(select(Worker.id)),
+            )
+        )
         due = (
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+            .where(
+                or_(
+                    (OutboxMessage.status == PENDING) & (OutboxMessage.next_attempt_at <= now),
+                    expired,
+                )
+            )
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         if channels is not None:
             due = due.where(OutboxMessage.channel.in_(channels))
+        doubtful = expired & OutboxMessage.attempted_at.is_not(None)
         statement = (
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(due.scalar_subquery()))
@@ -121,6 +146,7 @@ class OutboxRepo:
                 claimed_by=holder,
                 attempted_at=None,
                 attempts=OutboxMessage.attempts + 1,
+                maybe_sent=case((doubtful, true()), else_=OutboxMessage.maybe_sent),
             )
             .returning(OutboxMessage)
             .execution_options(synchronize_session=False)
@@ -128,21 +154,12 @@ class OutboxRepo:
         rows = list(await self._session.scalars(statement))
         return sorted(rows, key=lambda row: row.id)
 
-    async def reclaim_expired(self, now: datetime) -> int:
-        """Rows whose lease ran out go back to the queue. The holder's heartbeat renews
-        the lease, so this catches only a holder that is alive but stuck."""
-        expired = (OutboxMessage.status == SENDING) & (OutboxMessage.lease_until < now)
-        doubtful = await self._session.execute(
-            update(OutboxMessage)
-            .where(expired, OutboxMessage.attempted_at.is_not(None))
-            .values(status=PENDING, next_attempt_at=now, lease_until=None, maybe_sent=True)
+    async def next_due(self, channels: list[str]) -> datetime | None:
+        """When the earliest queued row of these channels falls due; None: none queued."""
+        statement = select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == PENDING, OutboxMessage.channel.in_(channels)
         )
-        untouched = await self._session.execute(
-            update(OutboxMessage)
-            .where(expired)
-            .values(status=PENDING, next_attempt_at=now, lease_until=None)
-        )
-        return doubtful.rowcount + untouched.rowcount
+        return await self._session.scalar(statement)
 
     async def mark_attempted(self, row_ids: list[int], now: datetime) -> None:
         """The platform is about to be called for these rows: from here on a crash
@@ -180,38 +197,65 @@ class OutboxRepo:
             .values(status=FAILED, last_error=error, lease_until=None)
         )
 
-    async def mark_sent(self, row_id: int, now: datetime, external_id: str | None) -> None:
-        await self._set(
-            row_id,
-            status=SENT,
-            sent_at=now,
-            external_id=external_id,
-            delivery_status=SENT,
-            lease_until=None,
-            last_error=None,
-        )
+    async def mark_sent(self, sent: dict[int, str | None], now: datetime) -> None:
+        """Rows the platform accepted, with the ids it gave them, in one statement."""
+        if sent:
+            await self._update_many(
+                sent,
+                status=SENT,
+                sent_at=now,
+                external_id=self._by_id(sent, OutboxMessage.external_id),
+                delivery_status=SENT,
+                lease_until=None,
+                last_error=None,
+            )
 
     async def mark_retry(
-        self, row_id: int, at: datetime, error: str, *, count: bool = True
+        self, retries: dict[int, tuple[datetime, str]], *, count: bool = True
     ) -> None:
+        """Rows back to the queue, each due at its own time with its error, in one
+        statement; `count=False` for a round that did not call the platform."""
+        if not retries:
+            return
         values: dict[str, Any] = {
             "status": PENDING,
-            "next_attempt_at": at,
+            "next_attempt_at": self._by_id(
+                {key: at for key, (at, _) in retries.items()}, OutboxMessage.next_attempt_at
+            ),
             "lease_until": None,
-            "last_error": error,
+            "last_error": self._by_id(
+                {key: error for key, (_, error) in retries.items()}, OutboxMessage.last_error
+            ),
         }
         if not count:
             values["attempts"] = OutboxMessage.attempts - 1
-        await self._set(row_id, **values)
+        await self._update_many(retries, **values)
 
-    async def mark_failed(self, row_id: int, error: str) -> None:
-        await self._set(
-            row_id, status=FAILED, delivery_status=FAILED, lease_until=None, last_error=error
-        )
+    async def mark_failed(self, failures: dict[int, str]) -> None:
+        if failures:
+            await self._update_many(
+                failures,
+                status=FAILED,
+                delivery_status=FAILED,
+                lease_until=None,
+                last_error=self._by_id(failures, OutboxMessage.last_error),
+            )
 
-    async def _set(self, row_id: int, **values: Any) -> None:
+    @staticmethod
+    def _by_id(values: dict[int, Any], column: Any) -> Any:
+        """A column value that differs by row: CASE id WHEN … THEN … END, each value
+        bound with the column's own type (UTCDateTime)."""
+        if len(set(values.values())) == 1:
+            return next(iter(values.values()))
+        whens = {row_id: literal(value, column.type) for row_id, value in values.items()}
+        return case(whens, value=OutboxMessage.id)
+
+    async def _update_many(self, rows: dict[int, Any], **values: Any) -> None:
         await self._session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(rows)))
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
 
     async def lead_of_sent(
