@@ -24,13 +24,22 @@ from tests.support.mail import SmtpServer
 from tests.support.scale import fresh_database
 from tests.support.service import running_service
 from tests.support.team import MONDAY_10, TEAM_CONFIG
-from tests.support.templates import migrated_sqlite, postgres_databases
+from tests.support.templates import (
+    close_postgres_databases,
+    migrated_sqlite,
+    postgres_databases,
+)
 from tests.support.whatsapp import TOKEN as WHATSAPP_TOKEN
 from texts import Texts
 from usecases.context import AppContext
 from usecases.team import reconcile_team
 
 _pg = postgres_databases(PG_URL) if PG_URL else None
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Each process (every xdist worker) drops the PostgreSQL databases it still has."""
+    close_postgres_databases()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -5,10 +5,9 @@ validate. The row keeps its last error either way."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramNotFound
 
 MAX_ATTEMPTS = 5
 FIRST_DELAY = timedelta(seconds=5)
@@ -16,12 +15,11 @@ MAX_DELAY = timedelta(hours=1)
 ERROR_LENGTH = 2000
 
 # ValueError covers pydantic's ValidationError, JSONDecodeError and UnicodeError.
-PERMANENT: tuple[type[BaseException], ...] = (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNotFound,
-    ValueError,
-)
+PERMANENT: tuple[type[BaseException], ...] = (ValueError,)
+# The Bot API's refusals (400, 403, 404), by name: importing aiogram costs seconds of CPU
+# (it builds every model of the Bot API), and the CLI's `inbox failed` / `inbox retry`
+# have no use for it. A process that never imported aiogram cannot hold its exceptions.
+TELEGRAM_REFUSALS = ("TelegramBadRequest", "TelegramForbiddenError", "TelegramNotFound")
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,11 @@ class Outcome:
 
 
 def is_permanent(error: BaseException) -> bool:
-    return isinstance(error, PERMANENT)
+    if isinstance(error, PERMANENT):
+        return True
+    telegram = sys.modules.get("aiogram.exceptions")
+    refusals = tuple(getattr(telegram, name) for name in TELEGRAM_REFUSALS) if telegram else ()
+    return isinstance(error, refusals)
 
 
 def backoff(attempts: int) -> timedelta:
